@@ -1,0 +1,1218 @@
+package io.nvframe.buddy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.InvalidFrameException;
+import io.nvframe.api.MediaCorruptedException;
+import io.nvframe.spi.Medium;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A persistent buddy allocator of page frames.
+ *
+ * <h2>Notation</h2>
+ *
+ * A <em>frame</em> is one page, numbered by its {@code pfn} in {@code [0, frameCount)}. A
+ * <em>block</em> of order {@code k} is {@code 2^k} frames starting at a pfn aligned to {@code 2^k};
+ * its <em>buddy</em> is the block at {@code pfn ^ (1 << k)}, and the two together form the block of
+ * order {@code k + 1} at {@code pfn & ~(1 << k)}. Orders go up to {@code maxOrder} (at most 31).
+ * The allocator knows nothing about where the frames' data lives: the core module maps pfns to
+ * data.
+ *
+ * <pre>
+ *  medium:  ... | frame table: word[0] word[1] ... word[frameCount-1] | ...
+ *                ^ tableOffset            (8 bytes per frame, little-endian)
+ *
+ *  frames:  [0 ........ 1023][1024 ...... 2047][2048 .. 2559][2560 ..]
+ *            order-10 block   order-10 block    order-9        ...
+ *            (frameCount need not be a multiple of 2^maxOrder: the tail forms smaller blocks)
+ * </pre>
+ *
+ * <h2>Persistent state</h2>
+ *
+ * The only persistent state is one {@link FrameWord frame word} per frame: {@code HEAD | order |
+ * generation | owner} on the first frame of an allocated block, {@code free(generation)} on every
+ * other frame. One 8-byte atomic store therefore publishes or retracts a whole allocation together
+ * with its owner tag. Everything below is volatile and rebuilt by {@link #open}.
+ *
+ * <h2>Frame handle</h2>
+ *
+ * <pre>
+ *  63                                              16 15              0
+ * +--------------------------------------------------+-----------------+
+ * |                      pfn                         |   generation    |
+ * +--------------------------------------------------+-----------------+
+ * </pre>
+ *
+ * {@link #NO_FRAME} ({@code -1}) means "nothing could be allocated".
+ *
+ * <h2>Volatile state</h2>
+ *
+ * <ul>
+ *   <li>{@code mirror[pfn]}: a copy of every frame word, except that on live heads the owner field
+ *       holds the volatile block state instead: {@code ALLOCATED}, {@code RESERVED} (a transaction
+ *       holds it, the table still says free) or {@code FREEING} (a free is in progress). State
+ *       changes are compare-and-set on the mirror word, so two threads freeing one handle cannot
+ *       both win. {@link #validate} is one acquire load and one compare.
+ *   <li>{@link FreeLists}: per-order free bitmaps with a summary level for find-first, and {@code
+ *       nrFree[order]}, guarded by one lock.
+ *   <li>{@link FrameCache}: per-thread FIFO caches of free blocks of orders {@code
+ *       0..cacheMaxOrder}, refilled from and drained to the shared lists in batches (Linux per-CPU
+ *       lists), so the lock stays off the common path. Cached blocks are persistently free.
+ * </ul>
+ *
+ * <h2>Algorithms</h2>
+ *
+ * <ol>
+ *   <li><b>allocate(order, owner)</b>: (a) take a block: pop the thread cache (refilling {@code
+ *       batch} blocks under the lock when empty) or, for large orders, take the lowest block of the
+ *       smallest non-empty order {@code >= order} and split it down (Linux {@code expand}); if
+ *       nothing is found, drain every thread cache and try once more. (b) Store {@code
+ *       FrameWord.allocated(order, generation, owner)} and persist it: one store, one flush, one
+ *       fence. (c) Set the mirror to ALLOCATED and return {@code handle(pfn, generation)}. A crash
+ *       before (b) is durable leaves the frame free.
+ *   <li><b>free(pfn, order, generation)</b>: (a) CAS the mirror from ALLOCATED to FREEING (this
+ *       checks head, order and generation; on failure the slow path classifies the error). (b)
+ *       Store {@code FrameWord.free(generation + 1)} and persist: one store, one flush, one fence.
+ *       (c) Only then set the mirror free and release the block: to the thread cache, or merge it
+ *       with its buddy while the buddy is free at the same order, climbing (Linux {@code
+ *       __free_one_page}). A frame is never reusable before its free is durable.
+ *   <li><b>Transactions</b> write no frame words here; the redo log does. {@link #reserve} takes a
+ *       block as in 1(a) and marks it RESERVED; {@link #commitReserved} (word made durable by the
+ *       log) marks it ALLOCATED; {@link #unreserve} releases it. {@link #beginFree} is 2(a);
+ *       {@link #completeFree} (free word made durable by the log) is 2(c); {@link #abortFree}
+ *       returns FREEING to ALLOCATED.
+ *   <li><b>open</b>: one linear pass over the table. Every head is checked (order {@code <=
+ *       maxOrder}, aligned, inside the table, not inside the previous allocated block; since heads
+ *       are visited in address order, "inside the previous block" is the only possible overlap),
+ *       every other word must be a clean free word. Each maximal run {@code [a, b)} of frames not
+ *       covered by an allocated block is added greedily as blocks of order {@code k = min(maxOrder,
+ *       ctz(x), floor(log2(b - x)))}, which is exactly the fully coalesced buddy state.
+ * </ol>
+ *
+ * <h2>Invariants (brief §4.5), checked by {@link #verify()}</h2>
+ *
+ * A1 allocated heads aligned, in bounds, disjoint; A2 free blocks (shared and cached) aligned,
+ * disjoint, covering exactly the frames not in use; A3 no shared free block whose buddy is free at
+ * the same order; A4 {@code sum(nrFree[k] << k) + cached + in-use = frameCount}; A6 cached blocks
+ * are free in the table and in no other list. A5 (incremental state equals the state rebuilt by
+ * {@code open}, after {@link #drainCaches()}) is asserted by the tests.
+ *
+ * <h2>Threads</h2>
+ *
+ * All methods are thread-safe. {@link #verify()} and {@link #stats()} take every lock but give an
+ * exact answer only while no other thread is allocating or freeing. If the medium throws during
+ * {@link #allocate} or {@link #free}, the volatile state is left matching what the table was told
+ * (a free whose persist failed stays FREEING and is never reused); reopen the allocator after a
+ * media failure.
+ */
+public final class BuddyAllocator {
+  private static final Logger logger = LoggerFactory.getLogger(BuddyAllocator.class);
+
+  /** Returned by {@link #allocate} and {@link #reserve} when no block of the order can be made. */
+  public static final long NO_FRAME = -1L;
+
+  /** Bits of the generation in a handle. */
+  static final int HANDLE_GENERATION_BITS = FrameWord.GENERATION_BITS;
+
+  /** Mask of the generation in a handle. */
+  static final long HANDLE_GENERATION_MASK = (1L << HANDLE_GENERATION_BITS) - 1;
+
+  /** Largest frame count: the volatile mirror is a {@code long[]} indexed by pfn. */
+  public static final long MAX_FRAME_COUNT = Integer.MAX_VALUE - 8;
+
+  /** Mirror of a live head: the owner field holds the block state instead of the owner tag. */
+  private static final long STATE_MASK = FrameWord.OWNER_MASK;
+
+  private static final long STATE_ALLOCATED = 0;
+  private static final long STATE_RESERVED = 1;
+  private static final long STATE_FREEING = 2;
+
+  private static final VarHandle MIRROR = MethodHandles.arrayElementVarHandle(long[].class);
+
+  private static final boolean NATIVE_LITTLE_ENDIAN =
+      ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
+  /** verify() stops listing problems after this many. */
+  private static final int MAX_PROBLEMS = 100;
+
+  private final Medium medium;
+  private final long tableOffset;
+  private final long frameCount;
+  private final int maxOrder;
+  private final BuddyConfig config;
+  private final int cacheMaxOrder;
+  private final long[] mirror;
+  private final FreeLists free;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ThreadLocal<FrameCache> caches = new ThreadLocal<>();
+  private final CopyOnWriteArrayList<FrameCache> registry = new CopyOnWriteArrayList<>();
+
+  private BuddyAllocator(
+      Medium medium, long tableOffset, long frameCount, int maxOrder, BuddyConfig config,
+      long[] mirror, FreeLists free) {
+    this.medium = medium;
+    this.tableOffset = tableOffset;
+    this.frameCount = frameCount;
+    this.maxOrder = maxOrder;
+    this.config = config;
+    this.cacheMaxOrder = config.cachingEnabled() ? Math.min(config.cacheMaxOrder(), maxOrder) : -1;
+    this.mirror = mirror;
+    this.free = free;
+  }
+
+  // ---------------------------------------------------------------- handles
+
+  /** The handle {@code pfn << 16 | generation}. */
+  public static long handle(long pfn, int generation) {
+    assert pfn >= 0 && pfn <= (Long.MAX_VALUE >>> HANDLE_GENERATION_BITS) : "pfn " + pfn;
+    return (pfn << HANDLE_GENERATION_BITS) | (generation & HANDLE_GENERATION_MASK);
+  }
+
+  /** The pfn of a handle. */
+  public static long handlePfn(long handle) {
+    return handle >>> HANDLE_GENERATION_BITS;
+  }
+
+  /** The generation of a handle. */
+  public static int handleGeneration(long handle) {
+    return (int) (handle & HANDLE_GENERATION_MASK);
+  }
+
+  // ---------------------------------------------------------------- format and open
+
+  /** Bytes of a frame table for {@code frameCount} frames ({@code 8 * frameCount}). */
+  public static long tableBytes(long frameCount) {
+    if (frameCount < 0 || frameCount > MAX_FRAME_COUNT) {
+      throw new IllegalArgumentException(
+          "frameCount must be in [0, " + MAX_FRAME_COUNT + "], got " + frameCount);
+    }
+    return frameCount * Long.BYTES;
+  }
+
+  /**
+   * Writes an empty frame table (all words zero: every frame free, generation 0) and persists it.
+   *
+   * @throws IndexOutOfBoundsException if the table does not fit in the medium
+   * @throws IllegalArgumentException if {@code tableOffset} is not 8-byte aligned or {@code
+   *     frameCount} is out of range
+   */
+  public static void format(Medium medium, long tableOffset, long frameCount) {
+    requireNonNull(medium, "medium");
+    long bytes = checkTable(medium, tableOffset, frameCount);
+    medium.fill(tableOffset, bytes, (byte) 0);
+    medium.persist(tableOffset, bytes);
+    logger.debug("formatted frame table of {} frames at offset {} of {}", frameCount, tableOffset,
+        medium.description());
+  }
+
+  /** {@link #open(Medium, long, long, int, BuddyConfig)} with {@link BuddyConfig#defaults()}. */
+  public static BuddyAllocator open(
+      Medium medium, long tableOffset, long frameCount, int maxOrder) {
+    return open(medium, tableOffset, frameCount, maxOrder, BuddyConfig.defaults());
+  }
+
+  /**
+   * Scans the frame table, validates every head (order {@code <= maxOrder}, alignment, bounds, no
+   * overlap) and every other word (a clean free word), and rebuilds the free lists as the largest
+   * aligned blocks. Writes nothing.
+   *
+   * @throws MediaCorruptedException with {@link ErrorCode#FRAME_TABLE_CORRUPT} naming the pfn, the
+   *     word and the problem, at the first bad word
+   * @throws IndexOutOfBoundsException if the table does not fit in the medium
+   * @throws IllegalArgumentException if an argument is out of range
+   */
+  public static BuddyAllocator open(
+      Medium medium, long tableOffset, long frameCount, int maxOrder, BuddyConfig config) {
+    requireNonNull(medium, "medium");
+    requireNonNull(config, "config");
+    checkTable(medium, tableOffset, frameCount);
+    if (maxOrder < 0 || maxOrder > FrameWord.MAX_ORDER) {
+      throw new IllegalArgumentException(
+          "maxOrder must be in [0, " + FrameWord.MAX_ORDER + "], got " + maxOrder);
+    }
+    long start = System.nanoTime();
+    int n = (int) frameCount;
+    long[] mirror = new long[n];
+    readTable(medium, tableOffset, mirror);
+    FreeLists free = new FreeLists(frameCount, maxOrder);
+    long coveredEnd = 0;
+    long lastHead = -1;
+    long lastHeadWord = 0;
+    long allocatedBlocks = 0;
+    for (int p = 0; p < n; p++) {
+      long w = mirror[p];
+      if (w >= 0) { // HEAD clear: a free or tail frame, only the generation may be set
+        if ((w & ~FrameWord.GENERATION_MASK) != 0) {
+          throw corrupt(medium, tableOffset, p, w,
+              "a free or tail frame word has bits set outside the generation field");
+        }
+        continue;
+      }
+      int order = FrameWord.order(w);
+      long size = 1L << order;
+      if (order > maxOrder) {
+        throw corrupt(medium, tableOffset, p, w,
+            "the block order " + order + " exceeds the region's maxOrder " + maxOrder);
+      }
+      if ((p & (size - 1)) != 0) {
+        throw corrupt(medium, tableOffset, p, w,
+            "the head is not aligned to its block size of " + size + " frames");
+      }
+      if (p + size > frameCount) {
+        throw corrupt(medium, tableOffset, p, w,
+            "the block [" + p + ", " + (p + size) + ") extends past the last frame "
+                + (frameCount - 1));
+      }
+      if (p < coveredEnd) {
+        throw corrupt(medium, tableOffset, p, w,
+            "the head lies inside the allocated block at pfn " + lastHead + " ("
+                + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", " + coveredEnd + ")): overlapping allocations");
+      }
+      free.addRun(coveredEnd, p);
+      coveredEnd = p + size;
+      lastHead = p;
+      lastHeadWord = w;
+      allocatedBlocks++;
+      mirror[p] = w & ~STATE_MASK; // STATE_ALLOCATED
+    }
+    free.addRun(coveredEnd, frameCount);
+    BuddyAllocator allocator =
+        new BuddyAllocator(medium, tableOffset, frameCount, maxOrder, config, mirror, free);
+    if (logger.isDebugEnabled()) {
+      logger.debug("opened frame table at offset {} of {}: {} frames, maxOrder {}, {} allocated"
+              + " blocks, {} free frames, scan {} us, {}", tableOffset, medium.description(),
+          frameCount, maxOrder, allocatedBlocks, free.freeFrames(),
+          (System.nanoTime() - start) / 1000, config);
+    }
+    return allocator;
+  }
+
+  private static long checkTable(Medium medium, long tableOffset, long frameCount) {
+    long bytes = tableBytes(frameCount);
+    if ((tableOffset & (Long.BYTES - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "tableOffset " + tableOffset + " must be 8-byte aligned (frame words are atomic 8-byte"
+              + " stores)");
+    }
+    Objects.checkFromIndexSize(tableOffset, bytes, medium.size());
+    return bytes;
+  }
+
+  /** Bulk-reads the table into {@code dst} (frame words are little-endian on the medium). */
+  private static void readTable(Medium medium, long tableOffset, long[] dst) {
+    medium.read(tableOffset, MemorySegment.ofArray(dst));
+    if (!NATIVE_LITTLE_ENDIAN) {
+      for (int i = 0; i < dst.length; i++) {
+        dst[i] = Long.reverseBytes(dst[i]);
+      }
+    }
+  }
+
+  private static MediaCorruptedException corrupt(
+      Medium medium, long tableOffset, long pfn, long word, String problem) {
+    return new MediaCorruptedException(ErrorCode.FRAME_TABLE_CORRUPT,
+        "frame table at offset " + tableOffset + " of " + medium.description() + ": frame pfn="
+            + pfn + " (word at offset " + (tableOffset + pfn * Long.BYTES) + ") holds 0x"
+            + Long.toHexString(word) + " = " + FrameWord.toString(word) + ": " + problem
+            + ". The allocator state on this medium is damaged and cannot be opened safely;"
+            + " restore the region from a backup");
+  }
+
+  // ---------------------------------------------------------------- standalone operations
+
+  /**
+   * Allocates a block of {@code 2^order} frames owned by {@code owner} and makes it durable: exactly
+   * one 8-byte store and one persist (one flush, one fence).
+   *
+   * @return the handle ({@link #handle}), or {@link #NO_FRAME} when no block of that order can be
+   *     made even after draining every thread cache
+   * @throws IllegalArgumentException if {@code order} is outside {@code [0, maxOrder]} or {@code
+   *     owner} outside {@code [0, FrameWord.MAX_OWNER]}
+   */
+  public long allocate(int order, long owner) {
+    checkOrder(order);
+    checkOwner(owner);
+    long pfn = take(order);
+    if (pfn == NO_FRAME) {
+      return NO_FRAME;
+    }
+    int i = (int) pfn;
+    long current = mirror[i]; // a free word: we own the block, nobody else changes it
+    assert !FrameWord.isHead(current) && FrameWord.isWellFormed(current) : describe(pfn, current);
+    long live = current | FrameWord.HEAD | ((long) order << FrameWord.ORDER_SHIFT);
+    long word = live | (owner << FrameWord.OWNER_SHIFT);
+    long offset = tableOffset + pfn * Long.BYTES;
+    boolean stored = false;
+    try {
+      medium.storeLong(offset, word);
+      stored = true;
+      medium.persist(offset, Long.BYTES);
+    } catch (RuntimeException | Error e) {
+      if (stored) {
+        MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED); // as the table says
+      } else {
+        release(pfn, order);
+      }
+      throw e;
+    }
+    MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED);
+    return handle(pfn, FrameWord.generation(current));
+  }
+
+  /**
+   * Frees the block and makes the free durable (one 8-byte store of {@code
+   * FrameWord.free(generation + 1)}, one persist); only then can the block be allocated again.
+   *
+   * @throws InvalidFrameException {@link ErrorCode#FRAME_BOUNDS} (pfn or order out of range,
+   *     misaligned), {@link ErrorCode#FRAME_DOUBLE_FREE} (already free, or a free of it is in
+   *     progress), {@link ErrorCode#FRAME_STALE} (the table holds another generation), {@link
+   *     ErrorCode#FRAME_NOT_HEAD} (a tail frame, another order, or a reservation); the allocator is
+   *     unchanged
+   */
+  public void free(long pfn, int order, int generation) {
+    int i = toFreeing("free", pfn, order, generation);
+    long live = liveWord(order, generation);
+    long freeWord = (long) FrameWord.nextGeneration(generation) << FrameWord.GENERATION_SHIFT;
+    long offset = tableOffset + pfn * Long.BYTES;
+    boolean stored = false;
+    try {
+      medium.storeLong(offset, freeWord);
+      stored = true;
+      medium.persist(offset, Long.BYTES);
+    } catch (RuntimeException | Error e) {
+      if (!stored) {
+        MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED);
+      }
+      // stored but not known durable: stays FREEING, never reused; reopening resolves it
+      throw e;
+    }
+    MIRROR.setRelease(mirror, i, freeWord);
+    release(pfn, order);
+  }
+
+  // ---------------------------------------------------------------- transactional operations
+
+  /**
+   * Takes a block for a transaction without writing anything: the block is RESERVED until {@link
+   * #commitReserved} or {@link #unreserve}. The handle's generation is the one the redo log must
+   * write in {@code FrameWord.allocated(order, generation, owner)}. A reservation never committed
+   * is free again after a crash. Reserved blocks pass {@link #validate}, so the reserving
+   * transaction can write their data directly.
+   *
+   * @return the handle, or {@link #NO_FRAME}
+   */
+  public long reserve(int order) {
+    checkOrder(order);
+    long pfn = take(order);
+    if (pfn == NO_FRAME) {
+      return NO_FRAME;
+    }
+    int i = (int) pfn;
+    long current = mirror[i];
+    assert !FrameWord.isHead(current) && FrameWord.isWellFormed(current) : describe(pfn, current);
+    MIRROR.setRelease(mirror, i,
+        current | FrameWord.HEAD | ((long) order << FrameWord.ORDER_SHIFT) | STATE_RESERVED);
+    return handle(pfn, FrameWord.generation(current));
+  }
+
+  /**
+   * Aborts a reservation: the block goes back to the free lists.
+   *
+   * @throws IllegalStateException if the block is not reserved at that order
+   */
+  public void unreserve(long pfn, int order) {
+    int i = checkBlock("unreserve", pfn, order);
+    long w = (long) MIRROR.getAcquire(mirror, i);
+    if (!hasState(w, order, STATE_RESERVED)
+        || !MIRROR.compareAndSet(mirror, i, w, w & FrameWord.GENERATION_MASK)) {
+      throw protocolError("unreserve", pfn, order, w, "a reserved block");
+    }
+    release(pfn, order);
+  }
+
+  /**
+   * Records that the redo log has made {@code FrameWord.allocated(order, generation, owner)}
+   * durable at {@code pfn}: the reservation becomes an allocated block. Writes nothing.
+   *
+   * @throws IllegalStateException if the block is not reserved with that order and generation
+   */
+  public void commitReserved(long pfn, int order, int generation, long owner) {
+    int i = checkBlock("commitReserved", pfn, order);
+    checkOwner(owner);
+    long live = liveWord(order, generation & FrameWord.MAX_GENERATION);
+    if (generation < 0 || generation > FrameWord.MAX_GENERATION
+        || !MIRROR.compareAndSet(mirror, i, live | STATE_RESERVED, live | STATE_ALLOCATED)) {
+      throw protocolError("commitReserved", pfn, order, (long) MIRROR.getAcquire(mirror, i),
+          "a block reserved with generation " + generation);
+    }
+    assert medium.loadLong(wordOffset(pfn)) == FrameWord.allocated(order, generation, owner)
+        : "commitReserved(pfn=" + pfn + "): the table holds "
+            + FrameWord.toString(medium.loadLong(wordOffset(pfn))) + ", not the allocated word";
+  }
+
+  /**
+   * First half of a transactional free: validates like {@link #free} and marks the block "free
+   * pending", so a concurrent {@code free}/{@code beginFree} of it fails with {@link
+   * ErrorCode#FRAME_DOUBLE_FREE}. Writes nothing; the redo log then writes {@code
+   * FrameWord.free(generation + 1)}.
+   *
+   * @throws InvalidFrameException as {@link #free}; the allocator is unchanged
+   */
+  public void beginFree(long pfn, int order, int generation) {
+    toFreeing("beginFree", pfn, order, generation);
+  }
+
+  /**
+   * Records that the redo log has made {@code FrameWord.free(generation + 1)} durable: the block
+   * returns to the free lists. Writes nothing.
+   *
+   * @throws IllegalStateException if no free of that block is pending
+   */
+  public void completeFree(long pfn, int order) {
+    int i = checkBlock("completeFree", pfn, order);
+    long w = (long) MIRROR.getAcquire(mirror, i);
+    long freeWord = (long) FrameWord.nextGeneration(FrameWord.generation(w))
+        << FrameWord.GENERATION_SHIFT;
+    if (!hasState(w, order, STATE_FREEING) || !MIRROR.compareAndSet(mirror, i, w, freeWord)) {
+      throw protocolError("completeFree", pfn, order, w, "a block whose free is pending");
+    }
+    assert medium.loadLong(wordOffset(pfn)) == freeWord
+        : "completeFree(pfn=" + pfn + "): the table holds "
+            + FrameWord.toString(medium.loadLong(wordOffset(pfn))) + ", not "
+            + FrameWord.toString(freeWord);
+    release(pfn, order);
+  }
+
+  /**
+   * Rolls back {@link #beginFree}: the block is allocated again. Writes nothing.
+   *
+   * @throws IllegalStateException if no free of that block is pending
+   */
+  public void abortFree(long pfn, int order, int generation) {
+    int i = checkBlock("abortFree", pfn, order);
+    long live = liveWord(order, generation & FrameWord.MAX_GENERATION);
+    if (generation < 0 || generation > FrameWord.MAX_GENERATION
+        || !MIRROR.compareAndSet(mirror, i, live | STATE_FREEING, live | STATE_ALLOCATED)) {
+      throw protocolError("abortFree", pfn, order, (long) MIRROR.getAcquire(mirror, i),
+          "a block with generation " + generation + " whose free is pending");
+    }
+  }
+
+  // ---------------------------------------------------------------- validation and queries
+
+  /**
+   * Checks that {@code (pfn, order, generation)} names a live block: allocated, reserved by a
+   * transaction, or allocated with a free in progress. One load and one compare; no allocation, no
+   * lock.
+   *
+   * @throws InvalidFrameException {@link ErrorCode#FRAME_BOUNDS}, {@link ErrorCode#FRAME_STALE}
+   *     (freed since the handle was issued) or {@link ErrorCode#FRAME_NOT_HEAD}
+   */
+  public void validate(long pfn, int order, int generation) {
+    if (pfn >= 0 && pfn < frameCount
+        && (order >>> FrameWord.ORDER_BITS) == 0
+        && (generation >>> FrameWord.GENERATION_BITS) == 0) {
+      long w = (long) MIRROR.getAcquire(mirror, (int) pfn);
+      if ((w & ~STATE_MASK) == liveWord(order, generation)) {
+        return;
+      }
+    }
+    InvalidFrameException e = diagnose("validate", pfn, order, generation, false);
+    if (e != null) {
+      throw e;
+    }
+  }
+
+  /** Offset of the frame word of {@code pfn} on the medium. */
+  public long wordOffset(long pfn) {
+    Objects.checkIndex(pfn, frameCount);
+    return tableOffset + pfn * Long.BYTES;
+  }
+
+  /** The persistent frame word of {@code pfn}, read from the medium. */
+  public long word(long pfn) {
+    return medium.loadLong(wordOffset(pfn));
+  }
+
+  /** Frames managed. */
+  public long frameCount() {
+    return frameCount;
+  }
+
+  /** Largest block order. */
+  public int maxOrder() {
+    return maxOrder;
+  }
+
+  /** Offset of the frame table on the medium. */
+  public long tableOffset() {
+    return tableOffset;
+  }
+
+  /** The cache configuration. */
+  public BuddyConfig config() {
+    return config;
+  }
+
+  /** Free space, per order, and cached frames (exact only while no other thread is working). */
+  public AllocatorStats stats() {
+    long cached = 0;
+    int largestCached = -1;
+    for (FrameCache c : registry) {
+      c.lock();
+      try {
+        cached += c.frames();
+        for (int k = c.maxCachedOrder(); k > largestCached; k--) {
+          if (c.count(k) != 0) {
+            largestCached = k;
+            break;
+          }
+        }
+      } finally {
+        c.unlock();
+      }
+    }
+    Long[] perOrder = new Long[maxOrder + 1];
+    long sharedFree;
+    int largest;
+    lock.lock();
+    try {
+      for (int k = 0; k <= maxOrder; k++) {
+        perOrder[k] = free.nrFree(k);
+      }
+      sharedFree = free.freeFrames();
+      largest = free.largestFreeOrder();
+    } finally {
+      lock.unlock();
+    }
+    long freeFrames = sharedFree + cached;
+    long outside = freeFrames - (perOrder[maxOrder] << maxOrder);
+    return new AllocatorStats(frameCount, freeFrames, Arrays.asList(perOrder),
+        Math.max(largest, largestCached), outside, cached);
+  }
+
+  /** Returns every thread cache's blocks to the shared free lists, where they coalesce. */
+  public void drainCaches() {
+    drainAll();
+  }
+
+  // ---------------------------------------------------------------- invariants
+
+  /**
+   * Checks invariants A1–A4 and A6 (brief §4.5) against the frame table on the medium and the
+   * volatile structures. Exact only while no other thread is allocating or freeing.
+   *
+   * @return the problems found, each naming the frames involved; empty when everything holds
+   */
+  public List<String> verify() {
+    Problems problems = new Problems();
+    List<FrameCache> snapshot = new ArrayList<>(registry);
+    int locked = 0;
+    try {
+      for (FrameCache c : snapshot) {
+        c.lock();
+        locked++;
+      }
+      lock.lock();
+      try {
+        verifyLocked(snapshot, problems);
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      for (int j = 0; j < locked; j++) {
+        snapshot.get(j).unlock();
+      }
+    }
+    return problems.list();
+  }
+
+  /**
+   * {@link #verify()} and throw when anything is wrong.
+   *
+   * @throws IllegalStateException listing every problem found
+   */
+  public void checkInvariants() {
+    List<String> problems = verify();
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          "buddy allocator invariants violated (" + this + "):\n  " + String.join("\n  ", problems));
+    }
+  }
+
+  private void verifyLocked(List<FrameCache> snapshot, Problems problems) {
+    int n = (int) frameCount;
+    long[] table = new long[n];
+    readTable(medium, tableOffset, table);
+    Coverage coverage = new Coverage(frameCount);
+    long inUse = 0;
+    // A1 + table/mirror agreement: every live block in the mirror, every word in the table
+    for (int p = 0; p < n; p++) {
+      long w = table[p];
+      long m = mirror[p];
+      if (!FrameWord.isWellFormed(w)) {
+        problems.add("A1: frame word of pfn " + p + " is malformed: 0x" + Long.toHexString(w));
+      }
+      if (!FrameWord.isHead(m)) {
+        if (m != w) {
+          problems.add("A1: frame pfn " + p + ": the table holds " + FrameWord.toString(w)
+              + " but the allocator holds " + FrameWord.toString(m));
+        }
+        continue;
+      }
+      int order = FrameWord.order(m);
+      int gen = FrameWord.generation(m);
+      long state = m & STATE_MASK;
+      long size = 1L << order;
+      if (order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount) {
+        problems.add("A1: block at pfn " + p + " (" + describe(p, m) + ") is misaligned, above"
+            + " maxOrder " + maxOrder + " or past the last frame " + (frameCount - 1));
+        continue;
+      }
+      long overlap = coverage.mark(p, size);
+      if (overlap >= 0) {
+        problems.add("A1: block at pfn " + p + " (" + describe(p, m) + ") overlaps another"
+            + " allocated block at frame " + overlap);
+      }
+      inUse += size;
+      boolean tableAllocated = FrameWord.isHead(w) && FrameWord.order(w) == order
+          && FrameWord.generation(w) == gen;
+      boolean ok;
+      if (state == STATE_ALLOCATED) {
+        ok = tableAllocated;
+      } else if (state == STATE_RESERVED) {
+        ok = tableAllocated || w == FrameWord.free(gen);
+      } else if (state == STATE_FREEING) {
+        ok = tableAllocated || w == FrameWord.free(FrameWord.nextGeneration(gen));
+      } else {
+        ok = false;
+      }
+      if (!ok) {
+        problems.add("A1: block at pfn " + p + " is " + describe(p, m) + " but the table holds "
+            + FrameWord.toString(w));
+      }
+    }
+    // A2 + A3: shared free blocks
+    long[] sharedFree = {0};
+    free.forEach((pfn, order) -> {
+      sharedFree[0] += 1L << order;
+      long overlap = coverage.mark(pfn, 1L << order);
+      if (overlap >= 0) {
+        problems.add("A2: free block pfn " + pfn + " order " + order
+            + " overlaps a block already accounted for at frame " + overlap);
+      }
+      if (FrameWord.isHead(table[(int) pfn])) {
+        problems.add("A2: free block pfn " + pfn + " order " + order + " has an allocated head "
+            + FrameWord.toString(table[(int) pfn]) + " in the table");
+      }
+      long buddy = pfn ^ (1L << order);
+      if (order < maxOrder && pfn < buddy && free.isFree(buddy, order)) {
+        problems.add("A3: free blocks pfn " + pfn + " and its buddy " + buddy + " (order " + order
+            + ") are both free but not merged");
+      }
+    });
+    // A6: cached blocks
+    long cached = 0;
+    for (FrameCache c : snapshot) {
+      long[] sum = {0};
+      c.forEach((pfn, order) -> {
+        sum[0] += 1L << order;
+        if (pfn < 0 || pfn >= frameCount || (pfn & ((1L << order) - 1)) != 0
+            || pfn + (1L << order) > frameCount) {
+          problems.add("A6: cache of thread " + c.ownerName() + " holds an invalid block pfn "
+              + pfn + " order " + order);
+          return;
+        }
+        long w = table[(int) pfn];
+        if (FrameWord.isHead(w) || FrameWord.isHead(mirror[(int) pfn])) {
+          problems.add("A6: cache of thread " + c.ownerName() + " holds block pfn " + pfn
+              + " order " + order + " but its frame word is " + FrameWord.toString(w)
+              + " (allocator: " + describe(pfn, mirror[(int) pfn]) + ")");
+        }
+        long overlap = coverage.mark(pfn, 1L << order);
+        if (overlap >= 0) {
+          problems.add("A6: cached block pfn " + pfn + " order " + order + " (thread "
+              + c.ownerName() + ") overlaps a block already accounted for at frame " + overlap);
+        }
+      });
+      cached += sum[0];
+    }
+    // A2: nothing leaked
+    coverage.forEachUncovered((a, b) -> problems.add(
+        "A2: frames [" + a + ", " + b + ") are neither allocated, reserved, free nor cached"
+            + " (leaked)"));
+    // A4
+    if (sharedFree[0] + cached + inUse != frameCount) {
+      problems.add("A4: free " + sharedFree[0] + " + cached " + cached + " + in use " + inUse
+          + " = " + (sharedFree[0] + cached + inUse) + " frames, expected " + frameCount);
+    }
+    List<String> bookkeeping = new ArrayList<>();
+    free.verifyBookkeeping(bookkeeping);
+    for (String s : bookkeeping) {
+      problems.add("A4: " + s);
+    }
+  }
+
+  /** Collects at most {@link #MAX_PROBLEMS} messages. */
+  private static final class Problems {
+    private final List<String> list = new ArrayList<>();
+    private int dropped;
+
+    void add(String problem) {
+      if (list.size() < MAX_PROBLEMS) {
+        list.add(problem);
+      } else {
+        dropped++;
+      }
+    }
+
+    List<String> list() {
+      if (dropped > 0) {
+        List<String> all = new ArrayList<>(list);
+        all.add("... and " + dropped + " more problems");
+        return List.copyOf(all);
+      }
+      return List.copyOf(list);
+    }
+  }
+
+  /** One bit per frame, for the coverage checks of {@link #verify()}. */
+  private static final class Coverage {
+    private final long frameCount;
+    private final long[] bits;
+
+    Coverage(long frameCount) {
+      this.frameCount = frameCount;
+      this.bits = new long[(int) ((frameCount + 63) >>> 6)];
+    }
+
+    /** Marks {@code [start, start + length)}; returns the first frame already marked, or -1. */
+    long mark(long start, long length) {
+      long first = -1;
+      for (long f = start; f < start + length; f++) {
+        int w = (int) (f >>> 6);
+        long bit = 1L << f;
+        if ((bits[w] & bit) != 0 && first < 0) {
+          first = f;
+        }
+        bits[w] |= bit;
+      }
+      return first;
+    }
+
+    void forEachUncovered(RangeVisitor visitor) {
+      long f = 0;
+      while (f < frameCount) {
+        if ((bits[(int) (f >>> 6)] & (1L << f)) != 0) {
+          f++;
+          continue;
+        }
+        long a = f;
+        while (f < frameCount && (bits[(int) (f >>> 6)] & (1L << f)) == 0) {
+          f++;
+        }
+        visitor.visit(a, f);
+      }
+    }
+
+    @FunctionalInterface
+    interface RangeVisitor {
+      void visit(long from, long to);
+    }
+  }
+
+  /** The shared free blocks, pfn to order (package-private, for tests of A5). */
+  TreeMap<Long, Integer> sharedFreeBlocks() {
+    TreeMap<Long, Integer> blocks = new TreeMap<>();
+    lock.lock();
+    try {
+      free.forEach(blocks::put);
+    } finally {
+      lock.unlock();
+    }
+    return blocks;
+  }
+
+  /** Threads' caches currently registered (package-private, for tests). */
+  int registeredCaches() {
+    return registry.size();
+  }
+
+  /**
+   * Runs {@code action} on the shared free lists under the lock (package-private: lets tests
+   * damage the volatile state to prove that {@link #verify()} notices).
+   */
+  void withFreeLists(java.util.function.Consumer<FreeLists> action) {
+    lock.lock();
+    try {
+      action.accept(free);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- taking and releasing blocks
+
+  /** Takes a free block of {@code order} (volatile only), or returns {@link #NO_FRAME}. */
+  private long take(int order) {
+    if (order <= cacheMaxOrder) {
+      FrameCache c = cache();
+      if (c.enabled) {
+        long pfn;
+        c.lock();
+        try {
+          pfn = c.poll(order);
+          if (pfn == NO_FRAME) {
+            pfn = refill(c, order);
+          }
+        } finally {
+          c.unlock();
+        }
+        return pfn != NO_FRAME ? pfn : takeAfterDrain(order);
+      }
+    }
+    long pfn = takeShared(order);
+    return pfn != NO_FRAME ? pfn : takeAfterDrain(order);
+  }
+
+  private long takeShared(int order) {
+    lock.lock();
+    try {
+      return free.allocate(order);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Last resort before {@link #NO_FRAME}: cached blocks may coalesce into the wanted order. */
+  private long takeAfterDrain(int order) {
+    drainAll();
+    return takeShared(order);
+  }
+
+  /** Refills an empty cache list with a batch; returns one block for the caller, or -1. */
+  private long refill(FrameCache c, int order) {
+    lock.lock();
+    try {
+      long first = free.allocate(order);
+      if (first < 0) {
+        return NO_FRAME;
+      }
+      for (int j = 1; j < c.batch(order); j++) {
+        long pfn = free.allocate(order);
+        if (pfn < 0) {
+          break;
+        }
+        c.push(order, pfn);
+      }
+      return first;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Makes a block whose frame word is durably free available again. */
+  private void release(long pfn, int order) {
+    if (order <= cacheMaxOrder) {
+      FrameCache c = cache();
+      if (c.enabled) {
+        c.lock();
+        try {
+          if (c.full(order)) {
+            lock.lock();
+            try {
+              for (int j = c.batch(order); j > 0; j--) {
+                free.free(c.poll(order), order);
+              }
+            } finally {
+              lock.unlock();
+            }
+          }
+          c.push(order, pfn);
+        } finally {
+          c.unlock();
+        }
+        return;
+      }
+    }
+    lock.lock();
+    try {
+      free.free(pfn, order);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private FrameCache cache() {
+    FrameCache c = caches.get();
+    return c != null ? c : attachCache();
+  }
+
+  private FrameCache attachCache() {
+    Thread t = Thread.currentThread();
+    FrameCache c;
+    if (t.isVirtual()) {
+      c = FrameCache.DISABLED; // one cache per virtual thread would hoard frames
+    } else {
+      reclaimDeadCaches();
+      c = new FrameCache(t, cacheMaxOrder, config.cacheHigh(), config.cacheBatch());
+      registry.add(c);
+    }
+    caches.set(c);
+    return c;
+  }
+
+  private void reclaimDeadCaches() {
+    for (FrameCache c : registry) {
+      if (c.ownerDead()) {
+        drainOne(c);
+        registry.remove(c);
+      }
+    }
+  }
+
+  private long drainAll() {
+    long drained = 0;
+    for (FrameCache c : registry) {
+      drained += drainOne(c);
+      if (c.ownerDead()) {
+        registry.remove(c);
+      }
+    }
+    return drained;
+  }
+
+  private long drainOne(FrameCache c) {
+    c.lock();
+    try {
+      long frames = c.frames();
+      if (frames == 0) {
+        return 0;
+      }
+      lock.lock();
+      try {
+        for (int k = 0; k <= c.maxCachedOrder(); k++) {
+          for (long pfn = c.poll(k); pfn != NO_FRAME; pfn = c.poll(k)) {
+            free.free(pfn, k);
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
+      return frames;
+    } finally {
+      c.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- checks and errors
+
+  /** The mirror word of a live head without its state: {@code HEAD | order | generation}. */
+  private static long liveWord(int order, int generation) {
+    return FrameWord.HEAD
+        | ((long) order << FrameWord.ORDER_SHIFT)
+        | ((long) generation << FrameWord.GENERATION_SHIFT);
+  }
+
+  private static boolean hasState(long mirrorWord, int order, long state) {
+    return FrameWord.isHead(mirrorWord) && FrameWord.order(mirrorWord) == order
+        && (mirrorWord & STATE_MASK) == state;
+  }
+
+  /** CAS ALLOCATED to FREEING, or throw the classified error. */
+  private int toFreeing(String op, long pfn, int order, int generation) {
+    for (; ; ) {
+      if (pfn >= 0 && pfn < frameCount
+          && (order >>> FrameWord.ORDER_BITS) == 0
+          && (generation >>> FrameWord.GENERATION_BITS) == 0) {
+        long expected = liveWord(order, generation) | STATE_ALLOCATED;
+        if (MIRROR.compareAndSet(mirror, (int) pfn, expected, liveWord(order, generation)
+            | STATE_FREEING)) {
+          return (int) pfn;
+        }
+      }
+      InvalidFrameException e = diagnose(op, pfn, order, generation, true);
+      if (e != null) {
+        throw e;
+      }
+      // the block became ALLOCATED again meanwhile (abortFree): retry
+    }
+  }
+
+  /**
+   * Classifies a failed check (slow path). Returns {@code null} if the block turns out to be in
+   * the wanted state after all (a concurrent change).
+   */
+  private InvalidFrameException diagnose(
+      String op, long pfn, int order, int generation, boolean freeing) {
+    String what = op + "(pfn=" + pfn + ", order=" + order + ", generation=" + generation + "): ";
+    if (pfn < 0 || pfn >= frameCount) {
+      return new InvalidFrameException(ErrorCode.FRAME_BOUNDS, what + "pfn is outside the frame"
+          + " table [0, " + frameCount + "); the handle does not belong to this region");
+    }
+    if (order < 0 || order > maxOrder) {
+      return new InvalidFrameException(ErrorCode.FRAME_BOUNDS, what + "order is outside [0, "
+          + maxOrder + "]; the handle does not belong to this region");
+    }
+    long size = 1L << order;
+    if ((pfn & (size - 1)) != 0 || pfn + size > frameCount) {
+      return new InvalidFrameException(ErrorCode.FRAME_BOUNDS, what + "a block of " + size
+          + " frames cannot start at pfn " + pfn + " (misaligned or past the last frame "
+          + (frameCount - 1) + "); the handle is corrupt");
+    }
+    if (generation < 0 || generation > FrameWord.MAX_GENERATION) {
+      return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "generation is outside [0, "
+          + FrameWord.MAX_GENERATION + "]; the handle is corrupt");
+    }
+    long w = (long) MIRROR.getAcquire(mirror, (int) pfn);
+    String table = " (the allocator holds " + describe(pfn, w) + ")";
+    if (FrameWord.isHead(w)) {
+      int g = FrameWord.generation(w);
+      int o = FrameWord.order(w);
+      long state = w & STATE_MASK;
+      if (g != generation) {
+        return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "stale handle: the block"
+            + " was freed and reallocated since this handle was issued" + table
+            + "; drop the handle");
+      }
+      if (o != order) {
+        return new InvalidFrameException(ErrorCode.FRAME_NOT_HEAD, what + "pfn " + pfn
+            + " heads a block of order " + o + ", not " + order + table
+            + "; pass the order the block was allocated with");
+      }
+      if (state == STATE_FREEING) {
+        if (freeing) {
+          return new InvalidFrameException(ErrorCode.FRAME_DOUBLE_FREE, what + "a free of this"
+              + " block is already in progress" + table + "; free a block only once");
+        }
+        return null;
+      }
+      if (state == STATE_RESERVED) {
+        if (freeing) {
+          return new InvalidFrameException(ErrorCode.FRAME_NOT_HEAD, what + "the block is"
+              + " reserved by a transaction that has not committed" + table
+              + "; free it through that transaction");
+        }
+        return null;
+      }
+      return null; // ALLOCATED with this order and generation: it is valid now
+    }
+    long head = coveringHead(pfn);
+    if (head >= 0) {
+      return new InvalidFrameException(ErrorCode.FRAME_NOT_HEAD, what + "pfn " + pfn
+          + " is a tail frame inside the block at pfn " + head + " ("
+          + describe(head, mirror[(int) head]) + "); use the block's own handle");
+    }
+    int g = FrameWord.generation(w);
+    if (g == FrameWord.nextGeneration(generation)) {
+      if (freeing) {
+        return new InvalidFrameException(ErrorCode.FRAME_DOUBLE_FREE, what + "the block is"
+            + " already free" + table + ": it was freed twice with the same handle");
+      }
+      return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "use after free: the block"
+          + " was freed" + table + "; drop the handle");
+    }
+    if (g != generation) {
+      return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "stale handle: the frame"
+          + " is free and its generation has moved on" + table + "; drop the handle");
+    }
+    return new InvalidFrameException(ErrorCode.FRAME_NOT_HEAD, what + "no block is allocated at"
+        + " pfn " + pfn + table + "; the handle was never issued by this allocator");
+  }
+
+  /** The head of the live block covering {@code pfn} as a tail frame, or -1. */
+  private long coveringHead(long pfn) {
+    for (int k = 1; k <= maxOrder; k++) {
+      long base = pfn & -(1L << k);
+      if (base != pfn) {
+        long w = (long) MIRROR.getAcquire(mirror, (int) base);
+        if (FrameWord.isHead(w) && FrameWord.order(w) == k) {
+          return base;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Readable form of a mirror word. */
+  private static String describe(long pfn, long mirrorWord) {
+    if (!FrameWord.isHead(mirrorWord)) {
+      return "pfn " + pfn + " " + FrameWord.toString(mirrorWord);
+    }
+    long state = mirrorWord & STATE_MASK;
+    String s = state == STATE_ALLOCATED ? "allocated"
+        : state == STATE_RESERVED ? "reserved"
+        : state == STATE_FREEING ? "free pending"
+        : "state " + state;
+    return s + " block pfn " + pfn + " order " + FrameWord.order(mirrorWord) + " gen "
+        + FrameWord.generation(mirrorWord);
+  }
+
+  /** Bounds check of the transactional protocol calls. */
+  private int checkBlock(String op, long pfn, int order) {
+    if (pfn < 0 || pfn >= frameCount || order < 0 || order > maxOrder
+        || (pfn & ((1L << order) - 1)) != 0 || pfn + (1L << order) > frameCount) {
+      throw new InvalidFrameException(ErrorCode.FRAME_BOUNDS, op + "(pfn=" + pfn + ", order="
+          + order + "): no block of that order can start there in a table of " + frameCount
+          + " frames with maxOrder " + maxOrder);
+    }
+    return (int) pfn;
+  }
+
+  private IllegalStateException protocolError(
+      String op, long pfn, int order, long mirrorWord, String expected) {
+    return new IllegalStateException(op + "(pfn=" + pfn + ", order=" + order + "): expected "
+        + expected + ", but the allocator holds " + describe(pfn, mirrorWord)
+        + "; the transaction protocol was not followed (reserve -> commitReserved | unreserve,"
+        + " beginFree -> completeFree | abortFree)");
+  }
+
+  private void checkOrder(int order) {
+    if (order < 0 || order > maxOrder) {
+      throw new IllegalArgumentException(
+          "order must be in [0, maxOrder=" + maxOrder + "], got " + order);
+    }
+  }
+
+  private static void checkOwner(long owner) {
+    if (owner < 0 || owner > FrameWord.MAX_OWNER) {
+      throw new IllegalArgumentException(
+          "owner tag must be in [0, " + FrameWord.MAX_OWNER + "] (42 bits), got " + owner);
+    }
+  }
+
+  /**
+   * One line, e.g. {@code BuddyAllocator(12/32 MiB free at 4 KiB frames, 3072/8192 frames,
+   * largestFreeOrder=10, cached=12, maxOrder=10)}.
+   */
+  @Override
+  public String toString() {
+    AllocatorStats s = stats();
+    long pct = frameCount == 0 ? 0 : s.freeFrames() * 100 / frameCount;
+    return "BuddyAllocator(" + mib(s.freeFrames()) + "/" + mib(frameCount)
+        + " MiB free at 4 KiB frames, " + s.freeFrames() + "/" + frameCount + " frames (" + pct
+        + "%), largestFreeOrder=" + s.largestFreeOrder() + ", cached=" + s.cachedFrames()
+        + ", maxOrder=" + maxOrder + ")";
+  }
+
+  /** Frames of 4 KiB in MiB (256 frames per MiB), one decimal when not whole. */
+  private static String mib(long frames) {
+    return frames % 256 == 0 ? Long.toString(frames / 256)
+        : String.format(Locale.ROOT, "%.1f", frames / 256.0);
+  }
+}

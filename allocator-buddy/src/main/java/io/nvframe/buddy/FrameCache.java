@@ -1,0 +1,188 @@
+package io.nvframe.buddy;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
+
+/**
+ * One thread's cache of free blocks of orders {@code 0..maxCachedOrder} (Linux {@code
+ * per_cpu_pages}). Each order has a FIFO ring of block pfns: allocation takes the oldest block, a
+ * free appends, so back-to-back allocate/free pairs rotate through the cached blocks instead of
+ * re-flushing one frame word's cache line (brief §4.2, lesson 4).
+ *
+ * <p>The owning thread uses the cache almost exclusively; other threads only touch it in {@link
+ * BuddyAllocator#drainCaches()}, {@code verify()} and {@code stats()}. A small test-and-set lock
+ * (one CAS to take it uncontended, a release store to drop it) makes those rare visits safe
+ * without putting a heavier lock on the fast path. Lock order: a cache lock before the
+ * allocator's shared lock, never two cache locks except in {@code verify()}, which takes them in
+ * registry order before the shared lock.
+ *
+ * <p>All blocks in a cache are persistently free (their frame words say free) and are not in the
+ * shared free lists.
+ */
+final class FrameCache {
+  private static final VarHandle LOCK;
+
+  static {
+    try {
+      LOCK = MethodHandles.lookup().findVarHandle(FrameCache.class, "lock", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Spins before yielding while another thread holds the lock. */
+  private static final int SPINS = 64;
+
+  /** Placeholder for threads that do not cache (virtual threads): never holds anything. */
+  static final FrameCache DISABLED = new FrameCache();
+
+  final boolean enabled;
+  private final WeakReference<Thread> owner;
+  private final String ownerName;
+  private final int maxCachedOrder;
+  private final int ringCapacity;
+  private final int ringMask;
+  private final long[] rings;
+  private final int[] heads;
+  private final int[] counts;
+  private final int[] high;
+  private final int[] batch;
+
+  @SuppressWarnings("unused") // accessed through LOCK
+  private volatile int lock;
+
+  private FrameCache() {
+    this.enabled = false;
+    this.owner = new WeakReference<>(null);
+    this.ownerName = "none";
+    this.maxCachedOrder = -1;
+    this.ringCapacity = 0;
+    this.ringMask = 0;
+    this.rings = new long[0];
+    this.heads = new int[0];
+    this.counts = new int[0];
+    this.high = new int[0];
+    this.batch = new int[0];
+  }
+
+  FrameCache(Thread owner, int maxCachedOrder, int highFrames, int batchFrames) {
+    this.enabled = true;
+    this.owner = new WeakReference<>(owner);
+    this.ownerName = owner.getName();
+    this.maxCachedOrder = maxCachedOrder;
+    int orders = maxCachedOrder + 1;
+    this.high = new int[orders];
+    this.batch = new int[orders];
+    int largest = 1;
+    for (int k = 0; k < orders; k++) {
+      high[k] = Math.max(1, highFrames >> k);
+      batch[k] = Math.max(1, Math.min(high[k], batchFrames >> k));
+      largest = Math.max(largest, high[k]);
+    }
+    this.ringCapacity = largest == 1 ? 1 : Integer.highestOneBit(largest - 1) << 1;
+    this.ringMask = ringCapacity - 1;
+    this.rings = new long[orders * ringCapacity];
+    this.heads = new int[orders];
+    this.counts = new int[orders];
+  }
+
+  void lock() {
+    if (!LOCK.compareAndSet(this, 0, 1)) {
+      lockSlow();
+    }
+  }
+
+  private void lockSlow() {
+    int spins = 0;
+    while (!LOCK.compareAndSet(this, 0, 1)) {
+      if (++spins < SPINS) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+  }
+
+  void unlock() {
+    LOCK.setRelease(this, 0);
+  }
+
+  /** Whether the owning thread has terminated (its cache can be drained and dropped). */
+  boolean ownerDead() {
+    Thread t = owner.get();
+    return t == null || !t.isAlive();
+  }
+
+  String ownerName() {
+    return ownerName;
+  }
+
+  int maxCachedOrder() {
+    return maxCachedOrder;
+  }
+
+  /** Blocks of {@code order} held; caller holds the lock. */
+  int count(int order) {
+    return counts[order];
+  }
+
+  /** Per-order limit in blocks. */
+  int high(int order) {
+    return high[order];
+  }
+
+  /** Per-order refill/drain size in blocks. */
+  int batch(int order) {
+    return batch[order];
+  }
+
+  /** Whether a push of {@code order} would exceed the limit; caller holds the lock. */
+  boolean full(int order) {
+    return counts[order] >= high[order];
+  }
+
+  /** Takes the oldest block of {@code order}, or -1; caller holds the lock. */
+  long poll(int order) {
+    int n = counts[order];
+    if (n == 0) {
+      return -1;
+    }
+    int h = heads[order];
+    long pfn = rings[order * ringCapacity + h];
+    heads[order] = (h + 1) & ringMask;
+    counts[order] = n - 1;
+    return pfn;
+  }
+
+  /** Appends a block of {@code order}; the caller holds the lock and checked {@link #full}. */
+  void push(int order, long pfn) {
+    int n = counts[order];
+    assert n < high[order] : "cache of order " + order + " is full";
+    rings[order * ringCapacity + ((heads[order] + n) & ringMask)] = pfn;
+    counts[order] = n + 1;
+  }
+
+  /** Total frames held; caller holds the lock. */
+  long frames() {
+    long sum = 0;
+    for (int k = 0; k <= maxCachedOrder; k++) {
+      sum += (long) counts[k] << k;
+    }
+    return sum;
+  }
+
+  /** Visits every cached block; caller holds the lock. */
+  void forEach(FreeLists.BlockVisitor visitor) {
+    for (int k = 0; k <= maxCachedOrder; k++) {
+      for (int i = 0; i < counts[k]; i++) {
+        visitor.visit(rings[k * ringCapacity + ((heads[k] + i) & ringMask)], k);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return enabled ? "FrameCache(thread " + ownerName + ")" : "FrameCache(disabled)";
+  }
+}

@@ -1,0 +1,166 @@
+package io.nvframe.backend.dax;
+
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.NvframeIOException;
+import io.nvframe.spi.Capability;
+import io.nvframe.spi.SegmentMedium;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A medium over one shared mapping of a region file or device DAX.
+ *
+ * <p>The mapping belongs to a shared {@link Arena}: {@link #close()} closes the arena, which unmaps
+ * at once (every thread's later access fails instead of touching freed memory), then releases the
+ * {@link LockedFile}.
+ *
+ * <p><b>Flush.</b> {@code flush(offset, length)} widens the range to the flush unit and writes it
+ * back in one call, so one {@code persist} over adjacent lines is one range:
+ *
+ * <pre>
+ *   unit  = 4096 (msync works on pages) or 64 (cache lines)
+ *   start = offset rounded down to unit
+ *   end   = min(offset + length rounded up to unit, size)
+ *
+ *   FORCE_LINES     MAP_SYNC file mapping: segment.asSlice(start, end - start).force(); the JDK
+ *                   writes back each line and issues one store fence
+ *   FORCE_PAGES     plain file mapping: the same force() call, which is msync(MS_SYNC) of the pages
+ *   WRITEBACK_LINES emulate mode and device DAX: CacheLineWriteback.writeback(address + start, ...)
+ *   NOTHING         mode none (eADR) and read-only media
+ * </pre>
+ *
+ * <p>Every mode writes back synchronously at {@code flush}, so {@code fence} has nothing left to
+ * wait for and is a full memory fence ({@link VarHandle#fullFence()}), which orders this thread's
+ * later stores after everything before it. Counters (SPI {@code stats()}) count calls: one flush and
+ * one fence per {@code persist}, whatever the mode; {@link #writebackRanges()} and {@link
+ * #writebackBytes()} count what actually reached the write-back primitive.
+ */
+final class MappedMedium extends SegmentMedium {
+  /** How {@link #doFlush} writes back. */
+  enum Flush {
+    FORCE_LINES(64),
+    FORCE_PAGES(4096),
+    WRITEBACK_LINES(64),
+    NOTHING(64);
+
+    final long unit;
+
+    Flush(long unit) {
+      this.unit = unit;
+    }
+  }
+
+  private final Arena arena;
+  private final LockedFile file;
+  private final DaxMode mode;
+  private final Flush flush;
+  private final boolean readOnly;
+  private final Set<Capability> capabilities;
+  private final Map<String, String> properties;
+  private final LongAdder writebackRanges = new LongAdder();
+  private final LongAdder writebackBytes = new LongAdder();
+
+  MappedMedium(
+      MemorySegment segment,
+      Arena arena,
+      LockedFile file,
+      DaxMode mode,
+      Flush flush,
+      boolean readOnly,
+      Set<Capability> capabilities,
+      Map<String, String> properties) {
+    super(segment, file.path().toString());
+    assert mode != DaxMode.AUTO : "a medium has a resolved mode";
+    this.arena = arena;
+    this.file = file;
+    this.mode = mode;
+    this.flush = readOnly ? Flush.NOTHING : flush;
+    this.readOnly = readOnly;
+    this.capabilities = Set.copyOf(capabilities);
+    this.properties = Map.copyOf(properties);
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    return properties;
+  }
+
+  @Override
+  protected boolean readOnly() {
+    return readOnly;
+  }
+
+  /** The resolved mode. */
+  DaxMode mode() {
+    return mode;
+  }
+
+  /** How flushes write back. */
+  Flush flushKind() {
+    return flush;
+  }
+
+  /** Ranges handed to the write-back primitive (force, msync or cache-line write-back). */
+  long writebackRanges() {
+    return writebackRanges.sum();
+  }
+
+  /** Bytes covered by those ranges, after widening to the flush unit. */
+  long writebackBytes() {
+    return writebackBytes.sum();
+  }
+
+  @Override
+  protected void doFlush(long offset, long length) {
+    if (flush == Flush.NOTHING) {
+      return;
+    }
+    long unit = flush.unit;
+    long start = offset & -unit;
+    long end = Math.min((offset + length + unit - 1) & -unit, size());
+    try {
+      switch (flush) {
+        case FORCE_LINES, FORCE_PAGES -> segment.asSlice(start, end - start).force();
+        case WRITEBACK_LINES -> CacheLineWriteback.writeback(segment.address() + start, end - start);
+        case NOTHING -> throw new AssertionError("handled above");
+      }
+    } catch (UncheckedIOException e) {
+      throw new NvframeIOException(ErrorCode.IO_ERROR,
+          "writing back bytes [" + start + ", " + end + ") of " + description() + " (" + mode.key()
+              + ") failed: " + e.getCause().getMessage()
+              + "; data in that range may not be durable; check the device and the kernel log (dmesg)", e);
+    }
+    writebackRanges.increment();
+    writebackBytes.add(end - start);
+  }
+
+  @Override
+  protected void doFence() {
+    VarHandle.fullFence();
+  }
+
+  @Override
+  protected void doClose() {
+    try {
+      arena.close();
+    } finally {
+      file.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "MappedMedium(" + description() + ", " + size() + " bytes, mode=" + mode.key()
+        + (readOnly ? ", read-only" : "") + ")";
+  }
+}

@@ -1,0 +1,196 @@
+package io.nvframe.backend.dax;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The few libc calls the JDK does not offer, made through the FFM {@link Linker}: {@code open},
+ * {@code close}, {@code posix_fallocate}, {@code mmap}, {@code munmap} and {@code strerror}.
+ * Linux on x86-64 and AArch64 only (the flag values below are theirs); {@link #supported()} says
+ * whether this platform qualifies.
+ *
+ * <p>Downcall handles are restricted methods: the JVM prints a warning unless it runs with {@code
+ * --enable-native-access=io.nvframe.backend.dax} (or {@code ALL-UNNAMED}). The handles are created
+ * lazily in {@link Calls}, so loading this class alone never triggers the warning, and callers that
+ * have a pure-Java fallback (preallocation) check {@link #nativeAccessEnabled()} first.
+ *
+ * <p>POSIX record locks belong to the process: closing <em>any</em> descriptor of a file drops every
+ * lock the process holds on it. Callers therefore never open and close a descriptor of a file whose
+ * lock they hold, except when they are about to release it anyway.
+ */
+final class NativeFiles {
+  static final int O_RDONLY = 0;
+  static final int O_WRONLY = 1;
+  static final int O_RDWR = 2;
+  static final int O_CLOEXEC = 0x80000;
+
+  static final int PROT_READ = 1;
+  static final int PROT_WRITE = 2;
+  static final int MAP_SHARED = 0x01;
+  static final int MAP_SHARED_VALIDATE = 0x03;
+  static final int MAP_SYNC = 0x80000;
+
+  static final int EINVAL = 22;
+  static final int ENOSPC = 28;
+  static final int EOPNOTSUPP = 95;
+
+  private NativeFiles() {}
+
+  /** Linux on x86-64 or AArch64. */
+  static boolean supported() {
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+    return os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"));
+  }
+
+  /** Whether this module may call native code without the JVM warning about it. */
+  static boolean nativeAccessEnabled() {
+    return NativeFiles.class.getModule().isNativeAccessEnabled();
+  }
+
+  /** The JVM flag that enables native access for this module. */
+  static String nativeAccessFlag() {
+    Module m = NativeFiles.class.getModule();
+    return "--enable-native-access=" + (m.isNamed() ? m.getName() : "ALL-UNNAMED");
+  }
+
+  /** {@code open(path, flags)}; the descriptor, or an IOException with the errno text. */
+  static int open(Path path, int flags) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Calls.STATE);
+      MemorySegment cpath = arena.allocateFrom(path.toString());
+      int fd = (int) Calls.OPEN.invokeExact(state, cpath, flags | O_CLOEXEC, 0);
+      if (fd < 0) {
+        int errno = (int) Calls.ERRNO.get(state, 0L);
+        throw new IOException(path + ": open failed: " + strerror(errno) + " (errno " + errno + ")");
+      }
+      return fd;
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** {@code close(fd)}, ignoring errors (there is nothing to do about them). */
+  static void close(int fd) {
+    try {
+      int ignored = (int) Calls.CLOSE.invokeExact(fd);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** {@code posix_fallocate(fd, offset, length)}: 0 or the error number (it does not set errno). */
+  static int posixFallocate(int fd, long offset, long length) {
+    try {
+      return (int) Calls.FALLOCATE.invokeExact(fd, offset, length);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * {@code mmap(NULL, length, prot, flags, fd, 0)}.
+   *
+   * @return the address
+   * @throws NativeError with the errno when the call fails
+   */
+  static long mmap(int fd, long length, boolean writable, int flags) throws NativeError {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Calls.STATE);
+      int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+      MemorySegment addr = (MemorySegment) Calls.MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, 0L);
+      if (addr.address() == -1L) {
+        throw new NativeError((int) Calls.ERRNO.get(state, 0L), "mmap");
+      }
+      return addr.address();
+    } catch (NativeError | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** {@code munmap(address, length)}; 0 or the errno. */
+  static int munmap(long address, long length) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Calls.STATE);
+      int rc = (int) Calls.MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length);
+      return rc == 0 ? 0 : (int) Calls.ERRNO.get(state, 0L);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The C library's text for {@code errno}. */
+  static String strerror(int errno) {
+    try {
+      MemorySegment s = (MemorySegment) Calls.STRERROR.invokeExact(errno);
+      return s.reinterpret(256).getString(0);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A failed call and its errno. */
+  static final class NativeError extends Exception {
+    private final int errno;
+
+    NativeError(int errno, String call) {
+      super(call + " failed: " + strerror(errno) + " (errno " + errno + ")");
+      this.errno = errno;
+    }
+
+    int errno() {
+      return errno;
+    }
+  }
+
+  /** The downcall handles, created on first use. */
+  private static final class Calls {
+    static final StructLayout STATE = Linker.Option.captureStateLayout();
+    static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    static final MethodHandle OPEN;
+    static final MethodHandle CLOSE;
+    static final MethodHandle FALLOCATE;
+    static final MethodHandle MMAP;
+    static final MethodHandle MUNMAP;
+    static final MethodHandle STRERROR;
+
+    static {
+      Linker linker = Linker.nativeLinker();
+      SymbolLookup libc = linker.defaultLookup();
+      Linker.Option errno = Linker.Option.captureCallState("errno");
+      ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+      ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
+      ValueLayout ptr = ValueLayout.ADDRESS;
+      OPEN = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(i, ptr, i, i),
+          errno, Linker.Option.firstVariadicArg(2));
+      CLOSE = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(i, i));
+      FALLOCATE = linker.downcallHandle(libc.findOrThrow("posix_fallocate"), FunctionDescriptor.of(i, i, l, l));
+      MMAP = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ptr, ptr, l, i, i, i, l), errno);
+      MUNMAP = linker.downcallHandle(libc.findOrThrow("munmap"), FunctionDescriptor.of(i, ptr, l), errno);
+      STRERROR = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ptr, i));
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.nvframe.backend.dax;
+
+import io.nvframe.api.NvframeException;
+import io.nvframe.spi.Availability;
+import io.nvframe.spi.ProviderConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Child-JVM program run WITHOUT {@code --add-exports java.base/jdk.internal.misc=...}: tries mode
+ * {@code emulate} and prints what happened, one fact per line ({@code AVAILABLE}, {@code PROBE},
+ * {@code CODE}, {@code MESSAGE}, {@code EXISTS}).
+ */
+public final class EmulateWithoutExportMain {
+  private EmulateWithoutExportMain() {}
+
+  public static void main(String[] args) {
+    Path path = Path.of(args[0]).resolve("emulate.nvf");
+    ProviderConfig config =
+        new ProviderConfig(path, 1 << 20, false, Map.of(DaxBackendProvider.MODE, DaxBackendProvider.MODE_EMULATE));
+    DaxBackendProvider provider = new DaxBackendProvider();
+    System.out.println("AVAILABLE " + CacheLineWriteback.available());
+    Availability a = provider.probe(config);
+    System.out.println("PROBE " + a.available() + " " + a.reason());
+    try {
+      provider.create(config).close();
+      System.out.println("CODE none");
+    } catch (NvframeException e) {
+      System.out.println("CODE " + e.code());
+      System.out.println("MESSAGE " + e.getMessage());
+    }
+    System.out.println("EXISTS " + Files.exists(path));
+  }
+}

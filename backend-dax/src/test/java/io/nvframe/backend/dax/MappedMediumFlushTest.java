@@ -1,0 +1,115 @@
+package io.nvframe.backend.dax;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.nvframe.spi.Medium;
+import io.nvframe.spi.PersistStats;
+import io.nvframe.spi.ProviderConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Flush widening and coalescing: a flush is widened to whole pages (msync) or cache lines
+ * (write-back) and handed to the primitive as ONE range, however many units it spans.
+ */
+class MappedMediumFlushTest {
+  private static final long SIZE = 1 << 20;
+
+  @TempDir Path tmp;
+
+  private MappedMedium create(String mode) {
+    return (MappedMedium) new DaxBackendProvider()
+        .create(new ProviderConfig(tmp.resolve(mode + ".nvf"), SIZE, false, Map.of(DaxBackendProvider.MODE, mode)));
+  }
+
+  @ParameterizedTest(name = "msync flush({0}, {1}) -> {2} bytes")
+  @CsvSource({
+    "0, 8, 4096",
+    "100, 10, 4096",
+    "4095, 1, 4096",
+    "4095, 2, 8192",
+    "4000, 200, 8192",
+    "0, 65536, 65536",
+    "1048575, 1, 4096",
+  })
+  void msyncWidensToPagesInOneRange(long offset, long length, long expectedBytes) {
+    try (MappedMedium m = create("msync")) {
+      m.flush(offset, length);
+      assertEquals(1, m.writebackRanges(), "one msync call");
+      assertEquals(expectedBytes, m.writebackBytes(), "page-aligned bytes");
+      assertEquals(new PersistStats(0, 0, 1, length, 0), m.stats(), "the SPI counts the requested length");
+    }
+  }
+
+  @ParameterizedTest(name = "emulate flush({0}, {1}) -> {2} bytes")
+  @CsvSource({
+    "0, 8, 64",
+    "60, 8, 128",
+    "64, 64, 64",
+    "63, 66, 192",
+    "0, 4096, 4096",
+    "1048575, 1, 64",
+  })
+  void writebackWidensToCacheLinesInOneRange(long offset, long length, long expectedBytes) {
+    assumeTrue(CacheLineWriteback.available(), "needs the write-back export");
+    try (MappedMedium m = create("emulate")) {
+      m.flush(offset, length);
+      assertEquals(1, m.writebackRanges(), "one write-back call");
+      assertEquals(expectedBytes, m.writebackBytes(), "line-aligned bytes");
+    }
+  }
+
+  @Test
+  void persistOfAdjacentLinesIsOneRangeAndOneFence() {
+    assumeTrue(CacheLineWriteback.available(), "needs the write-back export");
+    try (MappedMedium m = create("emulate")) {
+      for (int line = 0; line < 4; line++) {
+        m.storeLong(line * 64L, line);
+      }
+      m.persist(0, 4 * 64);
+      assertEquals(1, m.writebackRanges());
+      assertEquals(256, m.writebackBytes());
+      PersistStats s = m.stats();
+      assertEquals(1, s.flushes());
+      assertEquals(1, s.fences());
+    }
+  }
+
+  @Test
+  void emptyFlushAndModeNoneWriteNothingBackButCount() {
+    try (MappedMedium msync = create("msync"); MappedMedium none = create("none")) {
+      msync.flush(4096, 0);
+      assertEquals(0, msync.writebackRanges(), "an empty flush writes nothing back");
+      assertEquals(1, msync.stats().flushes(), "but is counted");
+      none.persist(0, 4096);
+      none.persist(8192, 64);
+      assertEquals(0, none.writebackRanges());
+      assertEquals(new PersistStats(0, 0, 2, 4160, 2), none.stats());
+    }
+  }
+
+  @Test
+  void flushedDataReachesTheFileInEveryMode() throws Exception {
+    for (String mode : new String[] {"msync", "none", "emulate"}) {
+      if (mode.equals("emulate") && !CacheLineWriteback.available()) {
+        continue;
+      }
+      Path file = tmp.resolve(mode + ".nvf");
+      try (Medium m = create(mode)) {
+        m.storeLong(SIZE - 8, 0x1122334455667788L);
+        m.persist(SIZE - 8, 8);
+      }
+      byte[] tail = new byte[8];
+      try (var ch = java.nio.channels.FileChannel.open(file)) {
+        ch.read(java.nio.ByteBuffer.wrap(tail), SIZE - 8);
+      }
+      assertEquals(0x1122334455667788L, java.nio.ByteBuffer.wrap(tail).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(),
+          mode + ": the file holds the stored value, little-endian");
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.nvframe.benchmarks.region;
+
+import io.nvframe.api.Frame;
+import io.nvframe.api.Region;
+import io.nvframe.api.RegionStats;
+import io.nvframe.core.RegionBuilder;
+import io.nvframe.core.Regions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The operations of DESIGN.md §7, through the public API and the same backend selection path as
+ * users: durable alloc+free of a 4 KiB frame, a transaction updating 64 B in a frame, and a
+ * transaction allocating a frame and linking it. Compare with {@code ../shared/peers/pmdk}
+ * (obj_alloc_free_4k, obj_tx_update64_in4k, obj_tx_alloc4k_link) in the same mode:
+ *
+ * <ul>
+ *   <li>{@code dax} + {@code emulate} on /dev/shm = PMDK with {@code PMEM_IS_PMEM_FORCE=1} (flush mode)
+ *   <li>{@code dax} + {@code msync} on /dev/shm = PMDK without it (msync mode)
+ * </ul>
+ *
+ * The region directory comes from {@code NVFRAME_BENCH_DIR}, then {@code -Dnvframe.bench.dir},
+ * then {@code /dev/shm}. Fences and flushes per operation are printed at the end of each trial.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class RegionBenchmark {
+  @Param({"dax"})
+  public String backend;
+
+  @Param({"emulate", "msync"})
+  public String mode;
+
+  Region region;
+  Path file;
+  final LongAdder ops = new LongAdder();
+  RegionStats start;
+
+  @Setup(Level.Trial)
+  public void open() throws IOException {
+    String dir = System.getenv("NVFRAME_BENCH_DIR");
+    if (dir == null) {
+      dir = System.getProperty("nvframe.bench.dir", "/dev/shm");
+    }
+    RegionBuilder b = Regions.builder().backend(backend).capacity(1L << 30).lanes(64);
+    if (!backend.equals("heap")) {
+      file = Files.createTempFile(Path.of(dir), "nvframe-bench-", ".nvf");
+      Files.delete(file);
+      b.path(file).option("dax.mode", mode);
+    }
+    region = b.create();
+    start = region.stats();
+  }
+
+  @TearDown(Level.Trial)
+  public void close() throws IOException {
+    RegionStats end = region.stats();
+    long n = Math.max(1, ops.sum());
+    System.err.printf("%n[nvframe] %s/%s: %.3f fences/op, %.3f flushes/op over %d ops%n", backend, mode,
+        (end.fences() - start.fences()) / (double) n, (end.flushes() - start.flushes()) / (double) n, n);
+    region.close();
+    if (file != null) {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /** Per-thread state: a page to update and a page of links. */
+  @State(Scope.Thread)
+  public static class PerThread {
+    Frame page;
+    Frame links;
+    int offset;
+    final List<Frame> linked = new ArrayList<>(LINKS);
+    final byte[] data = new byte[64];
+
+    @Setup(Level.Trial)
+    public void setUp(RegionBenchmark b) {
+      page = b.region.allocate(0);
+      links = b.region.allocate(0);
+    }
+
+    @TearDown(Level.Invocation)
+    public void unlink(RegionBenchmark b) {
+      if (!linked.isEmpty()) {
+        for (Frame f : linked) {
+          b.region.free(f);
+        }
+        linked.clear();
+      }
+    }
+  }
+
+  static final int LINKS = 512;
+
+  @Benchmark
+  public void allocFree4k(PerThread t) {
+    Frame f = region.allocate(0);
+    region.free(f);
+    ops.increment();
+  }
+
+  @Benchmark
+  public void txUpdate64(PerThread t) {
+    int off = t.offset;
+    t.offset = (off + 64) & 4095;
+    t.data[0]++;
+    region.transact(tx -> tx.write(t.page, off, t.data));
+    ops.increment();
+  }
+
+  /** {@value #LINKS} transactions each allocating a 4 KiB frame and storing its pfn in a link slot. */
+  @Benchmark
+  @OperationsPerInvocation(LINKS)
+  public void txAllocLink(PerThread t) {
+    for (int i = 0; i < LINKS; i++) {
+      int slot = i;
+      region.transact(tx -> {
+        Frame f = tx.allocate(0);
+        tx.putLong(t.links, slot * 8L, f.pfn());
+        t.linked.add(f);
+      });
+    }
+    ops.add(LINKS);
+  }
+}

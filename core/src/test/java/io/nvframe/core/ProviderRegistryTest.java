@@ -1,0 +1,95 @@
+package io.nvframe.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nvframe.api.BackendUnavailableException;
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.NvframeConfigurationException;
+import io.nvframe.spi.ProviderConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProviderRegistryTest {
+  private static final ProviderConfig NO_PATH = new ProviderConfig(null, 0, false, Map.of());
+  @TempDir Path tmp;
+
+  private ProviderConfig withPath() {
+    return new ProviderConfig(tmp.resolve("r.nvf"), 1 << 20, false, Map.of());
+  }
+
+  @Test
+  void findsTheInstalledBackendsByName() {
+    ProviderRegistry r = ProviderRegistry.load(getClass().getClassLoader());
+    assertEquals("heap", r.require("heap").name());
+    assertEquals("dax", r.require("dax").name());
+    assertTrue(r.loadFailures().isEmpty(), r.loadFailures().toString());
+  }
+
+  @Test
+  void unknownNameListsAvailableNamesAndTheArtifactForFirstPartyNames() {
+    ProviderRegistry r = ProviderRegistry.load(getClass().getClassLoader());
+    NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> r.require("btt"));
+    assertEquals(ErrorCode.BACKEND_UNKNOWN, e.code());
+    assertTrue(e.getMessage().contains("available: dax, heap"), e.getMessage());
+    assertTrue(e.getMessage().contains("io.nvframe:nvframe-backend-block-btt"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("[NV-002]"), e.getMessage());
+    e = assertThrows(NvframeConfigurationException.class, () -> r.require("DAX"));
+    assertTrue(e.getMessage().contains("lower-case"), e.getMessage());
+  }
+
+  @Test
+  void twoProvidersWithOneNameFailNamingBothClasses(@TempDir Path dir) {
+    ClassLoader loader = TestProviders.withProviders(dir, true, TestProviders.SecondHeapProvider.class);
+    NvframeConfigurationException e =
+        assertThrows(NvframeConfigurationException.class, () -> ProviderRegistry.load(loader));
+    assertEquals(ErrorCode.BACKEND_DUPLICATE, e.code());
+    assertTrue(e.getMessage().contains("HeapBackendProvider"), e.getMessage());
+    assertTrue(e.getMessage().contains("SecondHeapProvider"), e.getMessage());
+  }
+
+  @Test
+  void aProviderThatFailsToLoadIsSkippedAndReported(@TempDir Path dir) {
+    ClassLoader loader = TestProviders.withProviders(dir, true, TestProviders.BrokenProvider.class);
+    ProviderRegistry r = ProviderRegistry.load(loader);
+    assertEquals("heap", r.require("heap").name());
+    assertEquals(1, r.loadFailures().size());
+    NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> r.require("broken"));
+    assertTrue(e.getMessage().contains("failed to load"), e.getMessage());
+  }
+
+  @Test
+  void autoSelectionPicksTheOnlyAvailableDurableBackendNeverHeap() {
+    ProviderRegistry r = ProviderRegistry.load(getClass().getClassLoader());
+    assertEquals("dax", r.autoSelect(withPath()).name());
+  }
+
+  @Test
+  void autoSelectionWithOnlyHeapRefusesAndSaysWhy(@TempDir Path dir) {
+    ClassLoader loader = TestProviders.withProviders(dir, false, TestProviders.SecondHeapProvider.class);
+    ProviderRegistry r = ProviderRegistry.load(loader);
+    NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> r.autoSelect(NO_PATH));
+    assertEquals(ErrorCode.BACKEND_AMBIGUOUS, e.code());
+    assertTrue(e.getMessage().contains("never chosen implicitly"), e.getMessage());
+  }
+
+  @Test
+  void autoSelectionWithAnUnavailableDurableBackendStillPicksTheAvailableOne(@TempDir Path dir) {
+    ClassLoader loader = TestProviders.withProviders(dir, true, TestProviders.UnavailableProvider.class);
+    ProviderRegistry r = ProviderRegistry.load(loader);
+    assertEquals("dax", r.autoSelect(withPath()).name());
+    BackendUnavailableException e =
+        assertThrows(BackendUnavailableException.class, () -> r.select("never", NO_PATH));
+    assertTrue(e.getMessage().contains("no such hardware in tests"), e.getMessage());
+  }
+
+  @Test
+  void availableBackendsListsNameCapabilitiesAndAvailability() {
+    var list = Regions.availableBackends();
+    assertEquals(2, list.size(), list.toString());
+    assertTrue(list.stream().allMatch(b -> !b.reason().isEmpty()));
+  }
+}

@@ -1,0 +1,332 @@
+package io.nvframe.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nvframe.api.AlreadyClosedException;
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.Frame;
+import io.nvframe.api.InvalidFrameException;
+import io.nvframe.api.NvframeConfigurationException;
+import io.nvframe.api.Region;
+import io.nvframe.api.Transaction;
+import io.nvframe.api.TransactionConflictException;
+import io.nvframe.api.TransactionTooLargeException;
+import io.nvframe.spi.PersistStats;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class TransactionTest {
+  @TempDir Path dir;
+  private Region region;
+
+  static Stream<String> backends() {
+    return Stream.of("heap", "dax");
+  }
+
+  Region open(String backend) {
+    var b = Regions.builder().backend(backend).capacity(8L << 20).maxOrder(5).lanes(8).lockTimeout(Duration.ofMillis(200));
+    if (backend.equals("dax")) {
+      b.path(dir.resolve("tx.nvf"));
+    }
+    region = b.create();
+    return region;
+  }
+
+  @AfterEach
+  void close() {
+    if (region != null && region.isOpen()) {
+      assertTrue(region.check().consistent(), region.check().problems().toString());
+      region.close();
+    }
+  }
+
+  PersistStats stats() {
+    return ((FrameRegion) region).medium.stats();
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void fenceBudgets(String backend) {
+    Region r = open(backend);
+    Frame page = r.allocate(0);
+    // update 64 B in an existing frame: logged, 3 fences
+    PersistStats s0 = stats();
+    r.transact(tx -> tx.write(page, 64, new byte[64]));
+    assertEquals(3, stats().minus(s0).fences(), "64-byte update");
+    // a single 8-byte change: no log, 1 fence
+    PersistStats s1 = stats();
+    r.transact(tx -> tx.putLong(page, 8, 99L));
+    assertEquals(1, stats().minus(s1).fences(), "single 8-byte change");
+    // allocate a frame, write it, link it under a root: 3 fences
+    PersistStats s2 = stats();
+    r.transact(tx -> {
+      Frame f = tx.allocate(0);
+      tx.write(f, 0, new byte[512]);
+      tx.setRoot("list", f);
+    });
+    assertEquals(3, stats().minus(s2).fences(), "allocate + link");
+    // an empty transaction costs nothing
+    PersistStats s3 = stats();
+    r.transact(tx -> {});
+    assertEquals(0, stats().minus(s3).fences());
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void readsSeeTheTransactionsOwnWrites(String backend) {
+    Region r = open(backend);
+    Frame page = r.allocate(0);
+    r.putLong(page, 0, 1);
+    try (Transaction tx = r.begin()) {
+      tx.putLong(page, 0, 2);
+      tx.write(page, 4, new byte[] {9, 9, 9, 9, 9, 9, 9, 9});
+      assertEquals(2L | 0x0909090900000000L, tx.getLong(page, 0));
+      byte[] b = new byte[12];
+      tx.read(page, 0, b);
+      assertArrayEquals(new byte[] {2, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9}, b);
+      assertEquals(1L, r.getLong(page, 0), "outside the transaction nothing changed yet");
+      Frame fresh = tx.allocate(0);
+      tx.putLong(fresh, 16, 77);
+      assertEquals(77, tx.getLong(fresh, 16));
+      tx.setRoot("x", fresh);
+      assertEquals(Optional.of(fresh), tx.root("x"));
+      assertTrue(r.root("x").isEmpty());
+      tx.commit();
+    }
+    assertEquals(2L | 0x0909090900000000L, r.getLong(page, 0));
+    assertEquals(77, r.getLong(r.root("x").orElseThrow(), 16));
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void closingWithoutCommitLeavesNoTrace(String backend) {
+    Region r = open(backend);
+    Frame page = r.allocate(0);
+    r.transact(tx -> tx.setRoot("keep", page));
+    long free = r.stats().freeFrames();
+    try (Transaction tx = r.begin()) {
+      tx.putLong(page, 0, 5);
+      Frame f = tx.allocate(3);
+      tx.write(f, 0, new byte[100]);
+      tx.free(page);
+      tx.setRoot("new", f);
+      tx.removeRoot("keep");
+    }
+    assertEquals(free, r.stats().freeFrames(), "reserved frames returned");
+    assertEquals(0L, r.getLong(page, 0), "page still allocated and unchanged");
+    assertTrue(r.root("new").isEmpty());
+    assertEquals(page, r.root("keep").orElseThrow());
+    RuntimeException boom = new IllegalStateException("boom");
+    RuntimeException thrown = assertThrows(IllegalStateException.class, () -> r.transact(tx -> {
+      tx.putLong(page, 0, 6);
+      tx.allocate(0);
+      throw boom;
+    }));
+    assertEquals(boom, thrown);
+    assertEquals(0L, r.getLong(page, 0));
+    assertEquals(free, r.stats().freeFrames());
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void freesTakeEffectOnlyAtCommitAndBumpTheGeneration(String backend) {
+    Region r = open(backend);
+    Frame a = r.allocate(1);
+    long free = r.stats().freeFrames();
+    try (Transaction tx = r.begin()) {
+      tx.free(a);
+      assertEquals(free, r.stats().freeFrames(), "not yet free");
+      InvalidFrameException e = assertThrows(InvalidFrameException.class, () -> tx.getLong(a, 0));
+      assertEquals(ErrorCode.FRAME_STALE, e.code());
+      assertThrows(InvalidFrameException.class, () -> tx.free(a));
+      tx.commit();
+    }
+    assertEquals(free + 2, r.stats().freeFrames());
+    assertThrows(InvalidFrameException.class, () -> r.getLong(a, 0));
+    Frame again = r.allocate(1);
+    if (again.pfn() == a.pfn()) {
+      assertTrue(again.generation() != a.generation(), "generation must move on: " + a + " vs " + again);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void allocateAndFreeInOneTransactionIsANoOp(String backend) {
+    Region r = open(backend);
+    long free = r.stats().freeFrames();
+    r.transact(tx -> {
+      Frame f = tx.allocate(2);
+      tx.putLong(f, 0, 1);
+      tx.free(f);
+    });
+    assertEquals(free, r.stats().freeFrames());
+  }
+
+  @Test
+  void rootsSurviveReopenAndNamesAreValidated() {
+    Region r = open("dax");
+    Frame f = r.allocate(0);
+    r.transact(tx -> {
+      tx.setRoot("users", f);
+      tx.putLong(f, 0, 1234);
+    });
+    assertThrows(NvframeConfigurationException.class, () -> r.transact(tx -> tx.setRoot("bad name", f)));
+    assertThrows(NvframeConfigurationException.class, () -> r.root("x".repeat(49)));
+    r.close();
+    region = Regions.open(dir.resolve("tx.nvf"));
+    Frame users = region.root("users").orElseThrow();
+    assertEquals(f, new Frame(users.pfn(), users.order(), users.generation(), f.regionId()));
+    assertEquals(1234, region.getLong(users, 0));
+    region.transact(tx -> tx.removeRoot("users"));
+    assertTrue(region.roots().isEmpty());
+  }
+
+  @Test
+  void theRootDirectoryFillsUpWithAClearError() {
+    Region r = open("heap");
+    Frame f = r.allocate(0);
+    for (int i = 0; i < RootDirectory.SLOTS; i++) {
+      String name = "root-" + i;
+      r.transact(tx -> tx.setRoot(name, f));
+    }
+    NvframeConfigurationException e =
+        assertThrows(NvframeConfigurationException.class, () -> r.transact(tx -> tx.setRoot("one-more", f)));
+    assertEquals(ErrorCode.ROOT_DIRECTORY_FULL, e.code());
+    r.transact(tx -> tx.setRoot("root-3", f)); // replacing an existing root still works
+    assertEquals(RootDirectory.SLOTS, r.roots().size());
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aTransactionTooLargeForItsLaneFailsBeforeWritingAnything(String backend) {
+    Region r = open(backend);
+    Frame big = r.allocate(1);
+    long free = r.stats().freeFrames();
+    PersistStats before = stats();
+    TransactionTooLargeException e = assertThrows(TransactionTooLargeException.class, () -> r.transact(tx -> {
+      tx.allocate(0);
+      tx.write(big, 0, new byte[8192]);
+    }));
+    assertTrue(e.getMessage().contains("lane"), e.getMessage());
+    assertEquals(0, stats().minus(before).stores(), "nothing written");
+    assertEquals(free, r.stats().freeFrames(), "reservation returned");
+    assertEquals(0L, r.getLong(big, 0));
+  }
+
+  @Test
+  void aTransactionIsConfinedAndEndsAtCommit() throws Exception {
+    Region r = open("heap");
+    Frame f = r.allocate(0);
+    Transaction tx = r.begin();
+    tx.putLong(f, 0, 1);
+    ExecutorService other = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("other").factory());
+    try {
+      Future<?> use = other.submit(() -> tx.putLong(f, 0, 2));
+      var ex = assertThrows(java.util.concurrent.ExecutionException.class, use::get);
+      assertTrue(ex.getCause() instanceof IllegalStateException, ex.toString());
+    } finally {
+      other.shutdownNow();
+    }
+    tx.commit();
+    assertFalse(tx.isActive());
+    assertThrows(AlreadyClosedException.class, () -> tx.putLong(f, 0, 3));
+    tx.close();
+    assertEquals(1, r.getLong(f, 0));
+  }
+
+  @Test
+  void aFrameHeldByOneTransactionMakesAnotherWaitThenFail() throws Exception {
+    Region r = open("heap");
+    Frame f = r.allocate(0);
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread holder = Thread.ofPlatform().name("holder").start(() -> {
+      try (Transaction tx = r.begin()) {
+        tx.putLong(f, 0, 1);
+        held.countDown();
+        release.await();
+        tx.commit();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    held.await();
+    TransactionConflictException e =
+        assertThrows(TransactionConflictException.class, () -> r.transact(tx -> tx.putLong(f, 0, 2)));
+    assertEquals(ErrorCode.TX_CONFLICT, e.code());
+    assertThrows(TransactionConflictException.class, () -> r.free(f));
+    release.countDown();
+    holder.join();
+    r.transact(tx -> tx.putLong(f, 0, tx.getLong(f, 0) + 1));
+    assertEquals(2, r.getLong(f, 0));
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void concurrentTransactionsAreSerializedPerFrame(String backend) throws Exception {
+    Region r = open(backend);
+    Frame shared = r.allocate(0);
+    int threads = 4;
+    int perThread = 300;
+    List<Frame> own = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      own.add(r.allocate(0));
+    }
+    AtomicLong conflicts = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("tx-", 0).factory());
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Frame mine = own.get(t);
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < perThread; i++) {
+            while (true) {
+              try {
+                r.transact(tx -> {
+                  tx.putLong(shared, 0, tx.getLong(shared, 0) + 1);
+                  tx.putLong(mine, 0, tx.getLong(mine, 0) + 1);
+                  Frame scratch = tx.allocate(0);
+                  tx.putLong(scratch, 0, 1);
+                  tx.free(scratch);
+                });
+                break;
+              } catch (TransactionConflictException e) {
+                conflicts.incrementAndGet();
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals((long) threads * perThread, r.getLong(shared, 0), "lost update (conflicts: " + conflicts + ")");
+    for (Frame mine : own) {
+      assertEquals(perThread, r.getLong(mine, 0));
+    }
+    assertEquals((long) threads * perThread, r.stats().transactionsCommitted());
+  }
+}

@@ -1,0 +1,389 @@
+package io.nvframe.redo;
+
+import io.nvframe.spi.Medium;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * The on-media format of one lane's redo record: constants and the static encode, decode, check
+ * and apply helpers. All bit fiddling of the log lives here.
+ *
+ * <pre>
+ * lane (laneSize bytes, a multiple of 4096; lane i starts at areaOffset + i * laneSize)
+ * +--------------------------+-------------------------------------------------------+
+ * | header (64 B, one line)  | payload: payloadBytes of 8-byte aligned entries        |
+ * +--------------------------+-------------------------------------------------------+
+ *
+ * header, little-endian
+ *  off size field
+ *    0  u32 magic          "NVRL" (0x4C52564E)
+ *    4  u16 version        1
+ *    6  u16 laneId         index of the lane that holds the record
+ *    8  u64 generation     unique, increasing across all lanes of the log
+ *   16  u32 entryCount
+ *   20  u32 payloadBytes   multiple of 8, at most laneSize - 64
+ *   24  u32 flags          VALID (1) or APPLIED (2)    \ one aligned 8-byte "state word",
+ *   28  u32 crc32c                                     / replaced atomically on invalidation
+ *   32  32 zero bytes
+ *
+ * crc32c (VALID)   = CRC32C(header with crc = 0, then the payload)
+ * crc32c (APPLIED) = CRC32C(header with crc = 0)            (the payload is no longer covered)
+ *
+ * entry word, u64:  | op (3 bits) | pool offset (61 bits) |
+ *   SET8 (op 1): word, u64 value                                    16 bytes
+ *   COPY (op 2): word, u32 length, u32 0, length bytes, zero pad to 8   16 + align8(length) bytes
+ * </pre>
+ *
+ * <p>A header of 64 zero bytes is an empty lane (freshly formatted). Any other header that is not
+ * a CRC-correct VALID or APPLIED header of this lane is <em>insane</em>: a torn write or damage.
+ */
+final class RecordFormat {
+  private RecordFormat() {}
+
+  /** "NVRL" read as a little-endian u32. */
+  static final int MAGIC = 0x4C52564E;
+  /** Format version of the record layout. */
+  static final int VERSION = 1;
+
+  static final int HEADER_BYTES = 64;
+  static final int MAGIC_OFFSET = 0;
+  static final int VERSION_OFFSET = 4;
+  static final int LANE_OFFSET = 6;
+  static final int GENERATION_OFFSET = 8;
+  static final int ENTRY_COUNT_OFFSET = 16;
+  static final int PAYLOAD_BYTES_OFFSET = 20;
+  static final int FLAGS_OFFSET = 24;
+  static final int CRC_OFFSET = 28;
+  /** The aligned 8-byte word holding flags (low half) and crc (high half). */
+  static final int STATE_WORD_OFFSET = FLAGS_OFFSET;
+
+  static final int FLAG_VALID = 1;
+  static final int FLAG_APPLIED = 2;
+
+  /** Width of the op field at the top of an entry word. */
+  static final int OP_BITS = 3;
+  /** Width of the pool offset in an entry word. */
+  static final int OFFSET_BITS = Long.SIZE - OP_BITS;
+  static final int OP_SHIFT = OFFSET_BITS;
+  static final long OFFSET_MASK = (1L << OFFSET_BITS) - 1;
+
+  static final int OP_SET8 = 1;
+  static final int OP_COPY = 2;
+
+  /** Size of a SET8 entry. */
+  static final int SET8_BYTES = 16;
+  /** Size of a COPY entry before its data. */
+  static final int COPY_HEADER_BYTES = 16;
+  static final int ENTRY_ALIGNMENT = 8;
+
+  private static final VarHandle LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle SHORT =
+      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+  // ---- little-endian byte[] access --------------------------------------------------------------
+
+  static long getLong(byte[] b, int at) {
+    return (long) LONG.get(b, at);
+  }
+
+  static void putLong(byte[] b, int at, long v) {
+    LONG.set(b, at, v);
+  }
+
+  static int getInt(byte[] b, int at) {
+    return (int) INT.get(b, at);
+  }
+
+  static void putInt(byte[] b, int at, int v) {
+    INT.set(b, at, v);
+  }
+
+  static int getUnsignedShort(byte[] b, int at) {
+    return Short.toUnsignedInt((short) SHORT.get(b, at));
+  }
+
+  static void putShort(byte[] b, int at, int v) {
+    SHORT.set(b, at, (short) v);
+  }
+
+  // ---- entries ---------------------------------------------------------------------------------
+
+  static long entryWord(int op, long offset) {
+    assert offset >= 0 && offset <= OFFSET_MASK : offset;
+    return ((long) op << OP_SHIFT) | offset;
+  }
+
+  static int op(long word) {
+    return (int) (word >>> OP_SHIFT);
+  }
+
+  static long offset(long word) {
+    return word & OFFSET_MASK;
+  }
+
+  static int align8(int n) {
+    return (n + ENTRY_ALIGNMENT - 1) & -ENTRY_ALIGNMENT;
+  }
+
+  static long align8(long n) {
+    return (n + ENTRY_ALIGNMENT - 1) & -ENTRY_ALIGNMENT;
+  }
+
+  /** Bytes of a COPY entry carrying {@code length} data bytes. */
+  static long copyEntryBytes(long length) {
+    return COPY_HEADER_BYTES + align8(length);
+  }
+
+  static void putSet8(byte[] b, int at, long offset, long value) {
+    putLong(b, at, entryWord(OP_SET8, offset));
+    putLong(b, at + 8, value);
+  }
+
+  /** Writes a COPY header at {@code at}; the caller puts the data at {@code at + 16}. */
+  static void putCopyHeader(byte[] b, int at, long offset, int length) {
+    putLong(b, at, entryWord(OP_COPY, offset));
+    putInt(b, at + 8, length);
+    putInt(b, at + 12, 0);
+  }
+
+  // ---- header ----------------------------------------------------------------------------------
+
+  /**
+   * Fills {@code b[0, 64)} with a VALID header for the payload in {@code b[64, 64 + payloadBytes)}
+   * and returns the state word that later marks the record APPLIED.
+   */
+  static long writeValidHeader(
+      byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
+    java.util.Arrays.fill(b, 0, HEADER_BYTES, (byte) 0);
+    putInt(b, MAGIC_OFFSET, MAGIC);
+    putShort(b, VERSION_OFFSET, VERSION);
+    putShort(b, LANE_OFFSET, laneId);
+    putLong(b, GENERATION_OFFSET, generation);
+    putInt(b, ENTRY_COUNT_OFFSET, entryCount);
+    putInt(b, PAYLOAD_BYTES_OFFSET, payloadBytes);
+    long appliedWord = appliedStateWord(b, crc);
+    putInt(b, FLAGS_OFFSET, FLAG_VALID);
+    putInt(b, CRC_OFFSET, 0);
+    crc.reset();
+    crc.update(b, 0, HEADER_BYTES + payloadBytes);
+    putInt(b, CRC_OFFSET, (int) crc.getValue());
+    return appliedWord;
+  }
+
+  /**
+   * The state word {@code flags = APPLIED, crc = CRC32C(header with those flags and crc 0)} for the
+   * header in {@code b[0, 64)}. Leaves the header's state word at {@code (APPLIED, 0)}.
+   */
+  static long appliedStateWord(byte[] b, CRC32C crc) {
+    putInt(b, FLAGS_OFFSET, FLAG_APPLIED);
+    putInt(b, CRC_OFFSET, 0);
+    crc.reset();
+    crc.update(b, 0, HEADER_BYTES);
+    int c = (int) crc.getValue();
+    return stateWord(FLAG_APPLIED, c);
+  }
+
+  static long stateWord(int flags, int crc) {
+    return Integer.toUnsignedLong(flags) | ((long) crc << Integer.SIZE);
+  }
+
+  /** Fills {@code b[0, 64)} with a clean APPLIED header of an empty record. */
+  static void writeCleanHeader(byte[] b, int laneId, long generation, CRC32C crc) {
+    java.util.Arrays.fill(b, 0, HEADER_BYTES, (byte) 0);
+    putInt(b, MAGIC_OFFSET, MAGIC);
+    putShort(b, VERSION_OFFSET, VERSION);
+    putShort(b, LANE_OFFSET, laneId);
+    putLong(b, GENERATION_OFFSET, generation);
+    long word = appliedStateWord(b, crc);
+    putLong(b, STATE_WORD_OFFSET, word);
+  }
+
+  static boolean allZero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What a lane header says, before the payload is looked at. */
+  enum Kind {
+    /** 64 zero bytes: formatted, never used. */
+    EMPTY,
+    /** A CRC-correct APPLIED header of this lane. */
+    APPLIED,
+    /** A CRC-correct VALID record whose entries all lie in bounds: to be replayed. */
+    VALID,
+    /** Anything else (torn, damaged, another lane's or another version's record). */
+    INSANE
+  }
+
+  /**
+   * Classification of one lane.
+   *
+   * @param kind what the lane holds
+   * @param generation the header's generation word, or -1 when the header does not carry a
+   *     trustworthy one (empty, wrong magic/version/lane, negative)
+   * @param entryCount entries of a VALID record
+   * @param payloadBytes payload bytes of a VALID record
+   * @param reason why an INSANE header was rejected, else empty
+   */
+  record LaneState(Kind kind, long generation, int entryCount, int payloadBytes, String reason) {}
+
+  /**
+   * Classifies the lane whose header is in {@code b[0, 64)}; for a VALID-flagged header it reads
+   * the payload from {@code medium} into {@code b[64, ...)} and checks CRC and entries. Never
+   * trusts an unchecked byte: lengths are bounded before they are used.
+   *
+   * @param b at least {@code 64 + capacity} bytes
+   * @param lo lowest allowed entry target (the end of the log area)
+   * @param hi end of the medium
+   */
+  static LaneState classify(
+      byte[] b, int laneId, Medium medium, long laneOffset, int capacity, long lo, long hi,
+      CRC32C crc) {
+    if (allZero(b, 0, HEADER_BYTES)) {
+      return new LaneState(Kind.EMPTY, -1, 0, 0, "");
+    }
+    int magic = getInt(b, MAGIC_OFFSET);
+    if (magic != MAGIC) {
+      return insane(-1, String.format("bad magic 0x%08x (expected 0x%08x)", magic, MAGIC));
+    }
+    int version = getUnsignedShort(b, VERSION_OFFSET);
+    if (version != VERSION) {
+      return insane(-1, "record version " + version + " (this log reads version " + VERSION + ")");
+    }
+    int lane = getUnsignedShort(b, LANE_OFFSET);
+    if (lane != laneId) {
+      return insane(-1, "record of lane " + lane + " found in lane " + laneId);
+    }
+    long generation = getLong(b, GENERATION_OFFSET);
+    if (generation < 0) {
+      return insane(-1, "negative generation " + generation);
+    }
+    int flags = getInt(b, FLAGS_OFFSET);
+    int storedCrc = getInt(b, CRC_OFFSET);
+    if (flags == FLAG_APPLIED) {
+      putInt(b, CRC_OFFSET, 0);
+      crc.reset();
+      crc.update(b, 0, HEADER_BYTES);
+      putInt(b, CRC_OFFSET, storedCrc);
+      if ((int) crc.getValue() != storedCrc) {
+        return insane(generation, "APPLIED header fails its CRC32C (torn header)");
+      }
+      return new LaneState(Kind.APPLIED, generation, 0, 0, "");
+    }
+    if (flags != FLAG_VALID) {
+      return insane(generation, String.format("unknown flags 0x%x", flags));
+    }
+    int entryCount = getInt(b, ENTRY_COUNT_OFFSET);
+    int payloadBytes = getInt(b, PAYLOAD_BYTES_OFFSET);
+    if (payloadBytes < 0 || payloadBytes > capacity || (payloadBytes & (ENTRY_ALIGNMENT - 1)) != 0) {
+      return insane(
+          generation,
+          "payloadBytes " + Integer.toUnsignedString(payloadBytes)
+              + " is not a multiple of 8 within the lane capacity " + capacity);
+    }
+    medium.read(laneOffset + HEADER_BYTES, b, HEADER_BYTES, payloadBytes);
+    putInt(b, CRC_OFFSET, 0);
+    crc.reset();
+    crc.update(b, 0, HEADER_BYTES + payloadBytes);
+    putInt(b, CRC_OFFSET, storedCrc);
+    if ((int) crc.getValue() != storedCrc) {
+      return insane(generation, "VALID record of generation " + generation + " fails its CRC32C (torn or damaged)");
+    }
+    String bad = checkEntries(b, HEADER_BYTES, payloadBytes, entryCount, lo, hi);
+    if (bad != null) {
+      return insane(generation, "CRC-correct record of generation " + generation + " is malformed: " + bad);
+    }
+    return new LaneState(Kind.VALID, generation, entryCount, payloadBytes, "");
+  }
+
+  private static LaneState insane(long generation, String reason) {
+    return new LaneState(Kind.INSANE, generation, 0, 0, reason);
+  }
+
+  /**
+   * Checks that {@code b[at, at + payloadBytes)} holds exactly {@code entryCount} well-formed
+   * entries whose targets lie in {@code [lo, hi)}; returns null when it does, else the reason.
+   */
+  static String checkEntries(byte[] b, int at, int payloadBytes, int entryCount, long lo, long hi) {
+    int pos = at;
+    int end = at + payloadBytes;
+    long seen = 0;
+    while (pos < end) {
+      if (end - pos < SET8_BYTES) {
+        return "truncated entry at payload byte " + (pos - at);
+      }
+      long word = getLong(b, pos);
+      long offset = offset(word);
+      switch (op(word)) {
+        case OP_SET8 -> {
+          if ((offset & 7) != 0) {
+            return "SET8 at unaligned offset " + offset;
+          }
+          if (offset < lo || offset > hi - 8) {
+            return "SET8 target " + offset + " outside [" + lo + ", " + hi + ")";
+          }
+          pos += SET8_BYTES;
+        }
+        case OP_COPY -> {
+          int length = getInt(b, pos + 8);
+          if (length <= 0 || getInt(b, pos + 12) != 0) {
+            return "COPY at payload byte " + (pos - at) + " has length " + length;
+          }
+          long size = copyEntryBytes(length);
+          if (size > end - pos) {
+            return "COPY of " + length + " bytes overruns the payload";
+          }
+          if (offset < lo || offset > hi - length) {
+            return "COPY target [" + offset + ", " + (offset + length) + ") outside [" + lo + ", " + hi + ")";
+          }
+          pos += (int) size;
+        }
+        default -> {
+          return "unknown op " + op(word) + " at payload byte " + (pos - at);
+        }
+      }
+      seen++;
+    }
+    if (seen != Integer.toUnsignedLong(entryCount)) {
+      return "header says " + Integer.toUnsignedString(entryCount) + " entries, payload holds " + seen;
+    }
+    return null;
+  }
+
+  /**
+   * Applies the (already checked) entries in {@code b[at, at + payloadBytes)} to {@code medium}
+   * and adds every target range to {@code plan}. SET8 uses an atomic 8-byte store, COPY a bulk
+   * write. Returns the number of entries applied.
+   */
+  static int apply(Medium medium, byte[] b, int at, int payloadBytes, FlushPlan plan) {
+    int pos = at;
+    int end = at + payloadBytes;
+    int n = 0;
+    while (pos < end) {
+      long word = getLong(b, pos);
+      long offset = offset(word);
+      if (op(word) == OP_SET8) {
+        medium.storeLong(offset, getLong(b, pos + 8));
+        plan.add(offset, 8);
+        pos += SET8_BYTES;
+      } else {
+        assert op(word) == OP_COPY : op(word);
+        int length = getInt(b, pos + 8);
+        medium.write(offset, b, pos + COPY_HEADER_BYTES, length);
+        plan.add(offset, length);
+        pos += COPY_HEADER_BYTES + align8(length);
+      }
+      n++;
+    }
+    return n;
+  }
+}

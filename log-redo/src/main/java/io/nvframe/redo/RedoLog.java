@@ -1,0 +1,544 @@
+package io.nvframe.redo;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.NvframeConfigurationException;
+import io.nvframe.api.NvframeIOException;
+import io.nvframe.api.TransactionTooLargeException;
+import io.nvframe.spi.Medium;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-lane redo logs in a contiguous area of a {@link Medium}: transactions collect their changes
+ * in a {@link WriteSet} and {@link #commit} makes them durable all-or-nothing; {@link #recover}
+ * rolls committed records forward after a crash.
+ *
+ * <h2>Layout</h2>
+ *
+ * <pre>
+ *   areaOffset                                                        areaEnd = areaOffset + lanes * laneSize
+ *   | lane 0 (laneSize) | lane 1 | ... | lane lanes-1 |  targets: [areaEnd, medium.size())  ...
+ *   each lane: | header 64 B | payload (at most laneSize - 64 bytes) |
+ * </pre>
+ *
+ * The record format (header fields, entry encodings, CRC coverage) is described in {@link
+ * RecordFormat} and in {@code log-redo/README.md}. Generations come from one counter for the whole
+ * log, so they increase within every lane, are never reused, and order the records of different
+ * lanes; {@link #open} continues from the largest generation word found in any lane header.
+ *
+ * <h2>Commit</h2>
+ *
+ * <ol>
+ *   <li>Empty write set: nothing. Only durable ranges: flush them, one fence.
+ *   <li>Exactly one aligned 8-byte change: {@code storeLong} + {@code persist}, 1 fence, no record.
+ *       With durable ranges: flush them, fence, then the store + persist, 2 fences.
+ *   <li>Otherwise the record size is checked against the lane capacity <em>before anything is
+ *       written</em> ({@link TransactionTooLargeException}). A lane is taken: the thread's preferred
+ *       lane {@code threadId % lanes} if its lock is free, else any free lane, else wait for the
+ *       preferred one. The lock is held until step 7, so one lane never holds two transactions.
+ *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
+ *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
+ *       lane (payload, then header: their order does not matter, the CRC decides).
+ *   <li>One flush over the record, one flush per coalesced durable range, <b>fence #1 = commit
+ *       point</b>: from here on recovery replays the transaction.
+ *   <li>The entries are applied from the DRAM buffer (never re-read from the medium): SET8 with an
+ *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
+ *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
+ *   <li>The header's state word (flags and crc, one aligned 8-byte word) is replaced by {@code
+ *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, flushed, <b>fence #3</b>. The
+ *       generation stays. The lane lock is released.
+ * </ol>
+ *
+ * A logged commit thus costs exactly 3 fences and {@code 1 + D + T + 1} flushes, where D and T are
+ * the numbers of merged line runs of the durable ranges and of the targets.
+ *
+ * <h2>Recovery</h2>
+ *
+ * Every lane header is classified (see {@link RecordFormat#classify}): empty, APPLIED, VALID (magic,
+ * version, lane id, CRC, payload size and every entry's bounds all check out) or insane. VALID
+ * records are re-applied in generation order, flushed, one fence; then each is marked APPLIED with
+ * its own store, flush and fence, oldest first, so an older record can never stay VALID while a
+ * newer one touching the same bytes is already invalidated. Insane headers (a record torn before
+ * its commit point) are ignored and rewritten as clean APPLIED headers with a fresh generation, one
+ * fence each. Re-applying is idempotent, so a crash during recovery is repaired by recovering
+ * again, and a second recovery writes nothing.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * {@link #commit} is thread-safe; transactions on different lanes commit in parallel. Callers must
+ * serialize transactions that change the same bytes (the one that commits later gets the larger
+ * generation, so replay order matches commit order). {@link #recover} and {@link #verify} take
+ * every lane lock. A commit that fails after it started writing (an I/O error) leaves the log
+ * unusable until {@link #recover} runs, because its lane may hold a committed record that was not
+ * applied.
+ */
+public final class RedoLog {
+  private static final Logger logger = LoggerFactory.getLogger(RedoLog.class);
+
+  /** Size of a record header; a lane holds {@code laneSize - HEADER_BYTES} payload bytes. */
+  public static final int HEADER_BYTES = RecordFormat.HEADER_BYTES;
+  /** The default lane size (one page). */
+  public static final int DEFAULT_LANE_SIZE = 4096;
+  /** Lane sizes are positive multiples of this. */
+  public static final int LANE_ALIGNMENT = 4096;
+  /** At most this many lanes (lane ids are u16). */
+  public static final int MAX_LANES = 1 << 16;
+  /** {@code areaOffset} must be a multiple of this, so each header is one cache line. */
+  public static final int AREA_ALIGNMENT = 64;
+
+  private final Medium medium;
+  private final long areaOffset;
+  private final int lanes;
+  private final int laneSize;
+  private final long areaEnd;
+  private final int capacity;
+  private final Lane[] laneArray;
+  private final AtomicLong lastGeneration;
+  private final LongAdder recordsWritten = new LongAdder();
+  private final LongAdder singleWordCommits = new LongAdder();
+  private final LongAdder bytesLogged = new LongAdder();
+  private final LongAdder recordsReplayed = new LongAdder();
+  /** VALID records found by open and not replayed yet; commits are refused while > 0. */
+  private volatile int pendingRecords;
+  /** Set when a logged commit failed midway; commits are refused until recover(). */
+  private volatile Throwable failure;
+
+  private RedoLog(Medium medium, long areaOffset, int lanes, int laneSize, long lastGeneration) {
+    this.medium = medium;
+    this.areaOffset = areaOffset;
+    this.lanes = lanes;
+    this.laneSize = laneSize;
+    this.areaEnd = areaOffset + (long) lanes * laneSize;
+    this.capacity = laneSize - HEADER_BYTES;
+    this.laneArray = new Lane[lanes];
+    for (int i = 0; i < lanes; i++) {
+      laneArray[i] = new Lane(i, areaOffset + (long) i * laneSize, laneSize, medium);
+    }
+    this.lastGeneration = new AtomicLong(lastGeneration);
+  }
+
+  /**
+   * Writes an empty log: zeroes the header of every lane and persists them (one flush over the
+   * area, one fence). Payload bytes are left as they are.
+   *
+   * @throws NvframeConfigurationException if the geometry is invalid or does not fit the medium
+   */
+  public static void format(Medium medium, long areaOffset, int lanes, int laneSize) {
+    checkGeometry(medium, areaOffset, lanes, laneSize);
+    for (int i = 0; i < lanes; i++) {
+      medium.fill(areaOffset + (long) i * laneSize, HEADER_BYTES, (byte) 0);
+    }
+    medium.flush(areaOffset, (long) lanes * laneSize);
+    medium.fence();
+    logger.debug(
+        "formatted redo log: {} lanes x {} bytes at offset {} of {}",
+        lanes, laneSize, areaOffset, medium.description());
+  }
+
+  /**
+   * Opens the log: reads every lane header to find the largest generation and the records that
+   * await replay. Writes nothing and does not replay; call {@link #recover()} before committing.
+   *
+   * @throws NvframeConfigurationException if the geometry is invalid or does not fit the medium
+   */
+  public static RedoLog open(Medium medium, long areaOffset, int lanes, int laneSize) {
+    checkGeometry(medium, areaOffset, lanes, laneSize);
+    byte[] buf = new byte[laneSize];
+    CRC32C crc = new CRC32C();
+    long areaEnd = areaOffset + (long) lanes * laneSize;
+    long maxGeneration = 0;
+    int pending = 0;
+    for (int i = 0; i < lanes; i++) {
+      long laneOffset = areaOffset + (long) i * laneSize;
+      medium.read(laneOffset, buf, 0, HEADER_BYTES);
+      RecordFormat.LaneState st =
+          RecordFormat.classify(
+              buf, i, medium, laneOffset, laneSize - HEADER_BYTES, areaEnd, medium.size(), crc);
+      // a torn header's generation word is still an old or a new generation (8-byte atomicity):
+      // counting it keeps generations unique
+      maxGeneration = Math.max(maxGeneration, st.generation());
+      if (st.kind() == RecordFormat.Kind.VALID) {
+        pending++;
+      }
+    }
+    RedoLog log = new RedoLog(medium, areaOffset, lanes, laneSize, maxGeneration);
+    log.pendingRecords = pending;
+    logger.debug(
+        "opened redo log: {} lanes x {} bytes at offset {} of {}, last generation {}, {} record(s) await recovery",
+        lanes, laneSize, areaOffset, medium.description(), maxGeneration, pending);
+    return log;
+  }
+
+  /**
+   * Replays every valid record of every lane, then marks them APPLIED; rewrites torn or damaged
+   * headers as clean APPLIED headers. Idempotent. Takes every lane lock for its duration.
+   */
+  public RecoveryResult recover() {
+    lockAll();
+    try {
+      return recoverLocked();
+    } finally {
+      unlockAll();
+    }
+  }
+
+  private RecoveryResult recoverLocked() {
+    byte[] buf = new byte[laneSize];
+    CRC32C crc = new CRC32C();
+    List<Replay> replays = new ArrayList<>();
+    List<Integer> insane = new ArrayList<>();
+    List<String> details = new ArrayList<>();
+    for (int i = 0; i < lanes; i++) {
+      Lane lane = laneArray[i];
+      medium.read(lane.offset, buf, 0, HEADER_BYTES);
+      RecordFormat.LaneState st = classify(buf, lane, crc);
+      switch (st.kind()) {
+        case VALID ->
+            replays.add(new Replay(lane, st, Arrays.copyOf(buf, HEADER_BYTES + st.payloadBytes())));
+        case INSANE -> {
+          insane.add(i);
+          String line = "lane " + i + " at offset " + lane.offset + ": ignored, " + st.reason();
+          details.add(line);
+          logger.debug("redo recovery: {}", line);
+        }
+        case EMPTY, APPLIED -> {}
+      }
+    }
+    replays.sort(Comparator.comparingLong(r -> r.state.generation()));
+
+    long entriesApplied = 0;
+    if (!replays.isEmpty()) {
+      FlushPlan plan = new FlushPlan(medium);
+      for (Replay r : replays) {
+        entriesApplied +=
+            RecordFormat.apply(medium, r.record, HEADER_BYTES, r.state.payloadBytes(), plan);
+      }
+      plan.flush(medium);
+      medium.fence();
+      for (Replay r : replays) {
+        long word = RecordFormat.appliedStateWord(r.record, crc);
+        long at = r.lane.offset + RecordFormat.STATE_WORD_OFFSET;
+        medium.storeLong(at, word);
+        medium.flush(at, Long.BYTES);
+        medium.fence();
+        String line =
+            "lane " + r.lane.id + " at offset " + r.lane.offset + ": replayed generation "
+                + r.state.generation() + " (" + r.state.entryCount() + " entries, "
+                + r.state.payloadBytes() + " payload bytes)";
+        details.add(line);
+        logger.info("redo recovery: {}", line);
+      }
+    }
+    for (int i : insane) {
+      Lane lane = laneArray[i];
+      RecordFormat.writeCleanHeader(buf, i, lastGeneration.incrementAndGet(), crc);
+      medium.write(lane.offset, buf, 0, HEADER_BYTES);
+      medium.flush(lane.offset, HEADER_BYTES);
+      medium.fence();
+    }
+    pendingRecords = 0;
+    failure = null;
+    recordsReplayed.add(replays.size());
+    RecoveryResult result =
+        new RecoveryResult(lanes, replays.size(), insane.size(), entriesApplied, details);
+    if (replays.isEmpty() && insane.isEmpty()) {
+      logger.debug("redo recovery of {}: all {} lanes clean", describe(), lanes);
+    } else {
+      logger.info(
+          "redo recovery of {}: {} record(s) replayed ({} entries), {} torn or damaged header(s) discarded",
+          describe(), replays.size(), entriesApplied, insane.size());
+    }
+    return result;
+  }
+
+  /** A new, empty write set for this log. */
+  public WriteSet newWriteSet() {
+    return new WriteSet(this, areaEnd, medium.size());
+  }
+
+  /**
+   * Makes the write set's changes durable, all or nothing (protocol in the class comment). The
+   * write set is left unchanged; {@link WriteSet#clear()} it to reuse it.
+   *
+   * @throws TransactionTooLargeException if the record does not fit in a lane; nothing was written
+   * @throws IllegalArgumentException if the write set was made by another log
+   * @throws IllegalStateException if records found at open have not been replayed yet
+   * @throws NvframeIOException if an earlier commit failed midway and {@link #recover()} has not run
+   */
+  public void commit(WriteSet writeSet) {
+    requireNonNull(writeSet, "writeSet");
+    if (writeSet.log() != this) {
+      throw new IllegalArgumentException(
+          "the write set belongs to " + writeSet.log().describe() + ", not to " + describe()
+              + "; create write sets with this log's newWriteSet()");
+    }
+    ensureUsable();
+    if (writeSet.isEmpty()) {
+      return;
+    }
+    long payload = writeSet.payloadBytes();
+    if (payload == 0) {
+      FlushPlan plan = new FlushPlan(medium);
+      writeSet.addDurableRangesTo(plan);
+      plan.flush(medium);
+      medium.fence();
+      return;
+    }
+    if (payload == RecordFormat.SET8_BYTES) {
+      commitSingleWord(writeSet);
+      return;
+    }
+    if (payload > capacity) {
+      throw tooLarge(writeSet, payload);
+    }
+    Lane lane = acquireLane();
+    try {
+      commitLogged(lane, writeSet);
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      throw e;
+    } finally {
+      lane.lock.unlock();
+    }
+  }
+
+  private void commitSingleWord(WriteSet writeSet) {
+    if (writeSet.durableCount() > 0) {
+      FlushPlan plan = new FlushPlan(medium);
+      writeSet.addDurableRangesTo(plan);
+      plan.flush(medium);
+      medium.fence();
+    }
+    long offset = writeSet.singleWordOffset();
+    medium.storeLong(offset, writeSet.singleWordValue());
+    medium.persist(offset, Long.BYTES);
+    singleWordCommits.increment();
+  }
+
+  private void commitLogged(Lane lane, WriteSet writeSet) {
+    byte[] buf = lane.buffer();
+    int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
+    int entries = writeSet.entryCount();
+    long generation = lastGeneration.incrementAndGet();
+    long appliedWord =
+        RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
+    long base = lane.offset;
+    int recordBytes = HEADER_BYTES + payloadBytes;
+
+    medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
+    medium.write(base, buf, 0, HEADER_BYTES);
+    medium.flush(base, recordBytes);
+    FlushPlan plan = lane.plan;
+    if (writeSet.durableCount() > 0) {
+      writeSet.addDurableRangesTo(plan);
+      plan.flush(medium);
+    }
+    medium.fence(); // #1: commit point
+
+    RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+    plan.flush(medium);
+    medium.fence(); // #2: applied
+
+    long stateWord = base + RecordFormat.STATE_WORD_OFFSET;
+    medium.storeLong(stateWord, appliedWord);
+    medium.flush(stateWord, Long.BYTES);
+    medium.fence(); // #3: lane reusable
+
+    recordsWritten.increment();
+    bytesLogged.add(recordBytes);
+  }
+
+  /** Payload bytes a record may hold: {@code laneSize - 64}. */
+  public long laneCapacity() {
+    return capacity;
+  }
+
+  /** Number of lanes. */
+  public int lanes() {
+    return lanes;
+  }
+
+  /** Bytes per lane (header and payload). */
+  public int laneSize() {
+    return laneSize;
+  }
+
+  /** Where the log area starts on the medium. */
+  public long areaOffset() {
+    return areaOffset;
+  }
+
+  /** Size of the log area: {@code lanes * laneSize}. */
+  public long areaBytes() {
+    return areaEnd - areaOffset;
+  }
+
+  /** Counters since open. */
+  public LogStats stats() {
+    return new LogStats(
+        recordsWritten.sum(), singleWordCommits.sum(), bytesLogged.sum(), recordsReplayed.sum());
+  }
+
+  /**
+   * Checks invariant L1 and header sanity: every lane header is empty or a CRC-correct APPLIED
+   * header of that lane whose generation does not exceed the log's last one. Returns one line per
+   * problem; empty means consistent. Takes each lane lock while reading that lane.
+   */
+  public List<String> verify() {
+    List<String> problems = new ArrayList<>();
+    byte[] buf = new byte[laneSize];
+    CRC32C crc = new CRC32C();
+    for (Lane lane : laneArray) {
+      RecordFormat.LaneState st;
+      lane.lock.lock();
+      try {
+        medium.read(lane.offset, buf, 0, HEADER_BYTES);
+        st = classify(buf, lane, crc);
+      } finally {
+        lane.lock.unlock();
+      }
+      long last = lastGeneration.get();
+      String where = "lane " + lane.id + " at offset " + lane.offset + ": ";
+      switch (st.kind()) {
+        case VALID ->
+            problems.add(
+                where + "holds an unapplied record of generation " + st.generation() + " ("
+                    + st.entryCount() + " entries); run recover() before using the log (L1)");
+        case INSANE ->
+            problems.add(where + "header is not sane: " + st.reason() + "; recover() rewrites it");
+        case EMPTY, APPLIED -> {}
+      }
+      if (st.kind() != RecordFormat.Kind.INSANE && st.generation() > last) {
+        problems.add(
+            where + "generation " + st.generation() + " is above the log's last generation " + last
+                + "; another writer used this log area");
+      }
+    }
+    return List.copyOf(problems);
+  }
+
+  @Override
+  public String toString() {
+    return "RedoLog(" + lanes + " lanes x " + laneSize + " B at " + areaOffset + ", generation "
+        + lastGeneration.get() + ", " + recordsWritten.sum() + " records, "
+        + singleWordCommits.sum() + " single-word commits)";
+  }
+
+  // ---- package-private --------------------------------------------------------------------------
+
+  /** One line naming this log, for messages. */
+  String describe() {
+    return "the redo log at [" + areaOffset + ", " + areaEnd + ") of " + medium.description();
+  }
+
+  /** The last generation handed out (or found at open). */
+  long lastGeneration() {
+    return lastGeneration.get();
+  }
+
+  /** The end of the log area: the lowest offset a write set may target. */
+  long areaEnd() {
+    return areaEnd;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private record Replay(Lane lane, RecordFormat.LaneState state, byte[] record) {}
+
+  private RecordFormat.LaneState classify(byte[] buf, Lane lane, CRC32C crc) {
+    return RecordFormat.classify(buf, lane.id, medium, lane.offset, capacity, areaEnd, medium.size(), crc);
+  }
+
+  private Lane acquireLane() {
+    int preferred = (int) Long.remainderUnsigned(Thread.currentThread().threadId(), lanes);
+    Lane p = laneArray[preferred];
+    if (p.lock.tryLock()) {
+      return p;
+    }
+    for (int i = 1; i < lanes; i++) {
+      Lane l = laneArray[(preferred + i) % lanes];
+      if (l.lock.tryLock()) {
+        return l;
+      }
+    }
+    p.lock.lock();
+    return p;
+  }
+
+  private void lockAll() {
+    for (Lane lane : laneArray) {
+      lane.lock.lock();
+    }
+  }
+
+  private void unlockAll() {
+    for (int i = laneArray.length - 1; i >= 0; i--) {
+      laneArray[i].lock.unlock();
+    }
+  }
+
+  private void ensureUsable() {
+    Throwable f = failure;
+    if (f != null) {
+      throw new NvframeIOException(
+          ErrorCode.IO_ERROR,
+          "a previous commit on " + describe() + " failed midway (" + f
+              + "); its lane may hold a committed but unapplied record, so no further commit is "
+              + "accepted: call recover() (or close and reopen the region) first",
+          f);
+    }
+    if (pendingRecords > 0) {
+      throw new IllegalStateException(
+          describe() + " holds " + pendingRecords + " committed record(s) from before the last "
+              + "shutdown; call recover() before the first commit");
+    }
+  }
+
+  private TransactionTooLargeException tooLarge(WriteSet writeSet, long payload) {
+    return new TransactionTooLargeException(
+        "transaction needs a redo record of " + (HEADER_BYTES + payload) + " bytes ("
+            + writeSet.entryCount() + " entries, " + payload + " payload bytes) but a lane of "
+            + describe() + " holds at most " + capacity + " payload bytes (laneSize " + laneSize
+            + "); nothing was written. Commit fewer changes per transaction, create the region "
+            + "with a larger laneSize (a multiple of " + LANE_ALIGNMENT + "), or allocate a new "
+            + "frame, write it directly and register it with addDurableRange instead of "
+            + "rewriting a whole existing page through the log");
+  }
+
+  private static void checkGeometry(Medium medium, long areaOffset, int lanes, int laneSize) {
+    requireNonNull(medium, "medium");
+    if (lanes < 1 || lanes > MAX_LANES) {
+      throw config("lanes must be between 1 and " + MAX_LANES + ", got " + lanes);
+    }
+    if (laneSize < LANE_ALIGNMENT || laneSize % LANE_ALIGNMENT != 0) {
+      throw config(
+          "laneSize must be a positive multiple of " + LANE_ALIGNMENT + " bytes, got " + laneSize
+              + "; the default is " + DEFAULT_LANE_SIZE);
+    }
+    if (areaOffset < 0 || areaOffset % AREA_ALIGNMENT != 0) {
+      throw config(
+          "the redo-log area offset must be a non-negative multiple of " + AREA_ALIGNMENT
+              + ", got " + areaOffset);
+    }
+    long areaBytes = (long) lanes * laneSize;
+    if (areaOffset > medium.size() - areaBytes) {
+      throw config(
+          "the redo-log area [" + areaOffset + ", " + (areaOffset + areaBytes) + ") of " + lanes
+              + " lanes x " + laneSize + " bytes does not fit in " + medium.description() + " ("
+              + medium.size() + " bytes); use fewer lanes, a smaller laneSize or a larger medium");
+    }
+  }
+
+  private static NvframeConfigurationException config(String message) {
+    return new NvframeConfigurationException(ErrorCode.CONFIG_INVALID, message);
+  }
+}

@@ -1,0 +1,382 @@
+package io.nvframe.redo;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nvframe.spi.Medium;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The changes of one transaction, kept in DRAM until {@link RedoLog#commit(WriteSet)}.
+ *
+ * <h2>Model</h2>
+ *
+ * A write set is a map from medium offsets to bytes: a {@link TreeMap} of <em>non-overlapping</em>
+ * byte ranges keyed by their start offset. Writing {@code [s, e)} first cuts every stored range
+ * that overlaps it (keeping the parts before {@code s} and after {@code e}) and then stores the new
+ * range whole, so the later write always wins. Ranges that merely touch are kept apart; they merge
+ * only when encoded.
+ *
+ * <h2>Encoding (what {@link #entryCount()} and {@link #encodedBytes()} describe)</h2>
+ *
+ * Ranges are visited in offset order:
+ *
+ * <ol>
+ *   <li>a range of exactly 8 bytes at an 8-byte aligned offset becomes a SET8 entry (16 bytes;
+ *       applied with an atomic 8-byte store, so concurrent readers never see half of it);
+ *   <li>any other range starts a COPY entry that absorbs every following range which is adjacent
+ *       to it and is not itself an aligned 8-byte range (16 bytes + the data padded to 8);
+ *   <li>a COPY run that turns out to be exactly one aligned 8-byte word is emitted as SET8.
+ * </ol>
+ *
+ * So {@code putLong} at an aligned offset always yields a SET8, and a transaction with exactly one
+ * aligned 8-byte change (and no durable ranges) commits with a single atomic store and one fence.
+ *
+ * <h2>Bounds</h2>
+ *
+ * Targets of writes and durable ranges must lie in {@code [areaEnd, medium.size())} of the log that
+ * made the write set: the log area itself is never a target. Violations throw {@link
+ * IllegalArgumentException} at the call, before anything is stored. Reads ({@link #getLong}, {@link
+ * #read}) may address any byte of the base medium.
+ *
+ * <p>Durable ranges ({@link #addDurableRange}) are not logged: they name bytes the caller has
+ * already written directly to the medium (a frame allocated in this transaction, unreachable until
+ * commit) and that {@code commit} must flush before the commit point.
+ *
+ * <p>A write set is used by one thread at a time and may be reused after {@link #clear()}.
+ */
+public final class WriteSet {
+  private final RedoLog log;
+  private final long lowerBound;
+  private final long upperBound;
+  private final TreeMap<Long, byte[]> ranges = new TreeMap<>();
+  private final byte[] scratchWord = new byte[Long.BYTES];
+  private long[] durable = new long[8];
+  private int durableCount;
+  // encoding cache, valid while !dirty
+  private boolean dirty = true;
+  private long payloadBytes;
+  private int entries;
+
+  WriteSet(RedoLog log, long lowerBound, long upperBound) {
+    this.log = log;
+    this.lowerBound = lowerBound;
+    this.upperBound = upperBound;
+  }
+
+  /**
+   * Records an 8-byte little-endian store of {@code value} at {@code offset}. At an 8-byte aligned
+   * offset this is a SET8 entry; elsewhere it is a COPY of 8 bytes.
+   *
+   * @throws IllegalArgumentException if {@code [offset, offset + 8)} is not inside {@code [areaEnd,
+   *     medium size)}
+   */
+  public void putLong(long offset, long value) {
+    checkTarget(offset, Long.BYTES, "putLong");
+    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
+    if (floor != null && floor.getKey() == offset && floor.getValue().length == Long.BYTES) {
+      RecordFormat.putLong(floor.getValue(), 0, value); // same word rewritten: shape unchanged
+      return;
+    }
+    byte[] b = new byte[Long.BYTES];
+    RecordFormat.putLong(b, 0, value);
+    insert(offset, b);
+  }
+
+  /**
+   * Records a write of {@code src[srcOffset, srcOffset + length)} at {@code offset} (a COPY entry,
+   * or SET8 when it is exactly one aligned word).
+   *
+   * @throws IndexOutOfBoundsException if the source range is outside {@code src}
+   * @throws IllegalArgumentException if the target is not inside {@code [areaEnd, medium size)}
+   */
+  public void write(long offset, byte[] src, int srcOffset, int length) {
+    requireNonNull(src, "src");
+    Objects.checkFromIndexSize(srcOffset, length, src.length);
+    checkTarget(offset, length, "write");
+    if (length == 0) {
+      return;
+    }
+    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
+    if (floor != null && floor.getKey() == offset && floor.getValue().length == length) {
+      System.arraycopy(src, srcOffset, floor.getValue(), 0, length); // exact overwrite
+      return;
+    }
+    insert(offset, Arrays.copyOfRange(src, srcOffset, srcOffset + length));
+  }
+
+  /**
+   * The 8-byte little-endian value at {@code offset} as this transaction sees it: {@code base}
+   * overlaid with this write set's bytes (read-your-writes).
+   */
+  public long getLong(long offset, Medium base) {
+    requireNonNull(base, "base");
+    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
+    if (floor != null && floor.getKey() == offset && floor.getValue().length >= Long.BYTES) {
+      return RecordFormat.getLong(floor.getValue(), 0);
+    }
+    boolean touched =
+        (floor != null && floor.getKey() + floor.getValue().length > offset)
+            || hasRangeStartingIn(offset, offset + Long.BYTES);
+    if (!touched && (offset & 7) == 0) {
+      return base.loadLong(offset);
+    }
+    byte[] tmp = new byte[Long.BYTES];
+    base.read(offset, tmp, 0, Long.BYTES);
+    overlay(offset, tmp, 0, Long.BYTES);
+    return RecordFormat.getLong(tmp, 0);
+  }
+
+  /**
+   * Reads {@code length} bytes at {@code offset} as this transaction sees them: {@code base}
+   * overlaid with this write set's bytes.
+   */
+  public void read(long offset, byte[] dst, int dstOffset, int length, Medium base) {
+    requireNonNull(dst, "dst");
+    requireNonNull(base, "base");
+    Objects.checkFromIndexSize(dstOffset, length, dst.length);
+    base.read(offset, dst, dstOffset, length);
+    overlay(offset, dst, dstOffset, length);
+  }
+
+  /**
+   * Registers {@code [offset, offset + length)} as written directly to the medium by the caller;
+   * commit flushes it before the commit point. Not logged; costs no log space.
+   *
+   * @throws IllegalArgumentException if the range is not inside {@code [areaEnd, medium size)}
+   */
+  public void addDurableRange(long offset, long length) {
+    checkTarget(offset, length, "addDurableRange");
+    if (length == 0) {
+      return;
+    }
+    if (durableCount * 2 == durable.length) {
+      durable = Arrays.copyOf(durable, durable.length * 2);
+    }
+    durable[durableCount * 2] = offset;
+    durable[durableCount * 2 + 1] = length;
+    durableCount++;
+  }
+
+  /** True when there are neither changes nor durable ranges: committing does nothing. */
+  public boolean isEmpty() {
+    return ranges.isEmpty() && durableCount == 0;
+  }
+
+  /** Entries the redo record would hold (after the encoding rules in the class comment). */
+  public int entryCount() {
+    encodeSizes();
+    return entries;
+  }
+
+  /**
+   * Size in bytes of the redo record this write set encodes to: the 64-byte header plus the
+   * payload. A commit fits when {@code encodedBytes() - 64 <= log.laneCapacity()}.
+   */
+  public long encodedBytes() {
+    encodeSizes();
+    return RedoLog.HEADER_BYTES + payloadBytes;
+  }
+
+  /** Forgets every change and durable range; the write set can be reused. */
+  public void clear() {
+    ranges.clear();
+    durableCount = 0;
+    dirty = true;
+  }
+
+  @Override
+  public String toString() {
+    return "WriteSet(" + ranges.size() + " ranges, " + entryCount() + " entries, "
+        + encodedBytes() + " record bytes, " + durableCount + " durable ranges)";
+  }
+
+  // ---- package-private, for RedoLog -------------------------------------------------------------
+
+  RedoLog log() {
+    return log;
+  }
+
+  long payloadBytes() {
+    encodeSizes();
+    return payloadBytes;
+  }
+
+  int durableCount() {
+    return durableCount;
+  }
+
+  void addDurableRangesTo(FlushPlan plan) {
+    for (int i = 0; i < durableCount; i++) {
+      plan.add(durable[i * 2], durable[i * 2 + 1]);
+    }
+  }
+
+  /** The target of the single SET8 entry; only when {@code payloadBytes() == 16}. */
+  long singleWordOffset() {
+    assert payloadBytes() == RecordFormat.SET8_BYTES;
+    return ranges.firstKey();
+  }
+
+  /** The value of the single SET8 entry; only when {@code payloadBytes() == 16}. */
+  long singleWordValue() {
+    assert payloadBytes() == RecordFormat.SET8_BYTES;
+    if (ranges.size() == 1) {
+      return RecordFormat.getLong(ranges.firstEntry().getValue(), 0);
+    }
+    byte[] tmp = new byte[Long.BYTES];
+    overlay(ranges.firstKey(), tmp, 0, Long.BYTES);
+    return RecordFormat.getLong(tmp, 0);
+  }
+
+  /**
+   * Encodes the entries into {@code buf} from {@code at} on and returns the payload size. The
+   * caller has checked that {@code payloadBytes()} fits.
+   */
+  int encodePayload(byte[] buf, int at) {
+    long n = walk(buf, at);
+    assert n == payloadBytes() : n + " != " + payloadBytes;
+    return (int) n;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private void checkTarget(long offset, long length, String what) {
+    if (length < 0 || offset < lowerBound || offset > upperBound - length) {
+      throw new IllegalArgumentException(
+          what + " of " + length + " bytes at offset " + offset + " is outside the writable range ["
+              + lowerBound + ", " + upperBound + ") of " + log.describe()
+              + (offset < lowerBound && offset + Math.max(length, 0) > log.areaOffset()
+                  ? " (it overlaps the redo-log area, which transactions must never change)"
+                  : "")
+              + "; pass a pool offset of a frame or metadata word past the log area");
+    }
+  }
+
+  private void insert(long start, byte[] bytes) {
+    long end = start + bytes.length;
+    Map.Entry<Long, byte[]> floor = ranges.floorEntry(start);
+    if (floor != null && floor.getKey() < start) {
+      long fStart = floor.getKey();
+      byte[] f = floor.getValue();
+      long fEnd = fStart + f.length;
+      if (fEnd > start) {
+        ranges.put(fStart, Arrays.copyOf(f, (int) (start - fStart)));
+        if (fEnd > end) {
+          ranges.put(end, Arrays.copyOfRange(f, (int) (end - fStart), f.length));
+        }
+      }
+    }
+    // ranges starting inside [start, end): drop, keeping any tail beyond end
+    Iterator<Map.Entry<Long, byte[]>> it = ranges.subMap(start, true, end, false).entrySet().iterator();
+    byte[] tail = null;
+    while (it.hasNext()) {
+      Map.Entry<Long, byte[]> e = it.next();
+      long eEnd = e.getKey() + e.getValue().length;
+      if (eEnd > end) {
+        tail = Arrays.copyOfRange(e.getValue(), (int) (end - e.getKey()), e.getValue().length);
+      }
+      it.remove();
+    }
+    if (tail != null) {
+      ranges.put(end, tail);
+    }
+    ranges.put(start, bytes);
+    dirty = true;
+  }
+
+  private boolean hasRangeStartingIn(long from, long to) {
+    Long k = ranges.ceilingKey(from);
+    return k != null && k < to;
+  }
+
+  private void overlay(long offset, byte[] dst, int dstOffset, int length) {
+    if (ranges.isEmpty() || length == 0) {
+      return;
+    }
+    long end = offset + length;
+    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
+    if (floor != null && floor.getKey() < offset) {
+      copyIntersection(floor.getKey(), floor.getValue(), offset, end, dst, dstOffset);
+    }
+    for (Map.Entry<Long, byte[]> e : ranges.subMap(offset, true, end, false).entrySet()) {
+      copyIntersection(e.getKey(), e.getValue(), offset, end, dst, dstOffset);
+    }
+  }
+
+  private static void copyIntersection(
+      long rStart, byte[] r, long offset, long end, byte[] dst, int dstOffset) {
+    long from = Math.max(rStart, offset);
+    long to = Math.min(rStart + r.length, end);
+    if (from < to) {
+      System.arraycopy(r, (int) (from - rStart), dst, dstOffset + (int) (from - offset), (int) (to - from));
+    }
+  }
+
+  private static boolean isWord(long offset, int length) {
+    return length == Long.BYTES && (offset & 7) == 0;
+  }
+
+  private void encodeSizes() {
+    if (dirty) {
+      payloadBytes = walk(null, 0);
+      dirty = false;
+    }
+  }
+
+  /**
+   * Walks the ranges with the encoding rules; writes the entries into {@code buf} at {@code at}
+   * unless {@code buf} is null. Sets {@link #entries}; returns the payload size.
+   */
+  private long walk(byte[] buf, int at) {
+    long pos = at;
+    int n = 0;
+    Iterator<Map.Entry<Long, byte[]>> it = ranges.entrySet().iterator();
+    Map.Entry<Long, byte[]> e = it.hasNext() ? it.next() : null;
+    while (e != null) {
+      long start = e.getKey();
+      byte[] bytes = e.getValue();
+      n++;
+      if (isWord(start, bytes.length)) {
+        if (buf != null) {
+          RecordFormat.putSet8(buf, (int) pos, start, RecordFormat.getLong(bytes, 0));
+        }
+        pos += RecordFormat.SET8_BYTES;
+        e = it.hasNext() ? it.next() : null;
+        continue;
+      }
+      // a COPY run: this range and every adjacent range after it that is not an aligned word
+      long end = start + bytes.length;
+      e = it.hasNext() ? it.next() : null;
+      while (e != null && e.getKey() == end && !isWord(e.getKey(), e.getValue().length)) {
+        end += e.getValue().length;
+        e = it.hasNext() ? it.next() : null;
+      }
+      long length = end - start;
+      if (length == Long.BYTES && (start & 7) == 0) {
+        if (buf != null) {
+          Arrays.fill(scratchWord, (byte) 0);
+          overlay(start, scratchWord, 0, Long.BYTES);
+          RecordFormat.putSet8(buf, (int) pos, start, RecordFormat.getLong(scratchWord, 0));
+        }
+        pos += RecordFormat.SET8_BYTES;
+      } else {
+        if (buf != null) {
+          int dataAt = (int) pos + RecordFormat.COPY_HEADER_BYTES;
+          RecordFormat.putCopyHeader(buf, (int) pos, start, (int) length);
+          for (Map.Entry<Long, byte[]> r : ranges.subMap(start, true, end, false).entrySet()) {
+            byte[] v = r.getValue();
+            System.arraycopy(v, 0, buf, dataAt + (int) (r.getKey() - start), v.length);
+          }
+          Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
+        }
+        pos += RecordFormat.copyEntryBytes(length);
+      }
+    }
+    entries = n;
+    return pos - at;
+  }
+}

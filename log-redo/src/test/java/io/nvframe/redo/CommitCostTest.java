@@ -1,0 +1,181 @@
+package io.nvframe.redo;
+
+import static io.nvframe.redo.LogFixture.AREA_END;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.TransactionTooLargeException;
+import io.nvframe.spi.Medium;
+import io.nvframe.spi.PersistStats;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Exact store, flush and fence counts of every commit path (deterministic on the heap backend),
+ * and the all-or-nothing size check.
+ */
+class CommitCostTest {
+  /** Offsets of separate cache lines in the data area. */
+  private static final long LINE_A = AREA_END + 64;
+  private static final long LINE_B = AREA_END + 640;
+  private static final long LINE_C = AREA_END + 1280;
+
+  private record Cost(PersistStats medium, LogStats log, byte[] image) {}
+
+  private static Cost commit(Consumer<WriteSet> fill) {
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      fill.accept(ws);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      Cost c = new Cost(m.stats().minus(before), log.stats(), LogFixture.image(m));
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
+      return c;
+    }
+  }
+
+  @Test
+  void singleAlignedWordIsOneStoreOneFlushOneFenceAndNoRecord() {
+    Cost c = commit(ws -> ws.putLong(LINE_A, 5));
+    assertEquals(new PersistStats(1, 8, 1, 8, 1), c.medium());
+    assertEquals(new LogStats(0, 1, 0, 0), c.log());
+    byte[] header = Arrays.copyOfRange(c.image(), (int) LogFixture.laneOffset(0), (int) LogFixture.laneOffset(0) + 64);
+    assertArrayEquals(new byte[64], header, "no record was written");
+  }
+
+  @Test
+  void singleWordWithDurableRangesIsTwoFences() {
+    Cost c = commit(ws -> {
+      ws.putLong(LINE_A, 5);
+      ws.addDurableRange(LINE_B, 100); // 2 lines
+      ws.addDurableRange(LINE_C, 8);
+    });
+    // flushes: 2 durable runs + the word; fences: durable, word
+    assertEquals(2, c.medium().fences());
+    assertEquals(3, c.medium().flushes());
+    assertEquals(1, c.medium().stores());
+    assertEquals(1, c.log().singleWordCommits());
+  }
+
+  @Test
+  void twoWordsInDifferentLinesCostThreeFences() {
+    Cost c = commit(ws -> {
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_C, 2);
+    });
+    // stores: payload, header, 2 applies, state word; flushes: record, 2 target lines, state word
+    assertEquals(5, c.medium().stores());
+    assertEquals(4, c.medium().flushes());
+    assertEquals(3, c.medium().fences());
+    assertEquals(64 + 32 + 64 + 64 + 8, c.medium().bytesFlushed());
+    assertEquals(new LogStats(1, 0, 96, 0), c.log());
+  }
+
+  @Test
+  void targetsInOneOrAdjacentLinesAreFlushedWithOneCall() {
+    Cost same = commit(ws -> {
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_A + 24, 2);
+      ws.write(LINE_A + 40, new byte[3], 0, 3);
+    });
+    assertEquals(3, same.medium().flushes(), "record + one target line + state word");
+    assertEquals(3, same.medium().fences());
+    Cost adjacent = commit(ws -> {
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_A + 64, 2);
+      ws.putLong(LINE_A + 128, 3);
+    });
+    assertEquals(3, adjacent.medium().flushes(), "three adjacent lines merge into one flush");
+    assertEquals(64 + 48 + 192 + 8, adjacent.medium().bytesFlushed());
+  }
+
+  @Test
+  void copyOf64BytesCostsThreeFencesAndThreeFlushes() {
+    Cost c = commit(ws -> ws.write(LINE_B, new byte[64], 0, 64));
+    assertEquals(new PersistStats(4, 80 + 64 + 64 + 8, 3, 144 + 64 + 8, 3), c.medium());
+    Cost straddling = commit(ws -> ws.write(LINE_B + 32, new byte[64], 0, 64));
+    assertEquals(3, straddling.medium().flushes(), "two target lines, one flush call");
+    assertEquals(144 + 128 + 8, straddling.medium().bytesFlushed());
+  }
+
+  @Test
+  void durableRangesAddFlushesButNoFence() {
+    Cost c = commit(ws -> {
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_A + 8, 2);
+      ws.addDurableRange(LINE_B, 64);
+      ws.addDurableRange(LINE_B + 64, 64); // adjacent: merged with the previous one
+      ws.addDurableRange(LINE_C + 4096, 4096);
+    });
+    assertEquals(3, c.medium().fences());
+    assertEquals(1 + 2 + 1 + 1, c.medium().flushes(), "record, 2 durable runs, 1 target line, state word");
+  }
+
+  @Test
+  void onlyDurableRangesIsOneFence() {
+    Cost c = commit(ws -> ws.addDurableRange(LINE_B, 200));
+    assertEquals(new PersistStats(0, 0, 1, 256, 1), c.medium());
+    assertEquals(new LogStats(0, 0, 0, 0), c.log());
+  }
+
+  @Test
+  void emptyWriteSetCostsNothing() {
+    Cost c = commit(ws -> {});
+    assertEquals(PersistStats.ZERO, c.medium());
+  }
+
+  @Test
+  void tooLargeRecordIsRejectedBeforeAnythingIsWritten() {
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      assertEquals(LogFixture.LANE_SIZE - 64, log.laneCapacity());
+      WriteSet ws = log.newWriteSet();
+      ws.write(AREA_END, new byte[4020], 0, 4020); // 16 + 4024 = 4040 > 4032
+      ws.putLong(AREA_END + 8192, 1);
+      byte[] imageBefore = LogFixture.image(m);
+      PersistStats before = m.stats();
+      TransactionTooLargeException e =
+          assertThrows(TransactionTooLargeException.class, () -> log.commit(ws));
+      assertEquals(PersistStats.ZERO, m.stats().minus(before), "nothing stored, flushed or fenced");
+      assertArrayEquals(imageBefore, LogFixture.image(m));
+      assertEquals(ErrorCode.TX_TOO_LARGE, e.code());
+      String msg = e.getMessage();
+      assertTrue(msg.contains("4120 bytes") && msg.contains("4032 payload bytes")
+          && msg.contains("laneSize 4096") && msg.contains("addDurableRange"), msg);
+      // the log still works afterwards
+      ws.clear();
+      ws.putLong(AREA_END, 1);
+      ws.putLong(AREA_END + 64, 2);
+      log.commit(ws);
+      assertEquals(1, log.stats().recordsWritten());
+    }
+  }
+
+  @Test
+  void recordOfExactlyLaneCapacityCommits() {
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      byte[] data = new byte[4016];
+      Arrays.fill(data, (byte) 0x5A);
+      ws.write(AREA_END + 3, data, 0, data.length); // 16 + 4016 = 4032 bytes
+      assertEquals(64 + log.laneCapacity(), ws.encodedBytes());
+      log.commit(ws);
+      byte[] got = new byte[data.length];
+      m.read(AREA_END + 3, got, 0, got.length);
+      assertArrayEquals(data, got);
+      ws.clear();
+      for (int i = 0; i < 252; i++) { // 252 SET8 = 4032 bytes: fits
+        ws.putLong(AREA_END + 8L * i * 2, i);
+      }
+      log.commit(ws);
+      ws.putLong(AREA_END + 8192, 1); // 253rd
+      assertThrows(TransactionTooLargeException.class, () -> log.commit(ws));
+    }
+  }
+}
