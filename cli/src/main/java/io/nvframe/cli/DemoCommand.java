@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
   Long runMillis;
 
   @Option(names = "--ops", description = "Operations run in this process after recovery (default ${DEFAULT-VALUE}).")
-  int ops = 5000;
+  int ops = 1000;
 
   @Override
   public Integer call() throws Exception {
