@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +68,8 @@ import org.slf4j.LoggerFactory;
  *       changes are compare-and-set on the mirror word, so two threads freeing one handle cannot
  *       both win. {@link #validate} is one acquire load and one compare.
  *   <li>{@link FreeLists}: per-order free bitmaps with a summary level for find-first, and {@code
- *       nrFree[order]}, guarded by one lock.
+ *       nrFree[order]}, guarded by one {@link SpinLock} (critical sections are a few
+ *       bitmap operations).
  *   <li>{@link FrameCache}: per-thread FIFO caches of free blocks of orders {@code
  *       0..cacheMaxOrder}, refilled from and drained to the shared lists in batches (Linux per-CPU
  *       lists), so the lock stays off the common path. Cached blocks are persistently free.
@@ -158,7 +158,7 @@ public final class BuddyAllocator {
   private final int cacheMaxOrder;
   private final long[] mirror;
   private final FreeLists free;
-  private final ReentrantLock lock = new ReentrantLock();
+  private final SpinLock lock = new SpinLock();
   private final ThreadLocal<FrameCache> caches = new ThreadLocal<>();
   private final CopyOnWriteArrayList<FrameCache> registry = new CopyOnWriteArrayList<>();
 

@@ -1,7 +1,5 @@
 package io.nvframe.buddy;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 
 /**
@@ -11,9 +9,9 @@ import java.lang.ref.WeakReference;
  * re-flushing one frame word's cache line (brief §4.2, lesson 4).
  *
  * <p>The owning thread uses the cache almost exclusively; other threads only touch it in {@link
- * BuddyAllocator#drainCaches()}, {@code verify()} and {@code stats()}. A small test-and-set lock
- * (one CAS to take it uncontended, a release store to drop it) makes those rare visits safe
- * without putting a heavier lock on the fast path. Lock order: a cache lock before the
+ * BuddyAllocator#drainCaches()}, {@code verify()} and {@code stats()}. A {@link SpinLock} (one CAS
+ * to take it uncontended, a release store to drop it) makes those rare visits safe without putting
+ * a heavier lock on the fast path. Lock order: a cache lock before the
  * allocator's shared lock, never two cache locks except in {@code verify()}, which takes them in
  * registry order before the shared lock.
  *
@@ -21,19 +19,6 @@ import java.lang.ref.WeakReference;
  * shared free lists.
  */
 final class FrameCache {
-  private static final VarHandle LOCK;
-
-  static {
-    try {
-      LOCK = MethodHandles.lookup().findVarHandle(FrameCache.class, "lock", int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  /** Spins before yielding while another thread holds the lock. */
-  private static final int SPINS = 64;
-
   /** Placeholder for threads that do not cache (virtual threads): never holds anything. */
   static final FrameCache DISABLED = new FrameCache();
 
@@ -49,8 +34,7 @@ final class FrameCache {
   private final int[] high;
   private final int[] batch;
 
-  @SuppressWarnings("unused") // accessed through LOCK
-  private volatile int lock;
+  private final SpinLock lock = new SpinLock();
 
   private FrameCache() {
     this.enabled = false;
@@ -88,24 +72,11 @@ final class FrameCache {
   }
 
   void lock() {
-    if (!LOCK.compareAndSet(this, 0, 1)) {
-      lockSlow();
-    }
-  }
-
-  private void lockSlow() {
-    int spins = 0;
-    while (!LOCK.compareAndSet(this, 0, 1)) {
-      if (++spins < SPINS) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield();
-      }
-    }
+    lock.lock();
   }
 
   void unlock() {
-    LOCK.setRelease(this, 0);
+    lock.unlock();
   }
 
   /** Whether the owning thread has terminated (its cache can be drained and dropped). */

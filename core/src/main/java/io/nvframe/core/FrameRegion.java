@@ -63,6 +63,7 @@ final class FrameRegion implements Region {
   private final long openNanos;
   private final LongAdder committed = new LongAdder();
   private volatile boolean open = true;
+  private volatile Runnable onClose = () -> {};
 
   private FrameRegion(
       Medium medium,
@@ -501,8 +502,15 @@ final class FrameRegion implements Region {
       medium.close();
     } catch (RuntimeException e) {
       throw new NvframeIOException("closing region " + location + " failed", e);
+    } finally {
+      onClose.run();
     }
     logger.debug("Closed region {}", location);
+  }
+
+  /** Runs {@code action} after the medium is closed (releases the in-JVM claim on the file). */
+  void onClose(Runnable action) {
+    this.onClose = action;
   }
 
   void ensureOpen() {

@@ -164,6 +164,10 @@ public final class RegionBuilder {
       RegionHeader header = RegionHeader.fresh(provider.name(), layout);
       FrameRegion.format(medium, header);
       FrameRegion region = FrameRegion.open(medium, location(provider), false, lockTimeout.toNanos());
+      if (path != null) {
+        Object claim = OpenFiles.claim(path);
+        region.onClose(() -> OpenFiles.release(claim));
+      }
       logger.info("Created region {} ({} bytes, backend {})", location(provider), usable, provider.name());
       return region;
     } catch (RuntimeException e) {
@@ -184,6 +188,18 @@ public final class RegionBuilder {
     if (path == null) {
       throw config("open() needs the region's path: call path(...) (volatile heap regions cannot be reopened)");
     }
+    Object claim = OpenFiles.claim(path);
+    try {
+      FrameRegion region = openClaimed();
+      region.onClose(() -> OpenFiles.release(claim));
+      return region;
+    } catch (RuntimeException e) {
+      OpenFiles.release(claim);
+      throw e;
+    }
+  }
+
+  private FrameRegion openClaimed() {
     RegionHeader.Selected probe = readHeaderFromFile(path);
     RegionHeader header = probe.header();
     if (backend != null && !backend.equals(header.backend())) {

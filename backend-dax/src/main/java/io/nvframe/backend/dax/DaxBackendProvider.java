@@ -127,6 +127,13 @@ public final class DaxBackendProvider implements BackendProvider {
   /** Property: {@code true} when the medium is read-only. */
   public static final String PROPERTY_READ_ONLY = "dax.readOnly";
 
+  /**
+   * Property: how the file is locked, {@code ofd} (open-file-description lock, needs native access)
+   * or {@code posix} (classic lock: other code in this JVM must not open and close the file while
+   * the medium is open).
+   */
+  public static final String PROPERTY_LOCK = "dax.lock";
+
   private static final Set<String> OPTIONS = Set.of(MODE, PREALLOCATE);
   private static final Set<Capability> CAPABILITIES =
       Set.copyOf(EnumSet.of(Capability.DURABLE, Capability.BYTE_ADDRESSABLE));
@@ -585,6 +592,7 @@ public final class DaxBackendProvider implements BackendProvider {
         }
       }
       Map<String, String> props = properties(resolved, path, false, fsType, readOnly);
+      props.put(PROPERTY_LOCK, file.lockKind());
       if (reservation != null) {
         props.put("dax.reservation", reservation);
       }
@@ -638,8 +646,11 @@ public final class DaxBackendProvider implements BackendProvider {
     Arena arena = null;
     long address = 0;
     try {
-      int fd = NativeFiles.open(path, readOnly ? NativeFiles.O_RDONLY : NativeFiles.O_RDWR);
-      file.attachNativeFd(fd);
+      int fd = file.nativeFd();
+      if (fd < 0) {
+        fd = NativeFiles.open(path, readOnly ? NativeFiles.O_RDONLY : NativeFiles.O_RDWR);
+        file.attachNativeFd(fd);
+      }
       DaxMode resolved;
       MappedMedium.Flush flush;
       String why;
@@ -687,6 +698,7 @@ public final class DaxBackendProvider implements BackendProvider {
         segment = segment.asReadOnly();
       }
       Map<String, String> props = properties(resolved, path, true, "devdax", readOnly);
+      props.put(PROPERTY_LOCK, file.lockKind());
       props.put("dax.alignment", Long.toString(geometry.alignment()));
       MappedMedium medium = new MappedMedium(segment, arena, file, resolved, flush, readOnly,
           resolved == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES, props);

@@ -25,19 +25,23 @@ import org.slf4j.LoggerFactory;
 /**
  * A region file or device opened and locked for one medium.
  *
- * <p>Locking has two levels, because of how POSIX record locks ({@code fcntl}, which {@link
- * FileChannel#tryLock} uses on Linux) behave:
+ * <p>Locking has two levels, because classic POSIX record locks ({@code fcntl(F_SETLK)}, which
+ * {@link FileChannel#tryLock} uses on Linux) belong to the process and vanish when the process
+ * closes <em>any</em> descriptor of the file:
  *
  * <ol>
  *   <li>In this JVM: a process-wide table of open files, keyed by device and inode. A second open
- *       of a file already in the table fails <em>before</em> any descriptor is opened, because
- *       closing a second descriptor of a locked file would silently drop the first holder's lock.
- *   <li>Across processes: {@link FileChannel#tryLock()} (a shared lock for read-only opens); a
- *       {@code null} answer means another process holds it.
+ *       of a file already in the table fails <em>before</em> any descriptor is opened.
+ *   <li>Across processes, preferably an open-file-description lock ({@code F_OFD_SETLK} through
+ *       FFM, {@link NativeFiles#ofdLock}) on a descriptor kept for the medium's lifetime: it
+ *       survives other code in this JVM opening and closing the file, and conflicts with classic
+ *       locks of other processes. It needs native access ({@code --enable-native-access}); without
+ *       it, or on kernels before 3.15, the lock is {@link FileChannel#tryLock()}. Either is shared
+ *       for read-only opens.
  * </ol>
  *
- * <p>{@link #close()} releases everything in reverse order: native descriptor, lock, channel,
- * table entry. It never throws; failures are logged.
+ * <p>{@link #close()} releases everything in reverse order: lock descriptor, lock, channel, table
+ * entry. It never throws; failures are logged.
  */
 final class LockedFile implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(LockedFile.class);
@@ -48,14 +52,17 @@ final class LockedFile implements AutoCloseable {
   private final Path path;
   private final Object key;
   private final FileChannel channel;
+  /** The classic lock, or null when {@link #nativeFd} holds an OFD lock. */
   private final FileLock lock;
-  private int nativeFd = -1;
+  /** A native descriptor (holding the OFD lock, if any), or -1. */
+  private int nativeFd;
 
-  private LockedFile(Path path, Object key, FileChannel channel, FileLock lock) {
+  private LockedFile(Path path, Object key, FileChannel channel, FileLock lock, int nativeFd) {
     this.path = path;
     this.key = key;
     this.channel = channel;
     this.lock = lock;
+    this.nativeFd = nativeFd;
   }
 
   /**
@@ -78,19 +85,26 @@ final class LockedFile implements AutoCloseable {
       channel = readOnly
           ? FileChannel.open(path, StandardOpenOption.READ)
           : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = readOnly ? channel.tryLock(0, Long.MAX_VALUE, true) : channel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        throw new RegionLockedException(ErrorCode.REGION_LOCKED,
-            "region " + path + " is locked by other code in this JVM; close it there first", e);
+      if (NativeFiles.supported() && NativeFiles.nativeAccessEnabled()) {
+        int fd = NativeFiles.open(path, readOnly ? NativeFiles.O_RDONLY : NativeFiles.O_RDWR);
+        boolean locked;
+        try {
+          locked = NativeFiles.ofdLock(fd, readOnly);
+        } catch (NativeFiles.NativeError e) {
+          NativeFiles.close(fd);
+          if (e.errno() != NativeFiles.EINVAL) {
+            throw new IOException("cannot lock " + path + ": " + e.getMessage(), e);
+          }
+          logger.debug("no OFD locks on this kernel ({}); using a classic lock for {}", e.getMessage(), path);
+          return new LockedFile(path, key, channel, classicLock(channel, path, readOnly), -1);
+        }
+        if (!locked) {
+          NativeFiles.close(fd);
+          throw lockedByAnotherProcess(path);
+        }
+        return new LockedFile(path, key, channel, null, fd);
       }
-      if (lock == null) {
-        throw new RegionLockedException(ErrorCode.REGION_LOCKED,
-            "region " + path + " is open in another process, which holds its file lock; close the region there "
-                + "first ('fuser " + path + "' shows the process)");
-      }
-      return new LockedFile(path, key, channel, lock);
+      return new LockedFile(path, key, channel, classicLock(channel, path, readOnly), -1);
     } catch (IOException e) {
       closeQuietly(channel);
       OPEN.remove(key, path);
@@ -100,6 +114,26 @@ final class LockedFile implements AutoCloseable {
       OPEN.remove(key, path);
       throw e;
     }
+  }
+
+  private static FileLock classicLock(FileChannel channel, Path path, boolean readOnly) throws IOException {
+    FileLock lock;
+    try {
+      lock = readOnly ? channel.tryLock(0, Long.MAX_VALUE, true) : channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      throw new RegionLockedException(ErrorCode.REGION_LOCKED,
+          "region " + path + " is locked by other code in this JVM; close it there first", e);
+    }
+    if (lock == null) {
+      throw lockedByAnotherProcess(path);
+    }
+    return lock;
+  }
+
+  private static RegionLockedException lockedByAnotherProcess(Path path) {
+    return new RegionLockedException(ErrorCode.REGION_LOCKED,
+        "region " + path + " is open in another process, which holds its file lock; close the region there "
+            + "first ('fuser " + path + "' shows the process)");
   }
 
   /** The error for a failed {@code FileChannel.open}, with what to do about it. */
@@ -172,9 +206,22 @@ final class LockedFile implements AutoCloseable {
     return channel;
   }
 
-  /** Hands over a native descriptor of the same file, closed with this object. */
+  /** A native descriptor of the file opened with the medium's access mode, or -1. */
+  int nativeFd() {
+    return nativeFd;
+  }
+
+  /** Hands over a native descriptor of the same file, closed with this object; only when {@link #nativeFd()} is -1. */
   void attachNativeFd(int fd) {
+    if (nativeFd >= 0) {
+      throw new IllegalStateException("a native descriptor is already attached");
+    }
     this.nativeFd = fd;
+  }
+
+  /** How the file is locked: {@code ofd} or {@code posix}. */
+  String lockKind() {
+    return lock == null ? "ofd" : "posix";
   }
 
   @Override
@@ -184,7 +231,7 @@ final class LockedFile implements AutoCloseable {
       nativeFd = -1;
     }
     try {
-      if (lock.isValid()) {
+      if (lock != null && lock.isValid()) {
         lock.release();
       }
     } catch (IOException e) {

@@ -25,9 +25,10 @@ import java.util.Locale;
  * lazily in {@link Calls}, so loading this class alone never triggers the warning, and callers that
  * have a pure-Java fallback (preallocation) check {@link #nativeAccessEnabled()} first.
  *
- * <p>POSIX record locks belong to the process: closing <em>any</em> descriptor of a file drops every
- * lock the process holds on it. Callers therefore never open and close a descriptor of a file whose
- * lock they hold, except when they are about to release it anyway.
+ * <p>Classic POSIX record locks belong to the process: closing <em>any</em> descriptor of a file
+ * drops every lock the process holds on it. {@link #ofdLock} takes an open-file-description lock
+ * (Linux 3.15+) instead, which belongs to one descriptor and survives other descriptors of the file
+ * being closed; it conflicts with classic locks held by other processes.
  */
 final class NativeFiles {
   static final int O_RDONLY = 0;
@@ -41,6 +42,12 @@ final class NativeFiles {
   static final int MAP_SHARED_VALIDATE = 0x03;
   static final int MAP_SYNC = 0x80000;
 
+  static final int F_OFD_SETLK = 37;
+  static final short F_RDLCK = 0;
+  static final short F_WRLCK = 1;
+
+  static final int EAGAIN = 11;
+  static final int EACCES = 13;
   static final int EINVAL = 22;
   static final int ENOSPC = 28;
   static final int EOPNOTSUPP = 95;
@@ -127,6 +134,35 @@ final class NativeFiles {
     }
   }
 
+  /**
+   * Tries to lock the whole file open on {@code fd} with an open-file-description lock: {@code
+   * fcntl(fd, F_OFD_SETLK, {F_RDLCK or F_WRLCK, SEEK_SET, 0, 0})}.
+   *
+   * @return true when locked, false when another holder (process or descriptor) conflicts
+   * @throws NativeError for any other failure ({@code EINVAL} on kernels without OFD locks)
+   */
+  static boolean ofdLock(int fd, boolean shared) throws NativeError {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Calls.STATE);
+      MemorySegment flock = arena.allocate(Calls.FLOCK); // zeroed: SEEK_SET, start 0, len 0 (whole file), pid 0
+      flock.set(ValueLayout.JAVA_SHORT, Calls.FLOCK.byteOffset(MemoryLayout.PathElement.groupElement("l_type")),
+          shared ? F_RDLCK : F_WRLCK);
+      int rc = (int) Calls.FCNTL.invokeExact(state, fd, F_OFD_SETLK, flock);
+      if (rc == 0) {
+        return true;
+      }
+      int errno = (int) Calls.ERRNO.get(state, 0L);
+      if (errno == EAGAIN || errno == EACCES) {
+        return false;
+      }
+      throw new NativeError(errno, "fcntl(F_OFD_SETLK)");
+    } catch (NativeError | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** {@code munmap(address, length)}; 0 or the errno. */
   static int munmap(long address, long length) {
     try (Arena arena = Arena.ofConfined()) {
@@ -176,6 +212,17 @@ final class NativeFiles {
     static final MethodHandle MMAP;
     static final MethodHandle MUNMAP;
     static final MethodHandle STRERROR;
+    static final MethodHandle FCNTL;
+
+    /** {@code struct flock} on Linux x86-64 and AArch64. */
+    static final StructLayout FLOCK = MemoryLayout.structLayout(
+        ValueLayout.JAVA_SHORT.withName("l_type"),
+        ValueLayout.JAVA_SHORT.withName("l_whence"),
+        MemoryLayout.paddingLayout(4),
+        ValueLayout.JAVA_LONG.withName("l_start"),
+        ValueLayout.JAVA_LONG.withName("l_len"),
+        ValueLayout.JAVA_INT.withName("l_pid"),
+        MemoryLayout.paddingLayout(4));
 
     static {
       Linker linker = Linker.nativeLinker();
@@ -191,6 +238,8 @@ final class NativeFiles {
       MMAP = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ptr, ptr, l, i, i, i, l), errno);
       MUNMAP = linker.downcallHandle(libc.findOrThrow("munmap"), FunctionDescriptor.of(i, ptr, l), errno);
       STRERROR = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ptr, i));
+      FCNTL = linker.downcallHandle(libc.findOrThrow("fcntl"), FunctionDescriptor.of(i, i, i, ptr),
+          errno, Linker.Option.firstVariadicArg(2));
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nvframe.api.ErrorCode;
 import io.nvframe.api.RegionLockedException;
@@ -15,6 +16,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +95,18 @@ class DaxLockTest {
       assertEquals(4242, first.loadLong(0));
     }
     assertEquals("OPENED 4242", probeFromChild("rw"), "closing releases the lock");
+  }
+
+  @Test
+  void lockSurvivesOtherCodeOpeningAndClosingTheFile() throws IOException {
+    assumeTrue(NativeFiles.supported() && NativeFiles.nativeAccessEnabled(),
+        "open-file-description locks need native access (--enable-native-access)");
+    try (Medium m = open(file, false)) {
+      assertEquals("ofd", m.properties().get(DaxBackendProvider.PROPERTY_LOCK));
+      assertEquals(1 << 20, Files.readAllBytes(file).length); // opens and closes another descriptor of the file
+      String seen = probeFromChild("rw");
+      assertTrue(seen.startsWith("LOCKED"), "a classic POSIX lock would be gone now; the OFD lock is not: " + seen);
+    }
   }
 
   @Test

@@ -8,10 +8,11 @@ import io.nvframe.spi.ProviderConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Random;
 import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -79,7 +80,8 @@ public class BuddyAllocatorBenchmark {
     Medium medium;
     BuddyAllocator allocator;
     PersistStats start;
-    final AtomicLong ops = new AtomicLong();
+    /** Every thread's counter; summed once all threads are done (trial teardown). */
+    final Queue<PerThread> threads = new ConcurrentLinkedQueue<>();
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -92,7 +94,10 @@ public class BuddyAllocatorBenchmark {
     @TearDown(Level.Trial)
     public void check() {
       PersistStats cost = medium.stats().minus(start);
-      long n = ops.get();
+      long n = 0;
+      for (PerThread t : threads) {
+        n += t.ops;
+      }
       if (n == 0 || cost.fences() != n || cost.flushes() != n || cost.stores() != n) {
         throw new IllegalStateException("expected 1 store, 1 flush and 1 fence per op over " + n
             + " ops, measured " + cost);
@@ -112,12 +117,17 @@ public class BuddyAllocatorBenchmark {
     static final int BATCH = 64;
     int[] orderSequence;
     int next;
+    /**
+     * Allocations plus frees done by this thread. A plain field: the trial teardown reads it after
+     * JMH has synchronised all threads at the end of the run.
+     */
     long ops;
     final long[] handles = new long[BATCH];
     final int[] handleOrders = new int[BATCH];
 
     @Setup(Level.Trial)
     public void setUp(Shared shared, ThreadParams params) {
+      shared.threads.add(this);
       Random rnd = new Random(42 + params.getThreadIndex());
       orderSequence = new int[1024];
       for (int i = 0; i < orderSequence.length; i++) {
@@ -134,12 +144,6 @@ public class BuddyAllocatorBenchmark {
       int o = orderSequence[next];
       next = (next + 1) & (orderSequence.length - 1);
       return o;
-    }
-
-    @TearDown(Level.Iteration)
-    public void publish(Shared shared) {
-      shared.ops.addAndGet(ops);
-      ops = 0;
     }
   }
 
