@@ -13,9 +13,9 @@ import com.tngtech.archunit.core.domain.JavaMethod;
 import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.domain.JavaType;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.junit.AnalyzeClasses;
-import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
@@ -23,14 +23,55 @@ import com.tngtech.archunit.lang.SimpleConditionEvent;
 import com.tngtech.archunit.library.GeneralCodingRules;
 import io.nvframe.api.NvframeException;
 import io.nvframe.spi.BackendProvider;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * The architecture of STYLE.md B9 as executable rules over the production classes of every module.
  * Zero exemptions: a rule that needs one is a design discussion, not a list entry.
+ *
+ * <p>Each {@code @ArchTest} field is one rule, run as one dynamic test named after the field.
  */
-@AnalyzeClasses(packages = "io.nvframe", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
+  /** Marks a rule field. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.FIELD)
+  @interface ArchTest {}
+
+  private static final JavaClasses CLASSES =
+      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.nvframe");
+
+  @TestFactory
+  Stream<DynamicTest> rules() throws IllegalAccessException {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (Field f : ArchitectureTest.class.getDeclaredFields()) {
+      if (f.isAnnotationPresent(ArchTest.class) && Modifier.isStatic(f.getModifiers())) {
+        ArchRule rule = (ArchRule) f.get(null);
+        tests.add(DynamicTest.dynamicTest(f.getName(), () -> rule.check(CLASSES)));
+      }
+    }
+    if (tests.size() < 20) {
+      throw new IllegalStateException("expected the rule fields, found " + tests.size());
+    }
+    return tests.stream();
+  }
+
+  @org.junit.jupiter.api.Test
+  void theImportSeesEveryModule() {
+    for (String pkg : new String[] {"io.nvframe.api", "io.nvframe.spi", "io.nvframe.core", "io.nvframe.buddy",
+        "io.nvframe.redo", "io.nvframe.backend.heap", "io.nvframe.backend.dax", "io.nvframe.tck", "io.nvframe.cli"}) {
+      org.junit.jupiter.api.Assertions.assertTrue(CLASSES.containPackage(pkg), "no classes imported from " + pkg);
+    }
+  }
   private static final String API = "io.nvframe.api..";
   private static final String SPI = "io.nvframe.spi..";
   private static final String CORE = "io.nvframe.core..";

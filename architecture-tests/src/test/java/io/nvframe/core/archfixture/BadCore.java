@@ -1,0 +1,21 @@
+package io.nvframe.core.archfixture;
+
+import io.nvframe.backend.heap.HeapBackendProvider;
+
+/** Breaks several rules on purpose; used only by {@code ArchitectureSelfTest}. */
+public class BadCore {
+  public static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BadCore.class);
+
+  public Object backend() {
+    System.out.println("libraries must not print");
+    return new HeapBackendProvider();
+  }
+
+  public void fail() {
+    throw new RuntimeException("generic");
+  }
+
+  public ClassLoader loader() {
+    return Thread.currentThread().getContextClassLoader();
+  }
+}
