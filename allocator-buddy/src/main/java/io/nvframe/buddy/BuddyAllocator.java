@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -157,14 +158,15 @@ public final class BuddyAllocator {
   private final BuddyConfig config;
   private final int cacheMaxOrder;
   private final long[] mirror;
-  private final FreeLists free;
-  private final SpinLock lock = new SpinLock();
+  private final Zone[] zones;
+  private final int zoneShift;
+  private final AtomicInteger nextHomeZone = new AtomicInteger();
   private final ThreadLocal<FrameCache> caches = new ThreadLocal<>();
   private final CopyOnWriteArrayList<FrameCache> registry = new CopyOnWriteArrayList<>();
 
   private BuddyAllocator(
       Medium medium, long tableOffset, long frameCount, int maxOrder, BuddyConfig config,
-      long[] mirror, FreeLists free) {
+      long[] mirror, Zone[] zones, int zoneShift) {
     this.medium = medium;
     this.tableOffset = tableOffset;
     this.frameCount = frameCount;
@@ -172,7 +174,74 @@ public final class BuddyAllocator {
     this.config = config;
     this.cacheMaxOrder = config.cachingEnabled() ? Math.min(config.cacheMaxOrder(), maxOrder) : -1;
     this.mirror = mirror;
-    this.free = free;
+    this.zones = zones;
+    this.zoneShift = zoneShift;
+  }
+
+  /** Most zones a table is split into. */
+  static final int MAX_ZONES = 8;
+
+  /**
+   * One zone: the frames {@code [base, base + frames)}, {@code base} a multiple of {@code
+   * 2^zoneShift} (itself at least {@code 2^maxOrder}), with its own free lists and lock. A block
+   * never crosses a zone boundary, so zones do not change which blocks can merge.
+   */
+  static final class Zone {
+    final int index;
+    final long base;
+    final long frames;
+    final FreeLists free;
+    final SpinLock lock = new SpinLock();
+
+    Zone(int index, long base, long frames, int maxOrder) {
+      this.index = index;
+      this.base = base;
+      this.frames = frames;
+      this.free = new FreeLists(frames, maxOrder);
+    }
+  }
+
+  /**
+   * log2 of the frames per zone: {@code min(MAX_ZONES, ceil(frameCount / 2^maxOrder))} zones of
+   * equal power-of-two size, at least {@code 2^maxOrder} frames each. Depends on the geometry only,
+   * so the same table always gets the same zones.
+   */
+  static int zoneShift(long frameCount, int maxOrder) {
+    long maxBlocks = Math.max(1, ((frameCount - 1) >>> maxOrder) + 1);
+    long wanted = Math.min(MAX_ZONES, maxBlocks);
+    long perZone = (frameCount + wanted - 1) / wanted;
+    int shift = perZone <= 1 ? 0 : 64 - Long.numberOfLeadingZeros(perZone - 1);
+    return Math.max(maxOrder, shift);
+  }
+
+  private static Zone[] newZones(long frameCount, int maxOrder, int zoneShift) {
+    int count = (int) Math.max(1, ((frameCount - 1) >>> zoneShift) + 1);
+    Zone[] zones = new Zone[count];
+    for (int z = 0; z < count; z++) {
+      long base = (long) z << zoneShift;
+      zones[z] = new Zone(z, base, Math.min(1L << zoneShift, frameCount - base), maxOrder);
+    }
+    return zones;
+  }
+
+  /**
+   * Adds the free run {@code [start, end)} as the largest aligned blocks, greedily: at {@code x}
+   * the order is {@code min(maxOrder, ctz(x), floor(log2(end - x)))}. For a maximal run between
+   * allocated blocks this is the fully coalesced buddy state. Each block lies inside one zone.
+   */
+  private static void addFreeRun(Zone[] zones, int zoneShift, int maxOrder, long start, long end) {
+    long x = start;
+    while (x < end) {
+      int k = Math.min(maxOrder, Math.min(Long.numberOfTrailingZeros(x),
+          63 - Long.numberOfLeadingZeros(end - x)));
+      Zone z = zones[(int) (x >>> zoneShift)];
+      z.free.add(x - z.base, k);
+      x += 1L << k;
+    }
+  }
+
+  private Zone zoneOf(long pfn) {
+    return zones[(int) (pfn >>> zoneShift)];
   }
 
   // ---------------------------------------------------------------- handles
@@ -249,7 +318,8 @@ public final class BuddyAllocator {
     int n = (int) frameCount;
     long[] mirror = new long[n];
     readTable(medium, tableOffset, mirror);
-    FreeLists free = new FreeLists(frameCount, maxOrder);
+    int zoneShift = zoneShift(frameCount, maxOrder);
+    Zone[] zones = newZones(frameCount, maxOrder, zoneShift);
     long coveredEnd = 0;
     long lastHead = -1;
     long lastHeadWord = 0;
@@ -283,21 +353,21 @@ public final class BuddyAllocator {
             "the head lies inside the allocated block at pfn " + lastHead + " ("
                 + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", " + coveredEnd + ")): overlapping allocations");
       }
-      free.addRun(coveredEnd, p);
+      addFreeRun(zones, zoneShift, maxOrder, coveredEnd, p);
       coveredEnd = p + size;
       lastHead = p;
       lastHeadWord = w;
       allocatedBlocks++;
       mirror[p] = w & ~STATE_MASK; // STATE_ALLOCATED
     }
-    free.addRun(coveredEnd, frameCount);
-    BuddyAllocator allocator =
-        new BuddyAllocator(medium, tableOffset, frameCount, maxOrder, config, mirror, free);
+    addFreeRun(zones, zoneShift, maxOrder, coveredEnd, frameCount);
+    BuddyAllocator allocator = new BuddyAllocator(
+        medium, tableOffset, frameCount, maxOrder, config, mirror, zones, zoneShift);
     if (logger.isDebugEnabled()) {
       logger.debug("opened frame table at offset {} of {}: {} frames, maxOrder {}, {} allocated"
-              + " blocks, {} free frames, scan {} us, {}", tableOffset, medium.description(),
-          frameCount, maxOrder, allocatedBlocks, free.freeFrames(),
-          (System.nanoTime() - start) / 1000, config);
+              + " blocks, {} zones of {} frames, scan {} us, {}", tableOffset,
+          medium.description(), frameCount, maxOrder, allocatedBlocks, zones.length,
+          1L << zoneShift, (System.nanoTime() - start) / 1000, config);
     }
     return allocator;
   }
@@ -587,18 +657,24 @@ public final class BuddyAllocator {
         c.unlock();
       }
     }
-    Long[] perOrder = new Long[maxOrder + 1];
-    long sharedFree;
-    int largest;
-    lock.lock();
-    try {
-      for (int k = 0; k <= maxOrder; k++) {
-        perOrder[k] = free.nrFree(k);
+    long[] blocks = new long[maxOrder + 1];
+    long sharedFree = 0;
+    int largest = -1;
+    for (Zone z : zones) {
+      z.lock.lock();
+      try {
+        for (int k = 0; k <= maxOrder; k++) {
+          blocks[k] += z.free.nrFree(k);
+        }
+        sharedFree += z.free.freeFrames();
+        largest = Math.max(largest, z.free.largestFreeOrder());
+      } finally {
+        z.lock.unlock();
       }
-      sharedFree = free.freeFrames();
-      largest = free.largestFreeOrder();
-    } finally {
-      lock.unlock();
+    }
+    Long[] perOrder = new Long[maxOrder + 1];
+    for (int k = 0; k <= maxOrder; k++) {
+      perOrder[k] = blocks[k];
     }
     long freeFrames = sharedFree + cached;
     long outside = freeFrames - (perOrder[maxOrder] << maxOrder);
@@ -628,11 +704,17 @@ public final class BuddyAllocator {
         c.lock();
         locked++;
       }
-      lock.lock();
+      int zonesLocked = 0;
       try {
+        for (Zone z : zones) {
+          z.lock.lock();
+          zonesLocked++;
+        }
         verifyLocked(snapshot, problems);
       } finally {
-        lock.unlock();
+        for (int z = 0; z < zonesLocked; z++) {
+          zones[z].lock.unlock();
+        }
       }
     } finally {
       for (int j = 0; j < locked; j++) {
@@ -709,7 +791,9 @@ public final class BuddyAllocator {
     }
     // A2 + A3: shared free blocks
     long[] sharedFree = {0};
-    free.forEach((pfn, order) -> {
+    for (Zone z : zones) {
+      z.free.forEach((local, order) -> {
+      long pfn = z.base + local;
       sharedFree[0] += 1L << order;
       long overlap = coverage.mark(pfn, 1L << order);
       if (overlap >= 0) {
@@ -720,12 +804,13 @@ public final class BuddyAllocator {
         problems.add("A2: free block pfn " + pfn + " order " + order + " has an allocated head "
             + FrameWord.toString(table[(int) pfn]) + " in the table");
       }
-      long buddy = pfn ^ (1L << order);
-      if (order < maxOrder && pfn < buddy && free.isFree(buddy, order)) {
-        problems.add("A3: free blocks pfn " + pfn + " and its buddy " + buddy + " (order " + order
-            + ") are both free but not merged");
+      long buddy = local ^ (1L << order);
+      if (order < maxOrder && local < buddy && z.free.isFree(buddy, order)) {
+        problems.add("A3: free blocks pfn " + pfn + " and its buddy " + (z.base + buddy)
+            + " (order " + order + ") are both free but not merged");
       }
-    });
+      });
+    }
     // A6: cached blocks
     long cached = 0;
     for (FrameCache c : snapshot) {
@@ -761,10 +846,12 @@ public final class BuddyAllocator {
       problems.add("A4: free " + sharedFree[0] + " + cached " + cached + " + in use " + inUse
           + " = " + (sharedFree[0] + cached + inUse) + " frames, expected " + frameCount);
     }
-    List<String> bookkeeping = new ArrayList<>();
-    free.verifyBookkeeping(bookkeeping);
-    for (String s : bookkeeping) {
-      problems.add("A4: " + s);
+    for (Zone z : zones) {
+      List<String> bookkeeping = new ArrayList<>();
+      z.free.verifyBookkeeping(bookkeeping);
+      for (String s : bookkeeping) {
+        problems.add("A4: zone " + z.index + " (frames from " + z.base + "): " + s);
+      }
     }
   }
 
@@ -839,11 +926,13 @@ public final class BuddyAllocator {
   /** The shared free blocks, pfn to order (package-private, for tests of A5). */
   TreeMap<Long, Integer> sharedFreeBlocks() {
     TreeMap<Long, Integer> blocks = new TreeMap<>();
-    lock.lock();
-    try {
-      free.forEach(blocks::put);
-    } finally {
-      lock.unlock();
+    for (Zone z : zones) {
+      z.lock.lock();
+      try {
+        z.free.forEach((local, order) -> blocks.put(z.base + local, order));
+      } finally {
+        z.lock.unlock();
+      }
     }
     return blocks;
   }
@@ -854,76 +943,108 @@ public final class BuddyAllocator {
   }
 
   /**
-   * Runs {@code action} on the shared free lists under the lock (package-private: lets tests
+   * Adds ({@code add}) or removes a free block without any check (package-private: lets tests
    * damage the volatile state to prove that {@link #verify()} notices).
    */
-  void withFreeLists(java.util.function.Consumer<FreeLists> action) {
-    lock.lock();
+  void damageFreeLists(long pfn, int order, boolean add) {
+    Zone z = zoneOf(pfn);
+    z.lock.lock();
     try {
-      action.accept(free);
+      if (add) {
+        z.free.add(pfn - z.base, order);
+      } else {
+        z.free.remove(pfn - z.base, order);
+      }
     } finally {
-      lock.unlock();
+      z.lock.unlock();
     }
+  }
+
+  /** Number of zones (package-private, for tests). */
+  int zoneCount() {
+    return zones.length;
   }
 
   // ---------------------------------------------------------------- taking and releasing blocks
 
   /** Takes a free block of {@code order} (volatile only), or returns {@link #NO_FRAME}. */
   private long take(int order) {
-    if (order <= cacheMaxOrder) {
-      FrameCache c = cache();
-      if (c.enabled) {
-        long pfn;
-        c.lock();
-        try {
-          pfn = c.poll(order);
-          if (pfn == NO_FRAME) {
-            pfn = refill(c, order);
-          }
-        } finally {
-          c.unlock();
+    FrameCache c = cache();
+    long pfn;
+    if (order <= cacheMaxOrder && c.enabled) {
+      c.lock();
+      try {
+        pfn = c.poll(order);
+        if (pfn == NO_FRAME) {
+          pfn = refill(c, order);
         }
-        return pfn != NO_FRAME ? pfn : takeAfterDrain(order);
+      } finally {
+        c.unlock();
       }
+    } else {
+      pfn = takeShared(order, home(c));
     }
-    long pfn = takeShared(order);
-    return pfn != NO_FRAME ? pfn : takeAfterDrain(order);
-  }
-
-  private long takeShared(int order) {
-    lock.lock();
-    try {
-      return free.allocate(order);
-    } finally {
-      lock.unlock();
+    if (pfn != NO_FRAME) {
+      return pfn;
     }
-  }
-
-  /** Last resort before {@link #NO_FRAME}: cached blocks may coalesce into the wanted order. */
-  private long takeAfterDrain(int order) {
+    // last resort before NO_FRAME: cached blocks may coalesce into the wanted order
     drainAll();
-    return takeShared(order);
+    return takeShared(order, home(c));
   }
 
-  /** Refills an empty cache list with a batch; returns one block for the caller, or -1. */
-  private long refill(FrameCache c, int order) {
-    lock.lock();
-    try {
-      long first = free.allocate(order);
-      if (first < 0) {
-        return NO_FRAME;
+  /** The zone to try first: the thread's home zone. */
+  private int home(FrameCache c) {
+    return c.homeZone >= 0 ? c.homeZone
+        : (int) Math.floorMod(Thread.currentThread().threadId(), (long) zones.length);
+  }
+
+  /** Takes a block from the home zone, else from the next zones in turn, or -1. */
+  private long takeShared(int order, int home) {
+    int z = home;
+    for (int i = 0; i < zones.length; i++) {
+      Zone zone = zones[z];
+      long local;
+      zone.lock.lock();
+      try {
+        local = zone.free.allocate(order);
+      } finally {
+        zone.lock.unlock();
       }
-      for (int j = 1; j < c.batch(order); j++) {
-        long pfn = free.allocate(order);
-        if (pfn < 0) {
-          break;
-        }
-        c.push(order, pfn);
+      if (local >= 0) {
+        return zone.base + local;
       }
-      return first;
-    } finally {
-      lock.unlock();
+      z = z + 1 == zones.length ? 0 : z + 1;
     }
+    return NO_FRAME;
+  }
+
+  /**
+   * Refills an empty cache list with up to a batch of blocks from the first zone (home first) that
+   * has any; returns one block for the caller, or -1.
+   */
+  private long refill(FrameCache c, int order) {
+    int z = c.homeZone;
+    for (int i = 0; i < zones.length; i++) {
+      Zone zone = zones[z];
+      zone.lock.lock();
+      try {
+        long first = zone.free.allocate(order);
+        if (first >= 0) {
+          for (int j = 1; j < c.batch(order); j++) {
+            long local = zone.free.allocate(order);
+            if (local < 0) {
+              break;
+            }
+            c.push(order, zone.base + local);
+          }
+          return zone.base + first;
+        }
+      } finally {
+        zone.lock.unlock();
+      }
+      z = z + 1 == zones.length ? 0 : z + 1;
+    }
+    return NO_FRAME;
   }
 
   /** Makes a block whose frame word is durably free available again. */
@@ -934,14 +1055,7 @@ public final class BuddyAllocator {
         c.lock();
         try {
           if (c.full(order)) {
-            lock.lock();
-            try {
-              for (int j = c.batch(order); j > 0; j--) {
-                free.free(c.poll(order), order);
-              }
-            } finally {
-              lock.unlock();
-            }
+            returnToZones(c, order, c.batch(order));
           }
           c.push(order, pfn);
         } finally {
@@ -950,12 +1064,46 @@ public final class BuddyAllocator {
         return;
       }
     }
-    lock.lock();
+    Zone z = zoneOf(pfn);
+    z.lock.lock();
     try {
-      free.free(pfn, order);
+      z.free.free(pfn - z.base, order);
     } finally {
-      lock.unlock();
+      z.lock.unlock();
     }
+  }
+
+  /**
+   * Moves up to {@code count} of the oldest cached blocks of {@code order} to their zones' free
+   * lists, where they merge; consecutive blocks of one zone share one lock hold. The caller holds
+   * the cache's lock. Returns the frames moved.
+   */
+  private long returnToZones(FrameCache c, int order, int count) {
+    Zone held = null;
+    long frames = 0;
+    try {
+      for (int j = 0; j < count; j++) {
+        long pfn = c.poll(order);
+        if (pfn == NO_FRAME) {
+          break;
+        }
+        Zone z = zoneOf(pfn);
+        if (z != held) {
+          if (held != null) {
+            held.lock.unlock();
+          }
+          held = z;
+          z.lock.lock();
+        }
+        z.free.free(pfn - z.base, order);
+        frames += 1L << order;
+      }
+    } finally {
+      if (held != null) {
+        held.lock.unlock();
+      }
+    }
+    return frames;
   }
 
   private FrameCache cache() {
@@ -969,9 +1117,12 @@ public final class BuddyAllocator {
     if (t.isVirtual()) {
       c = FrameCache.DISABLED; // one cache per virtual thread would hoard frames
     } else {
-      reclaimDeadCaches();
-      c = new FrameCache(t, cacheMaxOrder, config.cacheHigh(), config.cacheBatch());
-      registry.add(c);
+      int home = Math.floorMod(nextHomeZone.getAndIncrement(), zones.length);
+      c = new FrameCache(t, home, cacheMaxOrder, config.cacheHigh(), config.cacheBatch());
+      if (c.enabled) {
+        reclaimDeadCaches();
+        registry.add(c);
+      }
     }
     caches.set(c);
     return c;
@@ -1000,19 +1151,9 @@ public final class BuddyAllocator {
   private long drainOne(FrameCache c) {
     c.lock();
     try {
-      long frames = c.frames();
-      if (frames == 0) {
-        return 0;
-      }
-      lock.lock();
-      try {
-        for (int k = 0; k <= c.maxCachedOrder(); k++) {
-          for (long pfn = c.poll(k); pfn != NO_FRAME; pfn = c.poll(k)) {
-            free.free(pfn, k);
-          }
-        }
-      } finally {
-        lock.unlock();
+      long frames = 0;
+      for (int k = 0; k <= c.maxCachedOrder(); k++) {
+        frames += returnToZones(c, k, Integer.MAX_VALUE);
       }
       return frames;
     } finally {
@@ -1207,7 +1348,7 @@ public final class BuddyAllocator {
     return "BuddyAllocator(" + mib(s.freeFrames()) + "/" + mib(frameCount)
         + " MiB free at 4 KiB frames, " + s.freeFrames() + "/" + frameCount + " frames (" + pct
         + "%), largestFreeOrder=" + s.largestFreeOrder() + ", cached=" + s.cachedFrames()
-        + ", maxOrder=" + maxOrder + ")";
+        + ", maxOrder=" + maxOrder + ", zones=" + zones.length + ")";
   }
 
   /** Frames of 4 KiB in MiB (256 frames per MiB), one decimal when not whole. */

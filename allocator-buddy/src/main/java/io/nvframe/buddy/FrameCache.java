@@ -19,10 +19,16 @@ import java.lang.ref.WeakReference;
  * shared free lists.
  */
 final class FrameCache {
-  /** Placeholder for threads that do not cache (virtual threads): never holds anything. */
+  /**
+   * Placeholder for virtual threads: never caches, and has no home zone (the allocator derives one
+   * from the thread id).
+   */
   static final FrameCache DISABLED = new FrameCache();
 
+  /** Whether this cache holds blocks; false when caching is configured off, or for DISABLED. */
   final boolean enabled;
+  /** The zone this thread allocates from first, or -1 for {@link #DISABLED}. */
+  final int homeZone;
   private final WeakReference<Thread> owner;
   private final String ownerName;
   private final int maxCachedOrder;
@@ -38,6 +44,7 @@ final class FrameCache {
 
   private FrameCache() {
     this.enabled = false;
+    this.homeZone = -1;
     this.owner = new WeakReference<>(null);
     this.ownerName = "none";
     this.maxCachedOrder = -1;
@@ -50,8 +57,13 @@ final class FrameCache {
     this.batch = new int[0];
   }
 
-  FrameCache(Thread owner, int maxCachedOrder, int highFrames, int batchFrames) {
-    this.enabled = true;
+  /**
+   * A cache for {@code owner}; with {@code maxCachedOrder == -1} it caches nothing and only
+   * carries the home zone.
+   */
+  FrameCache(Thread owner, int homeZone, int maxCachedOrder, int highFrames, int batchFrames) {
+    this.enabled = maxCachedOrder >= 0;
+    this.homeZone = homeZone;
     this.owner = new WeakReference<>(owner);
     this.ownerName = owner.getName();
     this.maxCachedOrder = maxCachedOrder;
@@ -154,6 +166,7 @@ final class FrameCache {
 
   @Override
   public String toString() {
-    return enabled ? "FrameCache(thread " + ownerName + ")" : "FrameCache(disabled)";
+    return "FrameCache(thread " + ownerName + ", home zone " + homeZone
+        + (enabled ? "" : ", not caching") + ")";
   }
 }

@@ -3,9 +3,10 @@ package io.nvframe.buddy;
 import java.util.List;
 
 /**
- * The shared free lists of a {@link BuddyAllocator}: one bitmap per order with a summary level,
- * the per-order free counts, and the split/merge steps of the buddy system. Not thread-safe: the
- * allocator guards it with its lock.
+ * The free lists of one zone of a {@link BuddyAllocator}: one bitmap per order with a summary
+ * level, the per-order free counts, and the split/merge steps of the buddy system. Pfns are
+ * relative to the zone's first frame, which is aligned to {@code 2^maxOrder}, so alignment and
+ * buddies are the same as in absolute numbers. Not thread-safe: the zone's lock guards it.
  *
  * <p>Layout for order {@code k} ({@code blocks = frameCount >>> k} aligned blocks of {@code 2^k}
  * frames; a trailing partial block does not exist at that order):
@@ -175,21 +176,6 @@ final class FreeLists {
       order++;
     }
     add(pfn, order);
-  }
-
-  /**
-   * Adds the free run {@code [start, end)} as the largest aligned blocks, greedily: at {@code x}
-   * the block order is {@code min(maxOrder, ctz(x), floor(log2(end - x)))}. For a maximal run
-   * between allocated blocks this yields the fully coalesced buddy state.
-   */
-  void addRun(long start, long end) {
-    long x = start;
-    while (x < end) {
-      int k = Math.min(maxOrder, Math.min(Long.numberOfTrailingZeros(x),
-          63 - Long.numberOfLeadingZeros(end - x)));
-      add(x, k);
-      x += 1L << k;
-    }
   }
 
   /** Visits every free block, by increasing order then address. */

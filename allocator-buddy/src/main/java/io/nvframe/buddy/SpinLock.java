@@ -4,19 +4,24 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * A non-reentrant test-and-test-and-set lock for very short critical sections (tens of
- * nanoseconds: popping or pushing a few blocks). Uncontended, {@link #lock()} is one CAS and
- * {@link #unlock()} one release store. A waiter spins with {@link Thread#onSpinWait()} for a
- * while, then yields between attempts, so a descheduled holder on an oversubscribed machine is
- * not starved; it never parks, which would cost microseconds per hand-off (the reason it replaces
- * {@code ReentrantLock} on the allocator's paths).
+ * A non-reentrant test-and-test-and-set lock for very short critical sections (a few bitmap
+ * operations). Uncontended, {@link #lock()} is one CAS and {@link #unlock()} one release store. A
+ * waiter spins with {@link Thread#onSpinWait()} for a while, then yields between attempts, so a
+ * descheduled holder on an oversubscribed machine is not starved; it never parks, which would cost
+ * microseconds per hand-off (why it is used instead of {@code ReentrantLock}).
+ *
+ * <p>The lock word is padded on both sides (fields of a superclass are laid out first), so locks
+ * of different zones or threads never share a cache line.
  */
-final class SpinLock {
+final class SpinLock extends SpinLockState {
+  @SuppressWarnings("unused")
+  private long q1, q2, q3, q4, q5, q6, q7, q8;
+
   private static final VarHandle STATE;
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(SpinLock.class, "state", int.class);
+      STATE = MethodHandles.lookup().findVarHandle(SpinLockState.class, "state", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -24,9 +29,6 @@ final class SpinLock {
 
   /** Spins before the waiter starts yielding. */
   private static final int SPINS = 128;
-
-  @SuppressWarnings("unused") // accessed through STATE
-  private volatile int state;
 
   void lock() {
     if (!STATE.compareAndSet(this, 0, 1)) {
@@ -51,9 +53,16 @@ final class SpinLock {
   void unlock() {
     STATE.setRelease(this, 0);
   }
+}
 
-  /** Whether some thread holds the lock (a racy snapshot, for assertions). */
-  boolean isLocked() {
-    return (int) STATE.getOpaque(this) != 0;
-  }
+/** Padding laid out before the lock word. */
+class SpinLockPadding {
+  @SuppressWarnings("unused")
+  private long p1, p2, p3, p4, p5, p6, p7, p8;
+}
+
+/** The lock word: 0 free, 1 held. */
+class SpinLockState extends SpinLockPadding {
+  @SuppressWarnings("unused") // accessed through SpinLock.STATE
+  volatile int state;
 }

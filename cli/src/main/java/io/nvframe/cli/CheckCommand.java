@@ -3,7 +3,6 @@ package io.nvframe.cli;
 import io.nvframe.api.CheckReport;
 import io.nvframe.api.NvframeException;
 import io.nvframe.api.Region;
-import io.nvframe.core.Regions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,13 +21,15 @@ final class CheckCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "PATH") Path path;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Option(names = "--json", description = "Machine-readable output.") boolean json;
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     CheckReport report;
-    try (Region region = Regions.openReadOnly(path)) {
+    try (Region region = open.openReadOnly(path)) {
       report = region.check();
     } catch (NvframeException e) {
       // a region that cannot even be opened is inconsistent: report it the same way

@@ -5,8 +5,6 @@ import io.nvframe.api.RegionInfo;
 import io.nvframe.core.RegionBuilder;
 import io.nvframe.core.Regions;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,8 +36,7 @@ final class CreateCommand implements Callable<Integer> {
   @Option(names = "--lane-size", paramLabel = "SIZE", converter = Sizes.class, description = "Bytes per lane (default 4KiB).")
   long laneSize = RegionBuilder.DEFAULT_LANE_SIZE;
 
-  @Option(names = {"-o", "--option"}, paramLabel = "KEY=VALUE", description = "Backend option, e.g. dax.mode=msync.")
-  Map<String, String> options = new LinkedHashMap<>();
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
 
   @Override
   public Integer call() {
@@ -55,7 +52,7 @@ final class CreateCommand implements Callable<Integer> {
             .maxOrder(maxOrder)
             .lanes(lanes)
             .laneSize((int) laneSize);
-    options.forEach(b::option);
+    open.apply(b);
     try (Region region = b.create()) {
       RegionInfo info = region.info();
       spec.commandLine().getOut().printf(

@@ -41,6 +41,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--run-ms", description = "How long the worker runs before SIGKILL; default: 1000-2000 ms chosen from the seed.")
   Long runMillis;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Option(names = "--ops", description = "Operations run in this process after recovery (default ${DEFAULT-VALUE}).")
   int ops = 1000;
 
@@ -51,8 +53,8 @@ final class DemoCommand implements Callable<Integer> {
     boolean existed = Files.exists(path);
     long startOps;
     try (Region region = existed
-        ? Regions.open(path)
-        : Regions.builder().backend(backend).path(path).capacity(size).create()) {
+        ? open.open(path)
+        : open.apply(Regions.builder().backend(backend).path(path).capacity(size)).create()) {
       RegionInfo info = region.info();
       KvTable table = KvTable.open(region, seed);
       startOps = table.appliedOps();
@@ -67,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
     long run = runMillis != null ? runMillis : 1000 + new SplittableRandom(seed + startOps).nextLong(1000);
     KillHarness.Outcome outcome;
     try (ProgressBar bar = bar("worker (SIGKILL after " + run + " ms)", -1)) {
-      outcome = KillHarness.runAndKill(path, seed, run, n -> bar.stepTo(n - startOps));
+      outcome = KillHarness.runAndKill(path, seed, run, n -> bar.stepTo(n - startOps), open.asArguments());
     }
     if (outcome.reportedOps() < 0) {
       throw new IllegalStateException("the worker never started: " + String.join(" | ", outcome.stderr()));
@@ -77,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
         outcome.killed() ? "killed with SIGKILL" : "exited with code " + outcome.exitCode());
 
     // 2. recover and verify
-    try (Region region = Regions.open(path)) {
+    try (Region region = open.open(path)) {
       RegionInfo info = region.info();
       KvTable table = KvTable.open(region, seed);
       long applied = table.appliedOps();

@@ -1,7 +1,6 @@
 package io.nvframe.cli;
 
 import io.nvframe.api.Region;
-import io.nvframe.core.Regions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,6 +16,8 @@ final class DemoWorkerCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "PATH") Path path;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Option(names = "--seed", description = "Seed of the operation sequence for a new table.") long seed = 42;
 
   @Option(names = "--ops", description = "Stop after this many operations in total (default: run until killed).")
@@ -25,7 +26,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Region region = Regions.open(path)) {
+    try (Region region = open.open(path)) {
       KvTable table = KvTable.open(region, seed);
       long op = table.appliedOps();
       out.println("ready " + op);

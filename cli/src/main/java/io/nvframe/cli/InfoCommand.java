@@ -3,7 +3,6 @@ package io.nvframe.cli;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionInfo;
 import io.nvframe.api.RegionStats;
-import io.nvframe.core.Regions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,11 +21,13 @@ final class InfoCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "PATH") Path path;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Option(names = "--json", description = "Machine-readable output.") boolean json;
 
   @Override
   public Integer call() {
-    try (Region region = Regions.openReadOnly(path)) {
+    try (Region region = open.openReadOnly(path)) {
       RegionInfo info = region.info();
       RegionStats stats = region.stats();
       PrintWriter out = spec.commandLine().getOut();

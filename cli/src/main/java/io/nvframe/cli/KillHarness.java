@@ -24,13 +24,16 @@ final class KillHarness {
   private KillHarness() {}
 
   /**
-   * Starts the worker on {@code region}, waits until it has committed at least one operation, lets
-   * it run {@code runMillis} more, then kills it with SIGKILL.
+   * Starts the worker on {@code region} (with extra command-line {@code workerOptions} such as
+   * {@code --dax-mode emulate}), waits until it has committed at least one operation, lets it run
+   * {@code runMillis} more, then kills it with SIGKILL.
    */
-  static Outcome runAndKill(Path region, long seed, long runMillis, LongConsumer progress) {
+  static Outcome runAndKill(Path region, long seed, long runMillis, LongConsumer progress, List<String> workerOptions) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--add-exports");
+    command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());
@@ -38,6 +41,7 @@ final class KillHarness {
     command.add(region.toString());
     command.add("--seed");
     command.add(Long.toString(seed));
+    command.addAll(workerOptions);
     Process child;
     try {
       child = new ProcessBuilder(command).redirectErrorStream(false).start();

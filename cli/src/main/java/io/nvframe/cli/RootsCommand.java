@@ -2,7 +2,6 @@ package io.nvframe.cli;
 
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
-import io.nvframe.core.Regions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,9 +16,11 @@ final class RootsCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "PATH") Path path;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Override
   public Integer call() {
-    try (Region region = Regions.openReadOnly(path)) {
+    try (Region region = open.openReadOnly(path)) {
       PrintWriter out = spec.commandLine().getOut();
       Map<String, Frame> roots = region.roots();
       if (roots.isEmpty()) {

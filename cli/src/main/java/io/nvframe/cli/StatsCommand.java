@@ -2,7 +2,6 @@ package io.nvframe.cli;
 
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionStats;
-import io.nvframe.core.Regions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -19,11 +18,13 @@ final class StatsCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "PATH") Path path;
 
+  @CommandLine.Mixin OpenOptions open = new OpenOptions();
+
   @Option(names = "--json", description = "Machine-readable output.") boolean json;
 
   @Override
   public Integer call() {
-    try (Region region = Regions.openReadOnly(path)) {
+    try (Region region = open.openReadOnly(path)) {
       RegionStats stats = region.stats();
       PrintWriter out = spec.commandLine().getOut();
       if (json) {

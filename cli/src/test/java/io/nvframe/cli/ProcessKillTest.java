@@ -44,7 +44,7 @@ class ProcessKillTest {
     for (int round = 0; round < rounds; round++) {
       long runMillis = random.nextLong(20, 300);
       String where1 = "seed " + seed + ", round " + round + " (run " + runMillis + " ms)";
-      KillHarness.Outcome o = KillHarness.runAndKill(file, seed, runMillis, n -> {});
+      KillHarness.Outcome o = KillHarness.runAndKill(file, seed, runMillis, n -> {}, java.util.List.of());
       assertTrue(o.reportedOps() >= 0, where1 + ": worker did not start: " + o.stderr());
       assertTrue(o.killed(), where1 + ": worker exited by itself (code " + o.exitCode() + "): " + o.stderr());
       try (Region r = Regions.open(file)) {
