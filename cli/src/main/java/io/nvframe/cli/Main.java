@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
       RootsCommand.class,
       BackendsCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
       DemoWorkerCommand.class,
       CommandLine.HelpCommand.class
     })
