@@ -68,30 +68,42 @@ import org.slf4j.LoggerFactory;
  *       holds it, the table still says free) or {@code FREEING} (a free is in progress). State
  *       changes are compare-and-set on the mirror word, so two threads freeing one handle cannot
  *       both win. {@link #validate} is one acquire load and one compare.
- *   <li>{@link FreeLists}: per-order free bitmaps with a summary level for find-first, and {@code
- *       nrFree[order]}, guarded by one {@link SpinLock} (critical sections are a few
- *       bitmap operations).
+ *   <li>Zones: the frames are split into at most {@link #MAX_ZONES} contiguous zones of {@code
+ *       2^zoneShift >= 2^maxOrder} frames (the count depends only on frameCount and maxOrder).
+ *       Each zone has its own {@link FreeLists} (per-order free bitmaps with a summary level for
+ *       find-first, {@code nrFree[order]}) and its own {@link SpinLock}; critical sections are a
+ *       few bitmap operations. A block never crosses a zone boundary, so zones change nothing
+ *       about merging. Each thread has a home zone (assigned round-robin) and falls back to the
+ *       next zones in turn, like Linux's zonelist, so two threads rarely share a lock.
  *   <li>{@link FrameCache}: per-thread FIFO caches of free blocks of orders {@code
- *       0..cacheMaxOrder}, refilled from and drained to the shared lists in batches (Linux per-CPU
- *       lists), so the lock stays off the common path. Cached blocks are persistently free.
+ *       0..cacheMaxOrder}, refilled from and drained to the zones in batches (Linux per-CPU
+ *       lists), so no lock is on the common path. Cached blocks are persistently free.
  * </ul>
+ *
+ * <pre>
+ *   thread A cache --refill/drain--+     +-- zone 0: FreeLists + lock   frames [0, 2^zs)
+ *   thread B cache --refill/drain--+-----+-- zone 1: FreeLists + lock   frames [2^zs, 2*2^zs)
+ *   (orders 0..cacheMaxOrder)            +-- ...
+ *   larger orders: straight to the home zone, then the next zones
+ * </pre>
  *
  * <h2>Algorithms</h2>
  *
  * <ol>
- *   <li><b>allocate(order, owner)</b>: (a) take a block: pop the thread cache (refilling {@code
- *       batch} blocks under the lock when empty) or, for large orders, take the lowest block of the
- *       smallest non-empty order {@code >= order} and split it down (Linux {@code expand}); if
- *       nothing is found, drain every thread cache and try once more. (b) Store {@code
+ *   <li><b>allocate(order, owner)</b>: (a) take a block: pop the thread cache (when empty, refill
+ *       {@code batch} blocks from the first zone that has any, home zone first) or, for large
+ *       orders, take from the home zone, then the others: the lowest block of the smallest
+ *       non-empty order {@code >= order}, split down (Linux {@code expand}). If nothing is found,
+ *       drain every thread cache and try the zones once more. (b) Store {@code
  *       FrameWord.allocated(order, generation, owner)} and persist it: one store, one flush, one
  *       fence. (c) Set the mirror to ALLOCATED and return {@code handle(pfn, generation)}. A crash
  *       before (b) is durable leaves the frame free.
  *   <li><b>free(pfn, order, generation)</b>: (a) CAS the mirror from ALLOCATED to FREEING (this
  *       checks head, order and generation; on failure the slow path classifies the error). (b)
  *       Store {@code FrameWord.free(generation + 1)} and persist: one store, one flush, one fence.
- *       (c) Only then set the mirror free and release the block: to the thread cache, or merge it
- *       with its buddy while the buddy is free at the same order, climbing (Linux {@code
- *       __free_one_page}). A frame is never reusable before its free is durable.
+ *       (c) Only then set the mirror free and release the block: to the thread cache, or into its
+ *       zone, merging it with its buddy while the buddy is free at the same order, climbing (Linux
+ *       {@code __free_one_page}). A frame is never reusable before its free is durable.
  *   <li><b>Transactions</b> write no frame words here; the redo log does. {@link #reserve} takes a
  *       block as in 1(a) and marks it RESERVED; {@link #commitReserved} (word made durable by the
  *       log) marks it ALLOCATED; {@link #unreserve} releases it. {@link #beginFree} is 2(a);
@@ -115,8 +127,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads</h2>
  *
- * All methods are thread-safe. {@link #verify()} and {@link #stats()} take every lock but give an
- * exact answer only while no other thread is allocating or freeing. If the medium throws during
+ * All methods are thread-safe. Lock order: a thread cache's lock before a zone lock; at most one
+ * zone lock at a time, except {@link #verify()}, which takes every cache lock (registry order) and
+ * then every zone lock (zone order). {@link #verify()} and {@link #stats()} give an exact answer
+ * only while no other thread is allocating or freeing. Virtual threads get no cache (one per
+ * virtual thread would hoard frames); their home zone comes from the thread id. If the medium throws during
  * {@link #allocate} or {@link #free}, the volatile state is left matching what the table was told
  * (a free whose persist failed stays FREEING and is never reused); reopen the allocator after a
  * media failure.
@@ -151,6 +166,9 @@ public final class BuddyAllocator {
   /** verify() stops listing problems after this many. */
   private static final int MAX_PROBLEMS = 100;
 
+  /** Most zones a table is split into. */
+  static final int MAX_ZONES = 8;
+
   private final Medium medium;
   private final long tableOffset;
   private final long frameCount;
@@ -177,9 +195,6 @@ public final class BuddyAllocator {
     this.zones = zones;
     this.zoneShift = zoneShift;
   }
-
-  /** Most zones a table is split into. */
-  static final int MAX_ZONES = 8;
 
   /**
    * One zone: the frames {@code [base, base + frames)}, {@code base} a multiple of {@code
@@ -310,6 +325,9 @@ public final class BuddyAllocator {
     requireNonNull(medium, "medium");
     requireNonNull(config, "config");
     checkTable(medium, tableOffset, frameCount);
+    if (frameCount < 1) {
+      throw new IllegalArgumentException("frameCount must be at least 1, got " + frameCount);
+    }
     if (maxOrder < 0 || maxOrder > FrameWord.MAX_ORDER) {
       throw new IllegalArgumentException(
           "maxOrder must be in [0, " + FrameWord.MAX_ORDER + "], got " + maxOrder);
@@ -351,7 +369,8 @@ public final class BuddyAllocator {
       if (p < coveredEnd) {
         throw corrupt(medium, tableOffset, p, w,
             "the head lies inside the allocated block at pfn " + lastHead + " ("
-                + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", " + coveredEnd + ")): overlapping allocations");
+                + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", "
+                + coveredEnd + ")): overlapping allocations");
       }
       addFreeRun(zones, zoneShift, maxOrder, coveredEnd, p);
       coveredEnd = p + size;

@@ -11,12 +11,12 @@ import java.lang.ref.WeakReference;
  * <p>The owning thread uses the cache almost exclusively; other threads only touch it in {@link
  * BuddyAllocator#drainCaches()}, {@code verify()} and {@code stats()}. A {@link SpinLock} (one CAS
  * to take it uncontended, a release store to drop it) makes those rare visits safe without putting
- * a heavier lock on the fast path. Lock order: a cache lock before the
- * allocator's shared lock, never two cache locks except in {@code verify()}, which takes them in
- * registry order before the shared lock.
+ * a heavier lock on the fast path. Lock order: a cache lock before a zone lock, never two cache
+ * locks except in {@code verify()}, which takes them in registry order before the zone locks.
  *
- * <p>All blocks in a cache are persistently free (their frame words say free) and are not in the
- * shared free lists.
+ * <p>All blocks in a cache are persistently free (their frame words say free) and are in no
+ * zone's free lists. A cache also carries its thread's home zone; with caching configured off it
+ * holds no blocks and only does that.
  */
 final class FrameCache {
   /**

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -75,9 +76,25 @@ class BuddyModelTest {
   private final List<long[]> deadHandles = new ArrayList<>(); // {pfn, order, gen} freed
   private String ctx;
 
+  static LongStream manySeeds() {
+    return LongStream.range(SEEDS, SEEDS + 5_000);
+  }
+
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void randomOperationsMatchTheModel(long seed) {
+    run(seed, STEPS);
+  }
+
+  /** The same property over 5 000 more seeds and longer sequences ({@code -Plong}). */
+  @Tag("long")
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("manySeeds")
+  void randomOperationsMatchTheModelLong(long seed) {
+    run(seed, 1000);
+  }
+
+  private void run(long seed, int steps) {
     rnd = new Random(seed);
     frames = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 300);
     maxOrder = rnd.nextInt(7);
@@ -97,7 +114,7 @@ class BuddyModelTest {
     gen = new int[(int) frames];
     int step = 0;
     try {
-      for (step = 0; step < STEPS; step++) {
+      for (step = 0; step < steps; step++) {
         ctx = setup + " step " + step;
         randomOperation();
         a.checkInvariants();
