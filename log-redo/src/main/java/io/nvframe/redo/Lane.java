@@ -16,14 +16,17 @@ final class Lane {
   final ReentrantLock lock = new ReentrantLock();
   final CRC32C crc = new CRC32C();
   final FlushPlan plan;
+  /** Sequence number of the lane's last generation ({@code generation = sequence * lanes + id}). */
+  long sequence;
   private final int size;
   private byte[] buffer;
 
-  Lane(int id, long offset, int size, Medium medium) {
+  Lane(int id, long offset, int size, Medium medium, long sequence) {
     this.id = id;
     this.offset = offset;
     this.size = size;
     this.plan = new FlushPlan(medium);
+    this.sequence = sequence;
   }
 
   /** The record buffer ({@code laneSize} bytes), allocated on first use. */

@@ -21,7 +21,7 @@ import java.util.zip.CRC32C;
  *    0  u32 magic          "NVRL" (0x4C52564E)
  *    4  u16 version        1
  *    6  u16 laneId         index of the lane that holds the record
- *    8  u64 generation     unique, increasing across all lanes of the log
+ *    8  u64 generation     sequence * lanes + laneId: increasing per lane, unique, never reused
  *   16  u32 entryCount
  *   20  u32 payloadBytes   multiple of 8, at most laneSize - 64
  *   24  u32 flags          VALID (1) or APPLIED (2)    \ one aligned 8-byte "state word",

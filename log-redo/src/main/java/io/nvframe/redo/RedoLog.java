@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -31,9 +30,15 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * The record format (header fields, entry encodings, CRC coverage) is described in {@link
- * RecordFormat} and in {@code log-redo/README.md}. Generations come from one counter for the whole
- * log, so they increase within every lane, are never reused, and order the records of different
- * lanes; {@link #open} continues from the largest generation word found in any lane header.
+ * RecordFormat} and in {@code log-redo/README.md}.
+ *
+ * <h2>Generations</h2>
+ *
+ * Each lane counts its records with a private sequence number (no shared counter on the commit
+ * path, so lanes scale with threads); a record's generation is {@code sequence * lanes + laneId}.
+ * Generations therefore increase within a lane, are unique across lanes and never reused. {@link
+ * #open} starts every lane's sequence at {@code max(generation / lanes)} over all lane headers, so
+ * every new record gets a generation above any on the medium.
  *
  * <h2>Commit</h2>
  *
@@ -74,9 +79,13 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Concurrency</h2>
  *
- * {@link #commit} is thread-safe; transactions on different lanes commit in parallel. Callers must
- * serialize transactions that change the same bytes (the one that commits later gets the larger
- * generation, so replay order matches commit order). {@link #recover} and {@link #verify} take
+ * {@link #commit} is thread-safe; transactions on different lanes commit in parallel, sharing no
+ * mutable state but the medium's counters. Callers must serialize transactions that change the
+ * same bytes, holding their locks until {@code commit} returns: the earlier record is then
+ * invalidated before the later one is written, so two VALID records never cover the same bytes
+ * and the order of replay across lanes cannot change the result. (Recovery still replays in
+ * generation order and invalidates oldest first, so even hand-made overlapping records recover
+ * deterministically, also when recovery is interrupted.) {@link #recover} and {@link #verify} take
  * every lane lock. A commit that fails after it started writing (an I/O error) leaves the log
  * unusable until {@link #recover} runs, because its lane may hold a committed record that was not
  * applied.
@@ -102,7 +111,6 @@ public final class RedoLog {
   private final long areaEnd;
   private final int capacity;
   private final Lane[] laneArray;
-  private final AtomicLong lastGeneration;
   private final LongAdder recordsWritten = new LongAdder();
   private final LongAdder singleWordCommits = new LongAdder();
   private final LongAdder bytesLogged = new LongAdder();
@@ -112,7 +120,7 @@ public final class RedoLog {
   /** Set when a logged commit failed midway; commits are refused until recover(). */
   private volatile Throwable failure;
 
-  private RedoLog(Medium medium, long areaOffset, int lanes, int laneSize, long lastGeneration) {
+  private RedoLog(Medium medium, long areaOffset, int lanes, int laneSize, long sequence) {
     this.medium = medium;
     this.areaOffset = areaOffset;
     this.lanes = lanes;
@@ -121,9 +129,8 @@ public final class RedoLog {
     this.capacity = laneSize - HEADER_BYTES;
     this.laneArray = new Lane[lanes];
     for (int i = 0; i < lanes; i++) {
-      laneArray[i] = new Lane(i, areaOffset + (long) i * laneSize, laneSize, medium);
+      laneArray[i] = new Lane(i, areaOffset + (long) i * laneSize, laneSize, medium, sequence);
     }
-    this.lastGeneration = new AtomicLong(lastGeneration);
   }
 
   /**
@@ -155,7 +162,7 @@ public final class RedoLog {
     byte[] buf = new byte[laneSize];
     CRC32C crc = new CRC32C();
     long areaEnd = areaOffset + (long) lanes * laneSize;
-    long maxGeneration = 0;
+    long maxGeneration = -1;
     int pending = 0;
     for (int i = 0; i < lanes; i++) {
       long laneOffset = areaOffset + (long) i * laneSize;
@@ -170,10 +177,11 @@ public final class RedoLog {
         pending++;
       }
     }
-    RedoLog log = new RedoLog(medium, areaOffset, lanes, laneSize, maxGeneration);
+    long sequence = maxGeneration < 0 ? 0 : maxGeneration / lanes;
+    RedoLog log = new RedoLog(medium, areaOffset, lanes, laneSize, sequence);
     log.pendingRecords = pending;
     logger.debug(
-        "opened redo log: {} lanes x {} bytes at offset {} of {}, last generation {}, {} record(s) await recovery",
+        "opened redo log: {} lanes x {} bytes at offset {} of {}, largest generation {}, {} record(s) await recovery",
         lanes, laneSize, areaOffset, medium.description(), maxGeneration, pending);
     return log;
   }
@@ -240,7 +248,7 @@ public final class RedoLog {
     }
     for (int i : insane) {
       Lane lane = laneArray[i];
-      RecordFormat.writeCleanHeader(buf, i, lastGeneration.incrementAndGet(), crc);
+      RecordFormat.writeCleanHeader(buf, i, nextGeneration(lane), crc);
       medium.write(lane.offset, buf, 0, HEADER_BYTES);
       medium.flush(lane.offset, HEADER_BYTES);
       medium.fence();
@@ -328,7 +336,7 @@ public final class RedoLog {
     byte[] buf = lane.buffer();
     int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
     int entries = writeSet.entryCount();
-    long generation = lastGeneration.incrementAndGet();
+    long generation = nextGeneration(lane);
     long appliedWord =
         RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
     long base = lane.offset;
@@ -390,7 +398,7 @@ public final class RedoLog {
 
   /**
    * Checks invariant L1 and header sanity: every lane header is empty or a CRC-correct APPLIED
-   * header of that lane whose generation does not exceed the log's last one. Returns one line per
+   * header of that lane whose generation is not above the lane's last one. Returns one line per
    * problem; empty means consistent. Takes each lane lock while reading that lane.
    */
   public List<String> verify() {
@@ -399,14 +407,15 @@ public final class RedoLog {
     CRC32C crc = new CRC32C();
     for (Lane lane : laneArray) {
       RecordFormat.LaneState st;
+      long sequence;
       lane.lock.lock();
       try {
         medium.read(lane.offset, buf, 0, HEADER_BYTES);
         st = classify(buf, lane, crc);
+        sequence = lane.sequence;
       } finally {
         lane.lock.unlock();
       }
-      long last = lastGeneration.get();
       String where = "lane " + lane.id + " at offset " + lane.offset + ": ";
       switch (st.kind()) {
         case VALID ->
@@ -417,10 +426,11 @@ public final class RedoLog {
             problems.add(where + "header is not sane: " + st.reason() + "; recover() rewrites it");
         case EMPTY, APPLIED -> {}
       }
-      if (st.kind() != RecordFormat.Kind.INSANE && st.generation() > last) {
+      if (st.kind() != RecordFormat.Kind.INSANE && st.generation() / lanes > sequence) {
         problems.add(
-            where + "generation " + st.generation() + " is above the log's last generation " + last
-                + "; another writer used this log area");
+            where + "generation " + st.generation() + " is above the lane's last sequence "
+                + sequence + " (generation = sequence * " + lanes + " + lane); another writer "
+                + "used this log area");
       }
     }
     return List.copyOf(problems);
@@ -428,8 +438,8 @@ public final class RedoLog {
 
   @Override
   public String toString() {
-    return "RedoLog(" + lanes + " lanes x " + laneSize + " B at " + areaOffset + ", generation "
-        + lastGeneration.get() + ", " + recordsWritten.sum() + " records, "
+    return "RedoLog(" + lanes + " lanes x " + laneSize + " B at " + areaOffset + ", "
+        + recordsWritten.sum() + " records, "
         + singleWordCommits.sum() + " single-word commits)";
   }
 
@@ -440,11 +450,6 @@ public final class RedoLog {
     return "the redo log at [" + areaOffset + ", " + areaEnd + ") of " + medium.description();
   }
 
-  /** The last generation handed out (or found at open). */
-  long lastGeneration() {
-    return lastGeneration.get();
-  }
-
   /** The end of the log area: the lowest offset a write set may target. */
   long areaEnd() {
     return areaEnd;
@@ -453,6 +458,13 @@ public final class RedoLog {
   // ---- internals --------------------------------------------------------------------------------
 
   private record Replay(Lane lane, RecordFormat.LaneState state, byte[] record) {}
+
+  /** The next generation of {@code lane}: {@code ++sequence * lanes + laneId}. Under the lane lock. */
+  private long nextGeneration(Lane lane) {
+    assert lane.lock.isHeldByCurrentThread();
+    lane.sequence = Math.addExact(lane.sequence, 1);
+    return Math.addExact(Math.multiplyExact(lane.sequence, lanes), lane.id);
+  }
 
   private RecordFormat.LaneState classify(byte[] buf, Lane lane, CRC32C crc) {
     return RecordFormat.classify(buf, lane.id, medium, lane.offset, capacity, areaEnd, medium.size(), crc);

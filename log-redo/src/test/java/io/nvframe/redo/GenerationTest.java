@@ -1,82 +1,149 @@
 package io.nvframe.redo;
 
 import static io.nvframe.redo.LogFixture.AREA_END;
+import static io.nvframe.redo.LogFixture.LANES;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nvframe.spi.Medium;
+import java.util.List;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
-/** Generations increase within a lane, are never reused, and continue across reopen. */
+/**
+ * Generations ({@code sequence * lanes + laneId}) increase within a lane, are unique, are never
+ * reused, and continue above every generation on the medium after reopen.
+ */
 class GenerationTest {
-  /** Commits one logged transaction and returns the generation written to its lane. */
-  private static long commitLogged(RedoLog log, Medium m, long value) {
+  /** Commits one logged transaction and returns the lane it used and the generation it wrote. */
+  private static long[] commitLogged(RedoLog log, Medium m, long value) {
+    long[] before = generations(m);
     WriteSet ws = log.newWriteSet();
     ws.putLong(AREA_END, value);
     ws.putLong(AREA_END + 512, value);
     log.commit(ws);
-    return maxOnMedium(m); // generations only grow, so the largest is the one just written
+    long[] after = generations(m);
+    for (int lane = 0; lane < LANES; lane++) {
+      if (after[lane] != before[lane]) {
+        return new long[] {lane, after[lane]};
+      }
+    }
+    throw new AssertionError("no lane header changed");
+  }
+
+  private static long[] generations(Medium m) {
+    long[] g = new long[LANES];
+    for (int lane = 0; lane < LANES; lane++) {
+      g[lane] = LogFixture.header(m, lane).generation();
+    }
+    return g;
   }
 
   private static long maxOnMedium(Medium m) {
     long max = 0;
-    for (int lane = 0; lane < LogFixture.LANES; lane++) {
-      max = Math.max(max, LogFixture.header(m, lane).generation());
+    for (long g : generations(m)) {
+      max = Math.max(max, g);
     }
     return max;
   }
 
   @Test
-  void generationsIncreaseAndContinueAfterReopen() {
+  void generationsIncreaseByOneSequencePerRecordOfALane() {
     try (Medium m = LogFixture.formatted(1)) {
       RedoLog log = LogFixture.openRecovered(m);
-      long prev = 0;
-      for (int i = 1; i <= 5; i++) {
-        long g = commitLogged(log, m, i);
-        assertEquals(prev + 1, g, "commit " + i);
-        prev = g;
+      long[] first = commitLogged(log, m, 1);
+      int lane = (int) first[0];
+      assertEquals(LANES + lane, first[1], "first generation of a fresh log: sequence 1");
+      long prev = first[1];
+      for (int i = 2; i <= 5; i++) {
+        long[] c = commitLogged(log, m, i);
+        assertEquals(lane, c[0], "one thread keeps its preferred lane");
+        assertEquals(prev + LANES, c[1], "commit " + i);
+        prev = c[1];
       }
-      assertEquals(5, log.lastGeneration());
-      RedoLog reopened = LogFixture.openRecovered(m);
-      assertEquals(5, reopened.lastGeneration());
-      assertEquals(6, commitLogged(reopened, m, 6));
     }
   }
 
   @Test
-  void reopenContinuesFromTheLargestGenerationInAnyLane() {
+  void generationsOfDifferentLanesNeverCollide() throws Exception {
     try (Medium m = LogFixture.formatted(1)) {
       RedoLog log = LogFixture.openRecovered(m);
-      commitLogged(log, m, 1);
-      // whichever lane the commit used, put a header with a much larger generation in the other
-      int used = LogFixture.header(m, 0).generation() == 1 ? 0 : 1;
+      // two threads commit concurrently; whichever lanes they get, generations stay per-lane
+      List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread[] threads = new Thread[2];
+      for (int t = 0; t < 2; t++) {
+        long base = AREA_END + 1024L * t;
+        threads[t] = Thread.ofPlatform().name("gen-" + t).start(() -> {
+          WriteSet ws = log.newWriteSet();
+          for (int i = 0; i < 200; i++) {
+            ws.clear();
+            ws.putLong(base, i);
+            ws.putLong(base + 256, i);
+            log.commit(ws);
+          }
+        });
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      long[] g = generations(m);
+      for (int lane = 0; lane < LANES; lane++) {
+        if (g[lane] != 0) {
+          assertEquals(lane, g[lane] % LANES, "lane " + lane + " generation " + g[lane]);
+          seen.add(g[lane]);
+        }
+      }
+      assertEquals(400, seen.stream().mapToLong(x -> x / LANES).sum(), "one sequence per record");
+    }
+  }
+
+  @Test
+  void reopenContinuesAboveTheLargestGenerationInAnyLane() {
+    try (Medium m = LogFixture.formatted(1)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      int used = (int) commitLogged(log, m, 1)[0];
+      // put a header with a much larger generation in the other lane
       byte[] h = new byte[64];
-      RecordFormat.writeCleanHeader(h, 1 - used, 1000, new CRC32C());
+      RecordFormat.writeCleanHeader(h, 1 - used, 1001, new CRC32C());
       m.write(LogFixture.laneOffset(1 - used), h, 0, 64);
       RedoLog reopened = LogFixture.openRecovered(m);
-      assertEquals(1000, reopened.lastGeneration());
-      long g = commitLogged(reopened, m, 2);
-      assertEquals(1001, g);
-      assertTrue(g > 1000, "new records get higher generations than any on the medium");
+      long[] c = commitLogged(reopened, m, 2);
+      assertEquals(used, c[0]);
+      assertEquals((1001 / LANES + 1) * LANES + used, c[1]);
+      assertTrue(c[1] > 1001, "new records get higher generations than any on the medium");
+      assertEquals(List.of(), reopened.verify());
     }
   }
 
   @Test
   void generationWordOfATornHeaderIsNotReused() {
     try (Medium m = LogFixture.formatted(1)) {
-      // a header whose generation word reached the media but whose CRC did not
+      // lane 0: a header whose generation word reached the media but whose CRC did not
       byte[] h = new byte[64];
       RecordFormat.writeCleanHeader(h, 0, 5000, new CRC32C());
       RecordFormat.putInt(h, RecordFormat.CRC_OFFSET, 12345);
       m.write(LogFixture.laneOffset(0), h, 0, 64);
       RedoLog log = LogFixture.open(m);
-      assertEquals(5000, log.lastGeneration());
       RecoveryResult r = log.recover();
       assertEquals(1, r.recordsIgnored());
-      assertEquals(5001, LogFixture.header(m, 0).generation(), "the rewritten header takes a fresh generation");
-      assertEquals(5002, commitLogged(log, m, 1));
-      assertEquals(5002, maxOnMedium(m));
+      assertEquals(5002, LogFixture.header(m, 0).generation(), "the rewritten header takes a fresh generation");
+      long[] c = commitLogged(log, m, 1);
+      assertTrue(c[1] > 5002, "generation " + c[1]);
+      assertEquals(c[1], maxOnMedium(m));
+      assertEquals(List.of(), log.verify());
+    }
+  }
+
+  @Test
+  void verifyFlagsAGenerationAboveTheLanesSequence() {
+    try (Medium m = LogFixture.formatted(1)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      byte[] h = new byte[64];
+      RecordFormat.writeCleanHeader(h, 1, 99, new CRC32C()); // written behind the log's back
+      m.write(LogFixture.laneOffset(1), h, 0, 64);
+      List<String> problems = log.verify();
+      assertEquals(1, problems.size(), problems.toString());
+      assertTrue(problems.get(0).contains("generation 99"), problems.get(0));
     }
   }
 
@@ -87,7 +154,6 @@ class GenerationTest {
       WriteSet ws = log.newWriteSet();
       ws.putLong(AREA_END, 1);
       log.commit(ws);
-      assertEquals(0, log.lastGeneration());
       assertEquals(0, maxOnMedium(m));
     }
   }
@@ -97,8 +163,11 @@ class GenerationTest {
     try (Medium m = LogFixture.formatted(1)) {
       RedoLog log = LogFixture.openRecovered(m);
       commitLogged(log, m, 1);
-      RedoLog.format(m, LogFixture.AREA, LogFixture.LANES, LogFixture.LANE_SIZE);
-      assertEquals(0, LogFixture.open(m).lastGeneration());
+      commitLogged(log, m, 2);
+      RedoLog.format(m, LogFixture.AREA, LANES, LogFixture.LANE_SIZE);
+      assertEquals(0, maxOnMedium(m));
+      long[] c = commitLogged(LogFixture.openRecovered(m), m, 3);
+      assertEquals(LANES + c[0], c[1], "sequence 1 again");
     }
   }
 }
