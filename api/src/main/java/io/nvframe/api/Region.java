@@ -82,6 +82,12 @@ public interface Region extends AutoCloseable {
   /** All roots, by name. */
   Map<String, Frame> roots();
 
+  /**
+   * The allocated block whose head frame is {@code pfn}, if there is one (for tools such as {@code
+   * nvframe dump}); empty for free frames and tails.
+   */
+  Optional<Frame> frameAt(long pfn);
+
   /** Verifies every invariant of every layer; never modifies the region. */
   CheckReport check();
 

@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
       CheckCommand.class,
       StatsCommand.class,
       RootsCommand.class,
+      DumpCommand.class,
       BackendsCommand.class,
       DemoCommand.class,
       BenchCommand.class,

@@ -99,6 +99,26 @@ class CliTest {
   }
 
   @Test
+  void dumpShowsTheBytesOfABlockAndRefusesFreeFrames() {
+    Path file = dir.resolve("d.nvf");
+    long pfn;
+    try (io.nvframe.api.Region r = io.nvframe.core.Regions.builder().backend("dax").path(file)
+        .capacity(8L << 20).maxOrder(4).lanes(2).create()) {
+      io.nvframe.api.Frame f = r.allocate(1);
+      r.write(f, 16, "nvframe!".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      r.persist(f, 16, 8);
+      pfn = f.pfn();
+    }
+    Result res = run("dump", file.toString(), "--frame", Long.toString(pfn), "--length", "32");
+    assertEquals(0, res.code(), res.err());
+    assertTrue(res.out().contains("order 1 (8192 bytes)"), res.out());
+    assertTrue(res.out().contains("00000010  6e 76 66 72 61 6d 65 21") && res.out().contains("nvframe!"), res.out());
+    res = run("dump", file.toString(), "--frame", Long.toString(pfn + 1));
+    assertEquals(1, res.code());
+    assertTrue(res.err().contains("not the head"), res.err());
+  }
+
+  @Test
   void sizesParseBinaryUnits() {
     assertEquals(4096, Sizes.parse("4096"));
     assertEquals(64L << 20, Sizes.parse("64MiB"));

@@ -8,6 +8,7 @@ import io.nvframe.api.InvalidFrameException;
 import io.nvframe.api.MediaCorruptedException;
 import io.nvframe.api.NvframeIOException;
 import io.nvframe.api.OutOfFramesException;
+import io.nvframe.api.OwnerReconciler;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionInfo;
 import io.nvframe.api.RegionStats;
@@ -15,6 +16,7 @@ import io.nvframe.api.Transaction;
 import io.nvframe.api.TransactionConflictException;
 import io.nvframe.buddy.AllocatorStats;
 import io.nvframe.buddy.BuddyAllocator;
+import io.nvframe.buddy.FrameWord;
 import io.nvframe.redo.LogStats;
 import io.nvframe.redo.RecoveryResult;
 import io.nvframe.redo.RedoLog;
@@ -64,6 +66,7 @@ final class FrameRegion implements Region {
   private final LongAdder committed = new LongAdder();
   private volatile boolean open = true;
   private volatile Runnable onClose = () -> {};
+  private volatile OwnerReconciler reconciler;
 
   private FrameRegion(
       Medium medium,
@@ -384,6 +387,61 @@ final class FrameRegion implements Region {
     return roots.snapshot();
   }
 
+  /**
+   * Frees every owner-tagged block that {@code r} says is no longer referenced (durably, one
+   * standalone free each), and remembers {@code r} so that {@link #check()} verifies A7.
+   *
+   * @return the number of blocks freed
+   */
+  int reconcileOwners(OwnerReconciler r) {
+    this.reconciler = Objects.requireNonNull(r, "reconciler");
+    if (readOnly) {
+      return 0;
+    }
+    List<Frame> orphans = ownerOrphans(r);
+    for (Frame f : orphans) {
+      allocator.free(f.pfn(), f.order(), f.generation());
+    }
+    if (!orphans.isEmpty()) {
+      logger.info("Region {}: freed {} owner-tagged block(s) no longer referenced by their owner", location, orphans.size());
+    }
+    return orphans.size();
+  }
+
+  private List<Frame> ownerOrphans(OwnerReconciler r) {
+    List<Frame> orphans = new ArrayList<>();
+    for (long pfn = 0; pfn < layout.frameCount(); pfn++) {
+      long w = allocator.word(pfn);
+      if (FrameWord.isHead(w) && FrameWord.owner(w) != 0) {
+        Frame f = new Frame(pfn, FrameWord.order(w), FrameWord.generation(w), regionId);
+        if (!r.isReferenced(f, FrameWord.owner(w))) {
+          orphans.add(f);
+        }
+        pfn += (1L << FrameWord.order(w)) - 1;
+      }
+    }
+    return orphans;
+  }
+
+  @Override
+  public Optional<Frame> frameAt(long pfn) {
+    ensureOpen();
+    if (pfn < 0 || pfn >= layout.frameCount()) {
+      return Optional.empty();
+    }
+    long w = allocator.word(pfn);
+    if (!FrameWord.isHead(w)) {
+      return Optional.empty();
+    }
+    Frame f = new Frame(pfn, FrameWord.order(w), FrameWord.generation(w), regionId);
+    try {
+      allocator.validate(f.pfn(), f.order(), f.generation());
+      return Optional.of(f);
+    } catch (InvalidFrameException e) {
+      return Optional.empty();
+    }
+  }
+
   // ---------------------------------------------------------------- diagnostics
 
   @Override
@@ -482,6 +540,14 @@ final class FrameRegion implements Region {
           }
         });
     checks.add("roots: names valid, every root points to an allocated block");
+    OwnerReconciler r = reconciler;
+    if (r != null) {
+      for (Frame orphan : ownerOrphans(r)) {
+        problems.add(new CheckReport.Problem("allocator", "A7: " + orphan + " is tagged with owner "
+            + FrameWord.owner(allocator.word(orphan.pfn())) + " but its owner does not reference it"));
+      }
+      checks.add("allocator: A7, every owner-tagged block is referenced by its owner");
+    }
     return new CheckReport(checks, problems);
   }
 

@@ -5,6 +5,7 @@ import io.nvframe.api.MediaCorruptedException;
 import io.nvframe.api.NvframeConfigurationException;
 import io.nvframe.api.NvframeException;
 import io.nvframe.api.NvframeIOException;
+import io.nvframe.api.OwnerReconciler;
 import io.nvframe.api.Region;
 import io.nvframe.api.UnsupportedFormatException;
 import io.nvframe.spi.BackendProvider;
@@ -57,6 +58,7 @@ public final class RegionBuilder {
   private boolean readOnly;
   private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
   private ClassLoader classLoader = RegionBuilder.class.getClassLoader();
+  private OwnerReconciler ownerReconciler;
   private final Map<String, String> options = new LinkedHashMap<>();
 
   RegionBuilder() {}
@@ -128,6 +130,16 @@ public final class RegionBuilder {
     return this;
   }
 
+  /**
+   * Checks owner-tagged blocks at open: those {@code reconciler} reports as unreferenced are freed
+   * (leak repair after a crash between allocating and linking), and {@code check()} verifies that
+   * none remains.
+   */
+  public RegionBuilder ownerReconciler(OwnerReconciler reconciler) {
+    this.ownerReconciler = Objects.requireNonNull(reconciler, "reconciler");
+    return this;
+  }
+
   /** The class loader providers are loaded from (default: nvframe-core's). */
   public RegionBuilder classLoader(ClassLoader loader) {
     this.classLoader = Objects.requireNonNull(loader, "loader");
@@ -192,6 +204,14 @@ public final class RegionBuilder {
     try {
       FrameRegion region = openClaimed();
       region.onClose(() -> OpenFiles.release(claim));
+      if (ownerReconciler != null) {
+        try {
+          region.reconcileOwners(ownerReconciler);
+        } catch (RuntimeException e) {
+          region.close();
+          throw e;
+        }
+      }
       return region;
     } catch (RuntimeException e) {
       OpenFiles.release(claim);
