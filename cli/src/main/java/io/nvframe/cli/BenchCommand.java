@@ -42,11 +42,35 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--threads", split = ",", description = "Thread counts (default 1,2).") List<Integer> threads = List.of(1, 2);
 
+  @Option(names = "--ops", split = ",", converter = OpConverter.class, description = "Operations to run: ${COMPLETION-CANDIDATES} (default all).")
+  List<Op> ops = List.of(Op.values());
+
   @Option(names = "--json", description = "Machine-readable output.") boolean json;
 
   @CommandLine.Mixin OpenOptions open = new OpenOptions();
 
-  enum Op { ALLOC_FREE_4K, TX_UPDATE_64B, TX_ALLOC_4K_LINK }
+  /** The operations; lower-case names on the command line. */
+  enum Op {
+    ALLOC_FREE_4K, TX_UPDATE_64B, TX_ALLOC_4K_LINK;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Parses an operation name in any case ({@code tx_update_64b}, {@code TX_UPDATE_64B}). */
+  static final class OpConverter implements CommandLine.ITypeConverter<Op> {
+    @Override
+    public Op convert(String value) {
+      try {
+        return Op.valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(
+            "unknown operation '" + value + "'; use one of " + List.of(Op.values()));
+      }
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -67,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
             Sizes.format(size), file == null ? "memory" : dir, seconds);
         out.printf("%-18s %7s %14s %10s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "fences/op", "flushes/op");
       }
-      for (Op op : Op.values()) {
+      for (Op op : ops) {
         for (int t : threads) {
           run(region, op, t, seconds / 4); // warm-up
           Map<String, Object> row = run(region, op, t, seconds);

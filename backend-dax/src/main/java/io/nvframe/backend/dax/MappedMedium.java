@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,17 +31,30 @@ import java.util.concurrent.atomic.LongAdder;
  *   FORCE_LINES     MAP_SYNC file mapping: segment.asSlice(start, end - start).force(); the JDK
  *                   writes back each line and issues one store fence
  *   FORCE_PAGES     plain file mapping: the same force() call, which is msync(MS_SYNC) of the pages
- *   WRITEBACK_LINES emulate mode and device DAX: CacheLineWriteback.writeback(address + start, ...)
+ *   WRITEBACK_LINES emulate mode and device DAX, two ways (see CacheLineWriteback):
+ *     split          (java.base/jdk.internal.misc opened) CacheLineWriteback.writebackLines(address
+ *                    + start, ...): one CLWB per line, no fence
+ *     per-flush      (only exported) CacheLineWriteback.writeback(address + start, ...): CLWB per
+ *                    line + SFENCE
  *   NOTHING         mode none (eADR) and read-only media
  * </pre>
  *
- * <p>Every mode writes back synchronously at {@code flush}, so {@code fence} has nothing left to
- * wait for and is a full memory fence ({@link VarHandle#fullFence()}), which orders this thread's
- * later stores after everything before it. Counters (SPI {@code stats()}) count calls: one flush and
- * one fence per {@code persist}, whatever the mode; {@link #writebackRanges()} and {@link
- * #writebackBytes()} count what actually reached the write-back primitive.
+ * <p><b>Fence.</b> With split write-back, {@code fence} is the one post-write-back fence that
+ * completes every line this thread started ({@code SFENCE} on x86, like PMDK's {@code
+ * pmem_drain}), so a commit that flushes three ranges before its commit point pays one fence, not
+ * three. In every other mode the write-back is synchronous at {@code flush}, so {@code fence} has
+ * nothing left to wait for and is a full memory fence ({@link VarHandle#fullFence()}), which orders
+ * this thread's later stores after everything before it.
+ *
+ * <p>Counters (SPI {@code stats()}) count calls: one flush and one fence per {@code persist},
+ * whatever the mode; {@link #writebackRanges()} and {@link #writebackBytes()} count what actually
+ * reached the write-back primitive. The property {@value #WRITEBACK_PROPERTY} says which write-back
+ * a {@code WRITEBACK_LINES} medium uses ({@code split} or {@code per-flush}).
  */
 final class MappedMedium extends SegmentMedium {
+  /** Property naming the write-back of a {@code WRITEBACK_LINES} medium: {@code split} or {@code per-flush}. */
+  static final String WRITEBACK_PROPERTY = "dax.writeback";
+
   /** How {@link #doFlush} writes back. */
   enum Flush {
     FORCE_LINES(64),
@@ -59,6 +73,8 @@ final class MappedMedium extends SegmentMedium {
   private final LockedFile file;
   private final DaxMode mode;
   private final Flush flush;
+  /** WRITEBACK_LINES with the split primitives: flush starts write-back, fence completes it. */
+  private final boolean split;
   private final boolean readOnly;
   private final Set<Capability> capabilities;
   private final Map<String, String> properties;
@@ -80,8 +96,14 @@ final class MappedMedium extends SegmentMedium {
     this.file = file;
     this.mode = mode;
     this.flush = readOnly ? Flush.NOTHING : flush;
+    this.split = this.flush == Flush.WRITEBACK_LINES && CacheLineWriteback.split();
     this.readOnly = readOnly;
     this.capabilities = Set.copyOf(capabilities);
+    if (this.flush == Flush.WRITEBACK_LINES) {
+      Map<String, String> withWriteback = new HashMap<>(properties);
+      withWriteback.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
+      properties = withWriteback;
+    }
     this.properties = Map.copyOf(properties);
   }
 
@@ -110,6 +132,11 @@ final class MappedMedium extends SegmentMedium {
     return flush;
   }
 
+  /** True when flushes only start write-back and {@link #fence()} completes it (split write-back). */
+  boolean splitWriteback() {
+    return split;
+  }
+
   /** Ranges handed to the write-back primitive (force, msync or cache-line write-back). */
   long writebackRanges() {
     return writebackRanges.sum();
@@ -131,7 +158,13 @@ final class MappedMedium extends SegmentMedium {
     try {
       switch (flush) {
         case FORCE_LINES, FORCE_PAGES -> segment.asSlice(start, end - start).force();
-        case WRITEBACK_LINES -> CacheLineWriteback.writeback(segment.address() + start, end - start);
+        case WRITEBACK_LINES -> {
+          if (split) {
+            CacheLineWriteback.writebackLines(segment.address() + start, end - start);
+          } else {
+            CacheLineWriteback.writeback(segment.address() + start, end - start);
+          }
+        }
         case NOTHING -> throw new AssertionError("handled above");
       }
     } catch (UncheckedIOException e) {
@@ -146,7 +179,14 @@ final class MappedMedium extends SegmentMedium {
 
   @Override
   protected void doFence() {
-    VarHandle.fullFence();
+    if (split) {
+      CacheLineWriteback.drain();
+      // the post-sync fence orders the medium's later stores; this keeps the compiler from moving
+      // any later store above it as well (no instruction on x86)
+      VarHandle.storeStoreFence();
+    } else {
+      VarHandle.fullFence();
+    }
   }
 
   @Override
