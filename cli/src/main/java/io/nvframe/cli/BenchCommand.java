@@ -23,9 +23,13 @@ import picocli.CommandLine.Option;
  * Quick built-in benchmarks with the operations of PMDK's peer programs ({@code ../shared/peers/pmdk}):
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
  * allocating a 4 KiB frame and linking it. Like the PMDK programs, each thread runs each operation for
- * a fixed time; ops/s is the sum of the threads' rates, and link cleanup is not timed. Fences and
- * flushes per operation come from the medium's counters. For rigorous numbers use the JMH
- * benchmarks in {@code benchmarks/}.
+ * a fixed time; ops/s is the sum of the threads' rates, ns/op the mean over threads of one thread's
+ * time per operation, and link cleanup is not timed. Each point first runs unmeasured for {@code
+ * --warmup} seconds (the JIT). Fences and flushes per operation come from the medium's counters,
+ * read while every worker waits at a barrier, minus the untimed cleanup frees (one flush and one
+ * fence each), so they are exact. {@code --open-region} measures region open instead (PMDK's {@code
+ * pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with PMDK; for rigorous
+ * numbers use the JMH benchmarks in {@code benchmarks/}.
  */
 @Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions.")
 final class BenchCommand implements Callable<Integer> {
@@ -40,12 +44,27 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seconds", description = "Measured seconds per operation and thread count (default ${DEFAULT-VALUE}).")
   double seconds = 2;
 
+  @Option(names = "--warmup", description = "Unmeasured seconds before each point, for the JIT (default: half of --seconds, at least 1).")
+  Double warmup;
+
   @Option(names = "--threads", split = ",", description = "Thread counts (default 1,2).") List<Integer> threads = List.of(1, 2);
 
   @Option(names = "--ops", split = ",", converter = OpConverter.class, description = "Operations to run: ${COMPLETION-CANDIDATES} (default all).")
   List<Op> ops = List.of(Op.values());
 
+  @Option(names = "--open-region", paramLabel = "PATH",
+      description = "Measure region open instead: create PATH if absent (like PMDK's pool_open.c: --size, "
+          + OPEN_FRAMES + " allocated 4 KiB frames filled with 0x11), then open it --open-repeats times.")
+  Path openRegion;
+
+  @Option(names = "--open-repeats", description = "Opens of --open-region in this JVM (default ${DEFAULT-VALUE}); "
+      + "the first is a cold open when the file existed before this run.")
+  int openRepeats = 20;
+
   @Option(names = "--json", description = "Machine-readable output.") boolean json;
+
+  /** Frames allocated and written in a region made for --open-region (pool_open.c's NOBJ). */
+  static final int OPEN_FRAMES = 16_384;
 
   @CommandLine.Mixin OpenOptions open = new OpenOptions();
 
@@ -74,6 +93,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (openRegion != null) {
+      return measureOpen();
+    }
     PrintWriter out = spec.commandLine().getOut();
     List<Map<String, Object>> rows = new ArrayList<>();
     Path file = null;
@@ -93,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       for (Op op : ops) {
         for (int t : threads) {
-          run(region, op, t, seconds / 4); // warm-up
+          run(region, op, t, warmup != null ? warmup : Math.max(1, seconds / 2)); // warm-up
           Map<String, Object> row = run(region, op, t, seconds);
           row.put("backend", backend);
           row.put("mode", mode);
@@ -117,21 +139,113 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * Region open time, the counterpart of PMDK's {@code pool_open.c}: wall time of {@code
+   * Regions.builder()...open()} (backend lookup, mapping, lock, header check, redo-lane scan,
+   * allocator rebuild, roots) and the region's own {@code open.ms} (from header check on). The
+   * first open in a JVM that did not create the file is a cold open (class loading, interpreter);
+   * the others are warm.
+   */
+  private Integer measureOpen() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (openRepeats < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--open-repeats must be at least 1");
+    }
+    boolean created = false;
+    double createMs = Double.NaN;
+    if (!Files.exists(openRegion)) {
+      long t0 = System.nanoTime();
+      try (Region region = open.apply(Regions.builder().backend(backend).path(openRegion).capacity(size)).create()) {
+        byte[] fill = new byte[4096];
+        java.util.Arrays.fill(fill, (byte) 0x11);
+        for (int i = 0; i < OPEN_FRAMES; i++) {
+          Frame f = region.allocate(0);
+          region.write(f, 0, fill);
+          region.persist(f, 0, fill.length);
+        }
+      }
+      createMs = (System.nanoTime() - t0) / 1e6;
+      created = true;
+    }
+    // the application's logging backend starts on the first logger lookup; time it apart (it is
+    // not part of opening a region, and every command pays it once)
+    long l0 = System.nanoTime();
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    double loggingInitMs = (System.nanoTime() - l0) / 1e6;
+    double[] wall = new double[openRepeats];
+    double[] internal = new double[openRepeats];
+    String mode = "-";
+    for (int i = 0; i < openRepeats; i++) {
+      long t0 = System.nanoTime();
+      try (Region region = open.open(openRegion)) {
+        wall[i] = (System.nanoTime() - t0) / 1e6;
+        Map<String, String> props = region.info().medium();
+        internal[i] = Double.parseDouble(props.getOrDefault("open.ms", "NaN"));
+        mode = props.getOrDefault("dax.mode", "-");
+      }
+    }
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("operation", "open_region");
+    row.put("path", openRegion.toString());
+    row.put("mode", mode);
+    row.put("createdThisRun", created);
+    if (created) {
+      row.put("createMs", createMs);
+    }
+    row.put("loggingInitMs", loggingInitMs);
+    row.put("firstOpenMs", wall[0]);
+    row.put("firstOpenInternalMs", internal[0]);
+    if (openRepeats > 1) {
+      double[] rest = java.util.Arrays.copyOfRange(wall, 1, wall.length);
+      double[] restInternal = java.util.Arrays.copyOfRange(internal, 1, internal.length);
+      java.util.Arrays.sort(rest);
+      java.util.Arrays.sort(restInternal);
+      row.put("warmOpenMsMedian", rest[rest.length / 2]);
+      row.put("warmOpenMsMin", rest[0]);
+      row.put("warmOpenMsMax", rest[rest.length - 1]);
+      row.put("warmOpenInternalMsMedian", restInternal[restInternal.length / 2]);
+    }
+    if (json) {
+      out.println(Json.write(List.of(row)));
+    } else {
+      if (created) {
+        out.printf(Locale.ROOT, "created %s (%s, %d frames of 4 KiB allocated and written) in %.1f ms%n", openRegion,
+            Sizes.format(size), OPEN_FRAMES, createMs);
+      }
+      out.printf(Locale.ROOT, "open %s (mode %s): first open %.2f ms (region's open.ms %.2f)%s; logging start-up before it %.1f ms%n",
+          openRegion, mode, wall[0], internal[0],
+          created ? ", after creating it in this JVM: not cold" : ", cold: first open in this JVM", loggingInitMs);
+      if (openRepeats > 1) {
+        out.printf(Locale.ROOT, "warm opens (%d): median %.2f ms [%.2f .. %.2f] (region's open.ms median %.2f)%n",
+            openRepeats - 1, (double) row.get("warmOpenMsMedian"), (double) row.get("warmOpenMsMin"),
+            (double) row.get("warmOpenMsMax"), (double) row.get("warmOpenInternalMsMedian"));
+      }
+    }
+    return 0;
+  }
+
   private static Map<String, Object> run(Region region, Op op, int threads, double seconds) throws Exception {
     long[] ops = new long[threads];
     long[] nanos = new long[threads];
-    CyclicBarrier start = new CyclicBarrier(threads + 1);
-    CyclicBarrier stop = new CyclicBarrier(threads + 1);
+    // the counters are read by the barrier actions, while every worker waits: they cover exactly
+    // the measured loops (each thread's set-up and tear-down frames are allocated and freed outside)
+    RegionStats[] window = new RegionStats[2];
+    CyclicBarrier start = new CyclicBarrier(threads + 1, () -> window[0] = region.stats());
+    CyclicBarrier stop = new CyclicBarrier(threads + 1, () -> window[1] = region.stats());
     List<Thread> workers = new ArrayList<>();
     Throwable[] failure = new Throwable[1];
     for (int i = 0; i < threads; i++) {
       int id = i;
       workers.add(Thread.ofPlatform().name("bench-" + i).start(() -> {
         try {
-          long[] result = worker(region, op, start, (long) (seconds * 1e9));
+          Frame page = region.allocate(0);
+          Frame links = region.allocate(0);
+          long[] result = worker(region, op, page, links, start, (long) (seconds * 1e9));
           ops[id] = result[0];
           nanos[id] = result[1];
           stop.await();
+          region.free(page);
+          region.free(links);
         } catch (Throwable e) {
           synchronized (failure) {
             failure[0] = e;
@@ -142,9 +256,9 @@ final class BenchCommand implements Callable<Integer> {
       }));
     }
     start.await();
-    RegionStats before = region.stats();
     stop.await();
-    RegionStats after = region.stats();
+    RegionStats before = window[0];
+    RegionStats after = window[1];
     for (Thread w : workers) {
       w.join();
     }
@@ -173,9 +287,8 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** Runs {@code op} for {@code budget} ns of timed work; returns {ops, timed ns}. */
-  private static long[] worker(Region region, Op op, CyclicBarrier start, long budget) throws Exception {
-    Frame page = region.allocate(0);
-    Frame links = region.allocate(0);
+  private static long[] worker(Region region, Op op, Frame page, Frame links, CyclicBarrier start, long budget)
+      throws Exception {
     byte[] data = new byte[64];
     List<Frame> linked = new ArrayList<>(512);
     start.await();
@@ -217,8 +330,6 @@ final class BenchCommand implements Callable<Integer> {
       }
       linked.clear();
     }
-    region.free(page);
-    region.free(links);
     return new long[] {ops, timed};
   }
 }

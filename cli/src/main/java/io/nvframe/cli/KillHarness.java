@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,14 @@ final class KillHarness {
     command.add(region.toString());
     command.add("--seed");
     command.add(Long.toString(seed));
+    Path reportFile;
+    try {
+      reportFile = Files.createTempFile("nvframe-worker-", ".report");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the worker's report file", e);
+    }
+    command.add("--report");
+    command.add(reportFile.toString());
     command.addAll(workerOptions);
     Process child;
     try {
@@ -89,11 +98,33 @@ final class KillHarness {
       child.waitFor(30, TimeUnit.SECONDS);
       out.join(10_000);
       err.join(10_000);
-      return new Outcome(start.get(), reported.get(), killed, child.exitValue(), List.copyOf(stderr));
+      // the pipe is for progress only: the report file is the record of what commit() returned
+      long[] fromFile = readReport(reportFile);
+      Files.deleteIfExists(reportFile);
+      return new Outcome(fromFile[0], fromFile[1], killed, child.exitValue(), List.copyOf(stderr));
     } catch (InterruptedException e) {
       child.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while running the worker", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the worker's report " + reportFile, e);
     }
+  }
+
+  /** {start, last committed} from complete lines of the report; -1 where absent. */
+  private static long[] readReport(Path file) throws IOException {
+    long start = -1;
+    long last = -1;
+    String text = Files.readString(file, StandardCharsets.US_ASCII);
+    int end = text.lastIndexOf('\n'); // a line cut by the kill is not complete: ignore it
+    for (String line : text.substring(0, end + 1).split("\n")) {
+      if (line.startsWith("ready ")) {
+        start = Long.parseLong(line.substring(6).trim());
+        last = Math.max(last, start);
+      } else if (line.startsWith("committed ")) {
+        last = Long.parseLong(line.substring(10).trim());
+      }
+    }
+    return new long[] {start, last};
   }
 }

@@ -57,6 +57,8 @@ final class FrameRegion implements Region {
   final RedoLog log;
   final RootDirectory roots;
   final FrameLocks locks = new FrameLocks();
+  /** Each thread's reusable transaction bookkeeping (write set, maps), see {@link RedoTransaction}. */
+  final ThreadLocal<RedoTransaction.Scratch> txScratch = new ThreadLocal<>();
   final long regionId;
   final long lockTimeoutNanos;
   final boolean readOnly;

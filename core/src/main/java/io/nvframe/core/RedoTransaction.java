@@ -13,11 +13,9 @@ import io.nvframe.redo.WriteSet;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,6 +38,17 @@ import java.util.concurrent.TimeUnit;
  *       then publishes reservations and releases frees in the allocator. Close without commit
  *       returns reservations and cancels pending frees; nothing was written for them.
  * </ol>
+ *
+ * <h2>Bookkeeping without garbage</h2>
+ *
+ * A transaction's bookkeeping (write set, reservations, frees, held locks, root changes) lives in
+ * a {@link Scratch} that the region keeps per thread and hands to the next transaction of that
+ * thread once this one has ended and cleared it; a thread that nests transactions gets a fresh one
+ * for the inner transaction. Reservations, frees and locks are {@link LongMap}s keyed by pfn: a
+ * linear scan while a transaction touches at most {@value LongMap#LINEAR_MAX} frames (the common
+ * case, no hashing and no boxing), an open-addressing index beyond. Nothing is removed from them
+ * one by one: a frame allocated and freed in the same transaction keeps its reservation, marked
+ * {@code released}, and is returned to the allocator when the transaction ends.
  */
 final class RedoTransaction implements Transaction {
   private static final ValueLayout.OfLong LONG_LE_UNALIGNED =
@@ -52,6 +61,8 @@ final class RedoTransaction implements Transaction {
     final long originalWord;
     long dirtyFrom = Long.MAX_VALUE;
     long dirtyTo = Long.MIN_VALUE;
+    /** Freed again in this transaction: not published; returned to the allocator at the end. */
+    boolean released;
 
     Reservation(Frame frame, long owner, long originalWord) {
       this.frame = frame;
@@ -63,22 +74,57 @@ final class RedoTransaction implements Transaction {
   /** A root change: {@code frame == null} removes. */
   private record RootChange(int slot, Frame frame) {}
 
+  /**
+   * The reusable bookkeeping of one thread's transactions on one region ({@link
+   * FrameRegion#txScratch}). Empty whenever {@code inUse} is false.
+   */
+  static final class Scratch {
+    final WriteSet writes;
+    /** Frames allocated here, by pfn (released ones included until the end). */
+    final LongMap<Reservation> reserved = new LongMap<>();
+    /** Frames freed here, by pfn. */
+    final LongMap<Frame> freed = new LongMap<>();
+    /** Lock keys held (pfns and {@link FrameLocks#ROOTS}); values unused. */
+    final LongMap<Object> locked = new LongMap<>();
+    final Map<String, RootChange> rootChanges = new HashMap<>();
+    boolean inUse;
+
+    Scratch(WriteSet writes) {
+      this.writes = writes;
+    }
+
+    void clear() {
+      reserved.clear();
+      freed.clear();
+      locked.clear();
+      if (!rootChanges.isEmpty()) {
+        rootChanges.clear();
+      }
+      writes.clear();
+    }
+  }
+
   private final FrameRegion region;
   private final BuddyAllocator allocator;
+  private final Scratch s;
   private final WriteSet writes;
   private final Thread thread = Thread.currentThread();
-  private final Map<Long, Reservation> reserved = new LinkedHashMap<>();
-  private final Map<Long, Frame> freed = new LinkedHashMap<>();
-  private final Set<Long> locked = new HashSet<>();
-  private final Map<String, RootChange> rootChanges = new HashMap<>();
-  /** Frames both allocated and freed here: returned to the allocator when the transaction ends. */
-  private final List<Reservation> releaseReservationLater = new ArrayList<>();
   private boolean active = true;
 
   RedoTransaction(FrameRegion region) {
     this.region = region;
     this.allocator = region.allocator;
-    this.writes = region.log.newWriteSet();
+    Scratch cached = region.txScratch.get();
+    Scratch mine = cached;
+    if (mine == null || mine.inUse) {
+      mine = new Scratch(region.log.newWriteSet());
+      if (cached == null) {
+        region.txScratch.set(mine);
+      }
+    }
+    mine.inUse = true;
+    this.s = mine;
+    this.writes = mine.writes;
   }
 
   // ---------------------------------------------------------------- allocation
@@ -102,7 +148,7 @@ final class RedoTransaction implements Transaction {
     long pfn = BuddyAllocator.handlePfn(h);
     int gen = BuddyAllocator.handleGeneration(h);
     Frame frame = new Frame(pfn, order, gen, region.regionId);
-    reserved.put(pfn, new Reservation(frame, owner, allocator.word(pfn)));
+    s.reserved.put(pfn, new Reservation(frame, owner, allocator.word(pfn)));
     writes.putLong(allocator.wordOffset(pfn), FrameWord.allocated(order, gen, owner));
     return frame;
   }
@@ -111,22 +157,21 @@ final class RedoTransaction implements Transaction {
   public void free(Frame frame) {
     ensureActive();
     region.checkRegion(frame);
-    Reservation r = reserved.get(frame.pfn());
-    if (r != null && r.frame.equals(frame)) {
+    Reservation r = reservation(frame);
+    if (r != null) {
       // allocated and freed in this transaction: restore the word, return it at the end
       writes.putLong(allocator.wordOffset(frame.pfn()), r.originalWord);
-      reserved.remove(frame.pfn());
-      freed.put(frame.pfn(), frame);
-      releaseReservationLater.add(r);
+      r.released = true;
+      s.freed.put(frame.pfn(), frame);
       return;
     }
-    if (freed.containsKey(frame.pfn())) {
+    if (s.freed.containsKey(frame.pfn())) {
       throw new InvalidFrameException(
           ErrorCode.FRAME_DOUBLE_FREE, frame + " is already freed in this transaction");
     }
     lock(frame.pfn(), frame);
     allocator.beginFree(frame.pfn(), frame.order(), frame.generation());
-    freed.put(frame.pfn(), frame);
+    s.freed.put(frame.pfn(), frame);
     writes.putLong(allocator.wordOffset(frame.pfn()), FrameWord.free(frame.generation() + 1));
   }
 
@@ -137,17 +182,26 @@ final class RedoTransaction implements Transaction {
   private Reservation touch(Frame frame) {
     ensureActive();
     region.checkRegion(frame);
-    Reservation r = reserved.get(frame.pfn());
-    if (r != null && r.frame.equals(frame)) {
+    Reservation r = reservation(frame);
+    if (r != null) {
       return r;
     }
-    if (freed.containsKey(frame.pfn())) {
+    if (s.freed.containsKey(frame.pfn())) {
       throw new InvalidFrameException(
           ErrorCode.FRAME_STALE, frame + " was freed earlier in this transaction");
     }
     lock(frame.pfn(), frame);
     allocator.validate(frame.pfn(), frame.order(), frame.generation());
     return null;
+  }
+
+  /** This transaction's live (not released) reservation of exactly {@code frame}, or null. */
+  private Reservation reservation(Frame frame) {
+    if (s.reserved.size() == 0) {
+      return null;
+    }
+    Reservation r = s.reserved.get(frame.pfn());
+    return r != null && !r.released && r.frame.equals(frame) ? r : null;
   }
 
   @Override
@@ -225,7 +279,7 @@ final class RedoTransaction implements Transaction {
     lock(FrameLocks.ROOTS, null);
     int slot = slotFor(name);
     writes.write(region.roots.slotOffset(slot), RootDirectory.encodeSlot(name, frame), 0, RootDirectory.SLOT_BYTES);
-    rootChanges.put(name, new RootChange(slot, frame));
+    s.rootChanges.put(name, new RootChange(slot, frame));
   }
 
   @Override
@@ -239,11 +293,11 @@ final class RedoTransaction implements Transaction {
     }
     int slot = slotFor(name);
     writes.write(region.roots.slotOffset(slot), RootDirectory.encodeSlot(name, null), 0, RootDirectory.SLOT_BYTES);
-    rootChanges.put(name, new RootChange(slot, null));
+    s.rootChanges.put(name, new RootChange(slot, null));
   }
 
   private int slotFor(String name) {
-    RootChange mine = rootChanges.get(name);
+    RootChange mine = s.rootChanges.get(name);
     if (mine != null) {
       return mine.slot();
     }
@@ -252,7 +306,7 @@ final class RedoTransaction implements Transaction {
       return existing.get().slot();
     }
     Set<Integer> claimed = new HashSet<>();
-    rootChanges.values().forEach(c -> claimed.add(c.slot()));
+    s.rootChanges.values().forEach(c -> claimed.add(c.slot()));
     int slot = region.roots.freeSlot(claimed);
     if (slot < 0) {
       throw new NvframeConfigurationException(
@@ -267,7 +321,7 @@ final class RedoTransaction implements Transaction {
   public Optional<Frame> root(String name) {
     ensureActive();
     RootDirectory.validateName(name);
-    RootChange mine = rootChanges.get(name);
+    RootChange mine = s.rootChanges.get(name);
     if (mine != null) {
       return Optional.ofNullable(mine.frame());
     }
@@ -282,8 +336,10 @@ final class RedoTransaction implements Transaction {
     boolean done = false;
     try {
       region.ensureWritable();
-      for (Reservation r : reserved.values()) {
-        if (r.dirtyTo > r.dirtyFrom) {
+      LongMap<Reservation> reserved = s.reserved;
+      for (int i = 0; i < reserved.size(); i++) {
+        Reservation r = reserved.value(i);
+        if (!r.released && r.dirtyTo > r.dirtyFrom) {
           writes.addDurableRange(r.dirtyFrom, r.dirtyTo - r.dirtyFrom);
         }
       }
@@ -300,25 +356,33 @@ final class RedoTransaction implements Transaction {
   }
 
   private void publish() {
-    for (Reservation r : reserved.values()) {
-      allocator.commitReserved(r.frame.pfn(), r.frame.order(), r.frame.generation(), r.owner);
+    LongMap<Reservation> reserved = s.reserved;
+    for (int i = 0; i < reserved.size(); i++) {
+      Reservation r = reserved.value(i);
+      if (!r.released) {
+        allocator.commitReserved(r.frame.pfn(), r.frame.order(), r.frame.generation(), r.owner);
+      }
     }
-    for (Frame f : freed.values()) {
+    LongMap<Frame> freed = s.freed;
+    for (int i = 0; i < freed.size(); i++) {
+      Frame f = freed.value(i);
       if (!isReleasedReservation(f)) {
         allocator.completeFree(f.pfn(), f.order());
       }
     }
-    rootChanges.forEach((name, change) -> region.roots.applyCommitted(name, change.slot(), change.frame()));
+    if (!s.rootChanges.isEmpty()) {
+      s.rootChanges.forEach((name, change) -> region.roots.applyCommitted(name, change.slot(), change.frame()));
+    }
     region.committed();
   }
 
+  /** True when {@code f} was allocated in this transaction and freed again. */
   private boolean isReleasedReservation(Frame f) {
-    for (Reservation r : releaseReservationLater) {
-      if (r.frame.equals(f)) {
-        return true;
-      }
+    if (s.reserved.size() == 0) {
+      return false;
     }
-    return false;
+    Reservation r = s.reserved.get(f.pfn());
+    return r != null && r.released && r.frame.equals(f);
   }
 
   @Override
@@ -337,34 +401,34 @@ final class RedoTransaction implements Transaction {
   private void end(boolean rollback) {
     active = false;
     try {
-      if (rollback) {
-        for (Reservation r : reserved.values()) {
+      LongMap<Reservation> reserved = s.reserved;
+      for (int i = 0; i < reserved.size(); i++) {
+        Reservation r = reserved.value(i);
+        if (rollback || r.released) {
           allocator.unreserve(r.frame.pfn(), r.frame.order());
         }
-        for (Frame f : freed.values()) {
+      }
+      if (rollback) {
+        LongMap<Frame> freed = s.freed;
+        for (int i = 0; i < freed.size(); i++) {
+          Frame f = freed.value(i);
           if (!isReleasedReservation(f)) {
             allocator.abortFree(f.pfn(), f.order(), f.generation());
           }
         }
       }
-      for (Reservation r : releaseReservationLater) {
-        allocator.unreserve(r.frame.pfn(), r.frame.order());
-      }
     } finally {
-      for (long key : locked) {
-        region.locks.release(key, this);
+      LongMap<Object> locked = s.locked;
+      for (int i = 0; i < locked.size(); i++) {
+        region.locks.release(locked.key(i), this);
       }
-      locked.clear();
-      reserved.clear();
-      freed.clear();
-      releaseReservationLater.clear();
-      rootChanges.clear();
-      writes.clear();
+      s.clear();
+      s.inUse = false;
     }
   }
 
   private void lock(long key, Frame frame) {
-    if (locked.contains(key)) {
+    if (s.locked.containsKey(key)) {
       return;
     }
     if (!region.locks.acquire(key, this, region.lockTimeoutNanos)) {
@@ -374,7 +438,7 @@ final class RedoTransaction implements Transaction {
               + TimeUnit.NANOSECONDS.toMillis(region.lockTimeoutNanos)
               + " ms: another transaction holds it. Retry the transaction, or touch frames in a consistent order to avoid deadlocks");
     }
-    locked.add(key);
+    s.locked.put(key, null);
   }
 
   private void ensureActive() {
@@ -387,5 +451,122 @@ final class RedoTransaction implements Transaction {
               + "; a transaction is confined to its thread");
     }
     region.ensureOpen();
+  }
+
+  /**
+   * An insertion-ordered map from {@code long} keys to values for the few frames one transaction
+   * touches. Entries live in dense arrays ({@link #key}, {@link #value}, in insertion order). Up to
+   * {@value #LINEAR_MAX} entries a lookup scans the keys; beyond that an open-addressing index
+   * (linear probing, {@code slot -> entry + 1}, load at most 1/2) is built and then extended as
+   * entries are added. There is no single-entry removal; {@link #clear} forgets everything and
+   * keeps the arrays for the next transaction. Not thread-safe.
+   */
+  static final class LongMap<V> {
+    /** Lookups scan the keys while the map holds at most this many entries. */
+    static final int LINEAR_MAX = 8;
+
+    private long[] keys = new long[LINEAR_MAX];
+    private Object[] values = new Object[LINEAR_MAX];
+    private int size;
+    /** slot -> entry index + 1 (0 = empty slot); describes entries {@code [0, indexed)}. */
+    private int[] index;
+    private int indexed;
+
+    int size() {
+      return size;
+    }
+
+    long key(int i) {
+      Objects.checkIndex(i, size);
+      return keys[i];
+    }
+
+    @SuppressWarnings("unchecked")
+    V value(int i) {
+      Objects.checkIndex(i, size);
+      return (V) values[i];
+    }
+
+    boolean containsKey(long key) {
+      return find(key) >= 0;
+    }
+
+    /** The value of {@code key}, or null when absent (or mapped to null). */
+    @SuppressWarnings("unchecked")
+    V get(long key) {
+      int i = find(key);
+      return i < 0 ? null : (V) values[i];
+    }
+
+    /** Maps {@code key} to {@code value}, replacing the value of a present key in place. */
+    void put(long key, V value) {
+      int i = find(key);
+      if (i >= 0) {
+        values[i] = value;
+        return;
+      }
+      if (size == keys.length) {
+        keys = Arrays.copyOf(keys, size * 2);
+        values = Arrays.copyOf(values, size * 2);
+      }
+      keys[size] = key;
+      values[size] = value;
+      size++;
+    }
+
+    /** Forgets every entry; keeps the arrays. */
+    void clear() {
+      Arrays.fill(values, 0, size, null);
+      size = 0;
+      if (indexed > 0) {
+        Arrays.fill(index, 0);
+        indexed = 0;
+      }
+    }
+
+    private int find(long key) {
+      if (size <= LINEAR_MAX) {
+        for (int i = 0; i < size; i++) {
+          if (keys[i] == key) {
+            return i;
+          }
+        }
+        return -1;
+      }
+      int[] table = indexAll();
+      int mask = table.length - 1;
+      for (int slot = hash(key) & mask; ; slot = (slot + 1) & mask) {
+        int e = table[slot];
+        if (e == 0) {
+          return -1;
+        }
+        if (keys[e - 1] == key) {
+          return e - 1;
+        }
+      }
+    }
+
+    /** Brings the index up to date with every entry, growing it to keep the load at most 1/2. */
+    private int[] indexAll() {
+      if (index == null || index.length < 2 * size) {
+        index = new int[Integer.highestOneBit(Math.max(2 * LINEAR_MAX, size) * 4 - 1)];
+        indexed = 0;
+      }
+      int[] table = index;
+      int mask = table.length - 1;
+      for (; indexed < size; indexed++) {
+        int slot = hash(keys[indexed]) & mask;
+        while (table[slot] != 0) {
+          slot = (slot + 1) & mask;
+        }
+        table[slot] = indexed + 1;
+      }
+      return table;
+    }
+
+    private static int hash(long key) {
+      long h = key * 0x9E3779B97F4A7C15L;
+      return (int) (h ^ (h >>> 32));
+    }
   }
 }

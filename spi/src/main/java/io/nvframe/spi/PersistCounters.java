@@ -1,31 +1,190 @@
 package io.nvframe.spi;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Thread-safe counters a {@link Medium} implementation can use to produce {@link PersistStats}. */
+/**
+ * Thread-safe counters a {@link Medium} implementation can use to produce {@link PersistStats}.
+ *
+ * <h2>Why not one atomic per counter</h2>
+ *
+ * The counters sit on the persistence path: a {@code persist} counts a flush and a fence between
+ * the cache-line write-back instructions and the store fence that completes them. An atomic
+ * read-modify-write there (a {@code LOCK}-prefixed instruction on x86, as in {@link LongAdder}) is
+ * itself a store fence, so it would wait for the write-backs and turn "write back several ranges,
+ * fence once" into one wait per flush. So each platform thread counts into its own {@link Cell}
+ * with plain (opaque) stores: no atomic instruction, no cache line shared with another thread.
+ *
+ * <pre>
+ *   platform thread --ThreadLocal--> Cell {stores, bytesWritten, flushes, bytesFlushed, fences}
+ *                                    (written only by its thread, opaque stores)
+ *   virtual thread  -------------->  shared LongAdders (one cell per thread would be garbage)
+ *   snapshot() = retired + sum(cells of registered threads) + LongAdders
+ * </pre>
+ *
+ * Cells are registered on a thread's first count. A cell whose thread has terminated is folded
+ * into {@code retired} and dropped, by {@link #snapshot()} and whenever the registry has doubled
+ * since the last sweep, so the registry stays proportional to the live threads that count. A
+ * snapshot is exact once the counting threads are quiescent and a happens-before edge (join, a
+ * barrier, a lock) orders their counts before it; while they run it may miss their latest counts,
+ * like {@link LongAdder#sum()}.
+ */
 public final class PersistCounters {
-  private final LongAdder stores = new LongAdder();
-  private final LongAdder bytesWritten = new LongAdder();
-  private final LongAdder flushes = new LongAdder();
-  private final LongAdder bytesFlushed = new LongAdder();
-  private final LongAdder fences = new LongAdder();
+  private static final VarHandle STORES;
+  private static final VarHandle BYTES_WRITTEN;
+  private static final VarHandle FLUSHES;
+  private static final VarHandle BYTES_FLUSHED;
+  private static final VarHandle FENCES;
 
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      STORES = l.findVarHandle(Cell.class, "stores", long.class);
+      BYTES_WRITTEN = l.findVarHandle(Cell.class, "bytesWritten", long.class);
+      FLUSHES = l.findVarHandle(Cell.class, "flushes", long.class);
+      BYTES_FLUSHED = l.findVarHandle(Cell.class, "bytesFlushed", long.class);
+      FENCES = l.findVarHandle(Cell.class, "fences", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** One thread's counts; written only by {@link #owner}, read by snapshots. */
+  private static final class Cell {
+    final Thread owner;
+    long stores;
+    long bytesWritten;
+    long flushes;
+    long bytesFlushed;
+    long fences;
+
+    Cell(Thread owner) {
+      this.owner = owner;
+    }
+  }
+
+  private final ThreadLocal<Cell> cell = new ThreadLocal<>();
+  /** Guards the registry and the retired totals. */
+  private final Object lock = new Object();
+  private final List<Cell> registry = new ArrayList<>();
+  private int sweepAt = 8;
+  private long retiredStores;
+  private long retiredBytesWritten;
+  private long retiredFlushes;
+  private long retiredBytesFlushed;
+  private long retiredFences;
+  // virtual threads
+  private final LongAdder vStores = new LongAdder();
+  private final LongAdder vBytesWritten = new LongAdder();
+  private final LongAdder vFlushes = new LongAdder();
+  private final LongAdder vBytesFlushed = new LongAdder();
+  private final LongAdder vFences = new LongAdder();
+
+  /** Counts one store call of {@code bytes} bytes. */
   public void store(long bytes) {
-    stores.increment();
-    bytesWritten.add(bytes);
+    Cell c = cell();
+    if (c == null) {
+      vStores.increment();
+      vBytesWritten.add(bytes);
+      return;
+    }
+    STORES.setOpaque(c, c.stores + 1);
+    BYTES_WRITTEN.setOpaque(c, c.bytesWritten + bytes);
   }
 
+  /** Counts one flush call over {@code bytes} bytes. */
   public void flush(long bytes) {
-    flushes.increment();
-    bytesFlushed.add(bytes);
+    Cell c = cell();
+    if (c == null) {
+      vFlushes.increment();
+      vBytesFlushed.add(bytes);
+      return;
+    }
+    FLUSHES.setOpaque(c, c.flushes + 1);
+    BYTES_FLUSHED.setOpaque(c, c.bytesFlushed + bytes);
   }
 
+  /** Counts one fence call. */
   public void fence() {
-    fences.increment();
+    Cell c = cell();
+    if (c == null) {
+      vFences.increment();
+      return;
+    }
+    FENCES.setOpaque(c, c.fences + 1);
   }
 
+  /** The totals so far (see the class comment for when they are exact). */
   public PersistStats snapshot() {
+    long stores;
+    long bytesWritten;
+    long flushes;
+    long bytesFlushed;
+    long fences;
+    synchronized (lock) {
+      sweep();
+      stores = retiredStores;
+      bytesWritten = retiredBytesWritten;
+      flushes = retiredFlushes;
+      bytesFlushed = retiredBytesFlushed;
+      fences = retiredFences;
+      for (Cell c : registry) {
+        stores += (long) STORES.getOpaque(c);
+        bytesWritten += (long) BYTES_WRITTEN.getOpaque(c);
+        flushes += (long) FLUSHES.getOpaque(c);
+        bytesFlushed += (long) BYTES_FLUSHED.getOpaque(c);
+        fences += (long) FENCES.getOpaque(c);
+      }
+    }
     return new PersistStats(
-        stores.sum(), bytesWritten.sum(), flushes.sum(), bytesFlushed.sum(), fences.sum());
+        stores + vStores.sum(),
+        bytesWritten + vBytesWritten.sum(),
+        flushes + vFlushes.sum(),
+        bytesFlushed + vBytesFlushed.sum(),
+        fences + vFences.sum());
+  }
+
+  /** This platform thread's cell (registered on first use), or null on a virtual thread. */
+  private Cell cell() {
+    Cell c = cell.get();
+    if (c != null) {
+      return c;
+    }
+    Thread t = Thread.currentThread();
+    if (t.isVirtual()) {
+      return null;
+    }
+    c = new Cell(t);
+    synchronized (lock) {
+      registry.add(c);
+      if (registry.size() >= sweepAt) {
+        sweep();
+        sweepAt = Math.max(8, registry.size() * 2);
+      }
+    }
+    cell.set(c);
+    return c;
+  }
+
+  /**
+   * Folds the cells of terminated threads into the retired totals. Under {@link #lock}. A thread's
+   * termination happens-before {@code isAlive()} returns false, so its last counts are visible.
+   */
+  private void sweep() {
+    registry.removeIf(
+        c -> {
+          if (c.owner.isAlive()) {
+            return false;
+          }
+          retiredStores += (long) STORES.getOpaque(c);
+          retiredBytesWritten += (long) BYTES_WRITTEN.getOpaque(c);
+          retiredFlushes += (long) FLUSHES.getOpaque(c);
+          retiredBytesFlushed += (long) BYTES_FLUSHED.getOpaque(c);
+          retiredFences += (long) FENCES.getOpaque(c);
+          return true;
+        });
   }
 }

@@ -3,6 +3,7 @@ package io.nvframe.backend.dax;
 import io.nvframe.api.ErrorCode;
 import io.nvframe.api.NvframeIOException;
 import io.nvframe.spi.Capability;
+import io.nvframe.spi.PersistCounters;
 import io.nvframe.spi.SegmentMedium;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -11,7 +12,6 @@ import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A medium over one shared mapping of a region file or device DAX.
@@ -78,8 +78,11 @@ final class MappedMedium extends SegmentMedium {
   private final boolean readOnly;
   private final Set<Capability> capabilities;
   private final Map<String, String> properties;
-  private final LongAdder writebackRanges = new LongAdder();
-  private final LongAdder writebackBytes = new LongAdder();
+  /**
+   * What reached the write-back primitive (flushes = ranges, bytesFlushed = bytes). Per-thread
+   * counters: an atomic increment between a write-back and its fence would wait for the write-back.
+   */
+  private final PersistCounters writebacks = new PersistCounters();
 
   MappedMedium(
       MemorySegment segment,
@@ -139,12 +142,12 @@ final class MappedMedium extends SegmentMedium {
 
   /** Ranges handed to the write-back primitive (force, msync or cache-line write-back). */
   long writebackRanges() {
-    return writebackRanges.sum();
+    return writebacks.snapshot().flushes();
   }
 
   /** Bytes covered by those ranges, after widening to the flush unit. */
   long writebackBytes() {
-    return writebackBytes.sum();
+    return writebacks.snapshot().bytesFlushed();
   }
 
   @Override
@@ -173,8 +176,7 @@ final class MappedMedium extends SegmentMedium {
               + ") failed: " + e.getCause().getMessage()
               + "; data in that range may not be durable; check the device and the kernel log (dmesg)", e);
     }
-    writebackRanges.increment();
-    writebackBytes.add(end - start);
+    writebacks.flush(end - start);
   }
 
   @Override

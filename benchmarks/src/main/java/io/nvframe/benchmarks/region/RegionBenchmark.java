@@ -10,10 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -36,9 +37,16 @@ import org.openjdk.jmh.annotations.TearDown;
  * </ul>
  *
  * The region directory comes from {@code NVFRAME_BENCH_DIR}, then {@code -Dnvframe.bench.dir},
- * then {@code /dev/shm}. Fences and flushes per operation are printed at the end of each trial.
+ * then {@code /dev/shm}. Fences and flushes per operation are printed at the end of each trial;
+ * they leave out the frames each thread sets up and the untimed frees of linked frames, so they are
+ * exactly the cost of the measured operation.
+ *
+ * <p>The forks open {@code java.base/jdk.internal.misc} so that {@code emulate} uses the split
+ * write-back (line write-backs at flush, one store fence at fence, like PMDK's flush mode); with
+ * only the export it falls back to one fence per flush (backend-dax {@code CacheLineWriteback}).
  */
 @State(Scope.Benchmark)
+@Fork(jvmArgsAppend = {"--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"})
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class RegionBenchmark {
@@ -50,7 +58,8 @@ public class RegionBenchmark {
 
   Region region;
   Path file;
-  final LongAdder ops = new LongAdder();
+  /** Every thread's state, to sum operation counts and untimed persists at the end. */
+  final List<PerThread> threads = new CopyOnWriteArrayList<>();
   RegionStats start;
 
   @Setup(Level.Trial)
@@ -72,9 +81,17 @@ public class RegionBenchmark {
   @TearDown(Level.Trial)
   public void close() throws IOException {
     RegionStats end = region.stats();
-    long n = Math.max(1, ops.sum());
-    System.err.printf("%n[nvframe] %s/%s: %.3f fences/op, %.3f flushes/op over %d ops%n", backend, mode,
-        (end.fences() - start.fences()) / (double) n, (end.flushes() - start.flushes()) / (double) n, n);
+    long n = 0;
+    long untimed = 0; // set-up allocations and unlink frees: one flush and one fence each
+    for (PerThread t : threads) {
+      n += t.ops;
+      untimed += t.untimedPersists;
+    }
+    n = Math.max(1, n);
+    System.err.printf("%n[nvframe] %s/%s: %.3f fences/op, %.3f flushes/op over %d ops (%s)%n", backend, mode,
+        (end.fences() - start.fences() - untimed) / (double) n,
+        (end.flushes() - start.flushes() - untimed) / (double) n, n,
+        region.info().medium().getOrDefault("dax.writeback", "-"));
     region.close();
     if (file != null) {
       Files.deleteIfExists(file);
@@ -89,11 +106,17 @@ public class RegionBenchmark {
     int offset;
     final List<Frame> linked = new ArrayList<>(LINKS);
     final byte[] data = new byte[64];
+    /** Operations done by this thread (plain field: no shared counter on the measured path). */
+    long ops;
+    /** Durable allocations and frees outside the measured operations. */
+    long untimedPersists;
 
     @Setup(Level.Trial)
     public void setUp(RegionBenchmark b) {
       page = b.region.allocate(0);
       links = b.region.allocate(0);
+      untimedPersists += 2;
+      b.threads.add(this);
     }
 
     @TearDown(Level.Invocation)
@@ -102,6 +125,7 @@ public class RegionBenchmark {
         for (Frame f : linked) {
           b.region.free(f);
         }
+        untimedPersists += linked.size();
         linked.clear();
       }
     }
@@ -113,7 +137,7 @@ public class RegionBenchmark {
   public void allocFree4k(PerThread t) {
     Frame f = region.allocate(0);
     region.free(f);
-    ops.increment();
+    t.ops++;
   }
 
   @Benchmark
@@ -122,7 +146,7 @@ public class RegionBenchmark {
     t.offset = (off + 64) & 4095;
     t.data[0]++;
     region.transact(tx -> tx.write(t.page, off, t.data));
-    ops.increment();
+    t.ops++;
   }
 
   /** {@value #LINKS} transactions each allocating a 4 KiB frame and storing its pfn in a link slot. */
@@ -137,6 +161,6 @@ public class RegionBenchmark {
         t.linked.add(f);
       });
     }
-    ops.add(LINKS);
+    t.ops += LINKS;
   }
 }

@@ -1,0 +1,126 @@
+package io.nvframe.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@link FrameLocks}: exclusive, re-entrant, exact keys, timeouts, release only by the owner. */
+class FrameLocksTest {
+  static LongStream seeds() {
+    return LongStream.rangeClosed(1, 8);
+  }
+
+  @Test
+  void reentrantForTheOwnerExclusiveForOthers() {
+    FrameLocks locks = new FrameLocks();
+    Object a = new Object();
+    Object b = new Object();
+    assertTrue(locks.acquire(42, a, 0));
+    assertTrue(locks.acquire(42, a, 0), "re-entrant");
+    assertFalse(locks.acquire(42, b, TimeUnit.MILLISECONDS.toNanos(5)), "held by a: b times out");
+    assertTrue(locks.acquire(43, b, 0), "another key is independent");
+    assertTrue(locks.acquire(FrameLocks.ROOTS, b, 0));
+    assertEquals(3, locks.held());
+    locks.release(42, b);
+    assertEquals(3, locks.held(), "release by a non-owner does nothing");
+    locks.release(42, a);
+    assertTrue(locks.acquire(42, b, 0), "free again");
+    locks.release(42, b);
+    locks.release(43, b);
+    locks.release(FrameLocks.ROOTS, b);
+    assertEquals(0, locks.held());
+  }
+
+  @Test
+  void manyKeysInOneStripeAreAllExact() {
+    FrameLocks locks = new FrameLocks();
+    Object a = new Object();
+    Object b = new Object();
+    for (long k = 0; k < 5000; k++) {
+      assertTrue(locks.acquire(k, (k & 1) == 0 ? a : b, 0), "key " + k);
+    }
+    assertEquals(5000, locks.held());
+    for (long k = 0; k < 5000; k++) {
+      assertFalse(locks.acquire(k, (k & 1) == 0 ? b : a, 0), "key " + k + " is held by the other owner");
+    }
+    for (long k = 4999; k >= 0; k -= 2) {
+      locks.release(k, b);
+    }
+    assertEquals(2500, locks.held());
+    for (long k = 1; k < 5000; k += 2) {
+      assertTrue(locks.acquire(k, a, 0), "key " + k + " was released");
+    }
+    assertEquals(5000, locks.held());
+  }
+
+  @Test
+  void aWaiterGetsTheLockWhenTheHolderReleasesIt() throws Exception {
+    FrameLocks locks = new FrameLocks();
+    Object holder = new Object();
+    assertTrue(locks.acquire(7, holder, 0));
+    AtomicReference<Boolean> got = new AtomicReference<>();
+    Thread waiter = Thread.ofPlatform().start(() -> got.set(locks.acquire(7, Thread.currentThread(), TimeUnit.SECONDS.toNanos(30))));
+    Thread.sleep(20);
+    locks.release(7, holder);
+    waiter.join();
+    assertEquals(Boolean.TRUE, got.get());
+  }
+
+  /** Threads lock random keys from a small set; a per-key occupancy counter must never exceed 1. */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void concurrentOwnersNeverShareAKey(long seed) throws Exception {
+    FrameLocks locks = new FrameLocks();
+    int keys = 1 + new Random(seed).nextInt(40);
+    AtomicInteger[] inside = new AtomicInteger[keys];
+    for (int i = 0; i < keys; i++) {
+      inside[i] = new AtomicInteger();
+    }
+    int threads = 4;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    AtomicReference<String> violation = new AtomicReference<>();
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long s = seed * 31 + t;
+      ts.add(Thread.ofPlatform().start(() -> {
+        Random r = new Random(s);
+        Object me = new Object();
+        try {
+          start.await();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < 20_000 && violation.get() == null; i++) {
+          int k = r.nextInt(keys);
+          long key = k * 4096L + 3; // spread over stripes like pfns
+          if (!locks.acquire(key, me, TimeUnit.SECONDS.toNanos(30))) {
+            violation.set("seed " + seed + ": timed out on key " + key);
+            return;
+          }
+          if (inside[k].incrementAndGet() != 1) {
+            violation.set("seed " + seed + ": two owners inside key " + key);
+          }
+          inside[k].decrementAndGet();
+          locks.release(key, me);
+        }
+      }));
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    assertEquals(null, violation.get());
+    assertEquals(0, locks.held(), "seed " + seed + ": every lock released");
+  }
+}
