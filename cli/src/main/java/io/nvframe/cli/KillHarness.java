@@ -35,6 +35,8 @@ final class KillHarness {
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("--add-exports");
     command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+    command.add("--add-opens"); // emulate mode: CLWB at flush, one fence at fence (see backend-dax)
+    command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());
