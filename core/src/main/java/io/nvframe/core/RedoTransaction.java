@@ -64,6 +64,12 @@ final class RedoTransaction implements Transaction {
     /** Freed again in this transaction: not published; returned to the allocator at the end. */
     boolean released;
 
+    /** Records a direct write of {@code [at, at + length)}, flushed before the commit point. */
+    void dirty(long at, long length) {
+      dirtyFrom = Math.min(dirtyFrom, at);
+      dirtyTo = Math.max(dirtyTo, at + length);
+    }
+
     Reservation(Frame frame, long owner, long originalWord) {
       this.frame = frame;
       this.owner = owner;
@@ -216,8 +222,7 @@ final class RedoTransaction implements Transaction {
     long at = region.checkedAddress(frame, offset, length);
     if (r != null) {
       region.medium.write(at, src, srcOffset, length);
-      r.dirtyFrom = Math.min(r.dirtyFrom, at);
-      r.dirtyTo = Math.max(r.dirtyTo, at + length);
+      r.dirty(at, length);
     } else {
       writes.write(at, src, srcOffset, length);
     }
@@ -229,8 +234,7 @@ final class RedoTransaction implements Transaction {
     long at = region.checkedAddress(frame, offset, 8);
     if (r != null) {
       region.writeLong(at, value);
-      r.dirtyFrom = Math.min(r.dirtyFrom, at);
-      r.dirtyTo = Math.max(r.dirtyTo, at + 8);
+      r.dirty(at, 8);
     } else {
       writes.putLong(at, value);
     }
