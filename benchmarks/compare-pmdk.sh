@@ -20,11 +20,12 @@
 #        NVFRAME_WRITEBACK  split (default) or per-flush: whether the nvframe JVM gets
 #                    --add-opens java.base/jdk.internal.misc=ALL-UNNAMED, which lets emulate mode
 #                    write back lines at flush and fence once (see backend-dax CacheLineWriteback);
-#                    per-flush uses only the documented --add-exports (one fence per flush call)
+#                    per-flush passes only --add-exports (one fence per flush call)
 #        PMDK_SRC    folder with PMDK's peer programs (default ../shared/peers/pmdk from the repo)
-#        NVFRAME_JAR run this nvframe command-line jar with the JDK 25 that ./nvframe would pick,
-#                    instead of the repo's ./nvframe launcher (which rebuilds the tool, with the
-#                    modules it needs, whenever sources changed)
+#        NVFRAME_JAR the nvframe command-line jar to run (default: cli/target/nvframe.jar, after
+#                    letting ./nvframe build it if sources changed); it is started with the JDK 25
+#                    that ./nvframe picks and the flags above, not through ./nvframe, so that the
+#                    write-back path is the one asked for
 #
 # Installs nothing. Needs gcc, PMDK 1.12 headers and libraries (Debian: apt-get install -y
 # libpmem-dev libpmemobj-dev libpmemblk-dev), awk, and a JDK 25 (./nvframe finds it and builds the
@@ -71,21 +72,19 @@ $CC -o "$OUT/pmdk-build/obj_alloc" "$PMDK_SRC/obj_alloc.c" -lpmemobj -lpmem -lpt
 $CC -o "$OUT/pmdk-build/obj_tx" "$PMDK_SRC/obj_tx.c" -lpmemobj -lpmem -lpthread
 $CC -o "$OUT/pmdk-build/pool_open" "$PMDK_SRC/pool_open.c" -lpmemobj -lpmemblk -lpmem -lpthread
 
-NVFRAME_OPTS_BASE=${NVFRAME_JAVA_OPTS:-}
+if [ -z "${NVFRAME_JAR:-}" ]; then
+  echo "building/checking the nvframe command-line tool (./nvframe) ..." >&2
+  "$repo/nvframe" backends >/dev/null
+  NVFRAME_JAR="$repo/cli/target/nvframe.jar"
+fi
+[ -f "$NVFRAME_JAR" ] || { echo "compare-pmdk.sh: NVFRAME_JAR=$NVFRAME_JAR does not exist" >&2; exit 1; }
+JAVA=$(. "$repo/.mvn/find-jdk.sh" && nvframe_find_jdk && echo "$JAVA_HOME/bin/java")
+NVFRAME_FLAGS=(--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED)
 if [ "$WRITEBACK" = split ]; then
-  export NVFRAME_JAVA_OPTS="$NVFRAME_OPTS_BASE --add-opens java.base/jdk.internal.misc=ALL-UNNAMED"
+  NVFRAME_FLAGS+=(--add-opens java.base/jdk.internal.misc=ALL-UNNAMED)
 fi
-if [ -n "${NVFRAME_JAR:-}" ]; then
-  [ -f "$NVFRAME_JAR" ] || { echo "compare-pmdk.sh: NVFRAME_JAR=$NVFRAME_JAR does not exist" >&2; exit 1; }
-  JAVA=$(. "$repo/.mvn/find-jdk.sh" && nvframe_find_jdk && echo "$JAVA_HOME/bin/java")
-  # the flags ./nvframe passes, plus NVFRAME_JAVA_OPTS like ./nvframe
-  # shellcheck disable=SC2086
-  nvframe() { "$JAVA" ${NVFRAME_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED \
-    --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar "$NVFRAME_JAR" "$@"; }
-else
-  nvframe() { "$repo/nvframe" "$@"; }
-fi
-echo "building/checking the nvframe command-line tool ..." >&2
+# shellcheck disable=SC2086 # NVFRAME_JAVA_OPTS is a list of JVM options, like for ./nvframe
+nvframe() { "$JAVA" ${NVFRAME_JAVA_OPTS:-} "${NVFRAME_FLAGS[@]}" -jar "$NVFRAME_JAR" "$@"; }
 nvframe backends >/dev/null
 
 {
@@ -96,7 +95,7 @@ nvframe backends >/dev/null
   echo "pooldir: $POOLDIR ($(df -T "$POOLDIR" | awk 'NR==2{print $2}'))"
   echo "pmdk: $(dpkg-query -W -f='${Package} ${Version}  ' libpmemobj1 libpmem1 2>/dev/null || echo unknown)"
   echo "java: $(. "$repo/.mvn/find-jdk.sh" && nvframe_find_jdk && "$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
-  echo "nvframe: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)'), writeback $WRITEBACK, NVFRAME_JAVA_OPTS='${NVFRAME_JAVA_OPTS:-}'"
+  echo "nvframe: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)'), jar $NVFRAME_JAR, writeback $WRITEBACK, JVM flags: ${NVFRAME_JAVA_OPTS:-} ${NVFRAME_FLAGS[*]}"
   echo "DURATION=$DURATION REPS=$REPS THREADS='$THREADS' MODES='$MODES'"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"

@@ -54,7 +54,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--open-region", paramLabel = "PATH",
       description = "Measure region open instead: create PATH if absent (like PMDK's pool_open.c: --size, "
-          + OPEN_FRAMES + " allocated 4 KiB frames filled with 0x11), then open it --open-repeats times.")
+          + OPEN_FRAMES + " allocated 4 KiB frames filled with 0x11, at most half the frames), then open it"
+          + " --open-repeats times.")
   Path openRegion;
 
   @Option(names = "--open-repeats", description = "Opens of --open-region in this JVM (default ${DEFAULT-VALUE}); "
@@ -108,9 +109,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     try (Region region = b.create()) {
       String mode = region.info().medium().getOrDefault("dax.mode", "-");
+      String writeback = region.info().medium().getOrDefault("dax.writeback", "-");
       if (!json) {
-        out.printf("nvframe bench: backend %s, mode %s, %s region in %s, %.1f s per point%n", backend, mode,
-            Sizes.format(size), file == null ? "memory" : dir, seconds);
+        out.printf("nvframe bench: backend %s, mode %s%s, %s region in %s, %.1f s per point%n", backend, mode,
+            writeback.equals("-") ? "" : " (write-back " + writeback + ")", Sizes.format(size),
+            file == null ? "memory" : dir, seconds);
         out.printf("%-18s %7s %14s %10s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "fences/op", "flushes/op");
       }
       for (Op op : ops) {
@@ -119,6 +122,7 @@ final class BenchCommand implements Callable<Integer> {
           Map<String, Object> row = run(region, op, t, seconds);
           row.put("backend", backend);
           row.put("mode", mode);
+          row.put("writeback", writeback);
           rows.add(row);
           if (!json) {
             out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %10.2f %10.2f%n", op.name().toLowerCase(Locale.ROOT), t,
@@ -153,15 +157,24 @@ final class BenchCommand implements Callable<Integer> {
     }
     boolean created = false;
     double createMs = Double.NaN;
+    long filled = 0;
     if (!Files.exists(openRegion)) {
       long t0 = System.nanoTime();
+      boolean done = false;
       try (Region region = open.apply(Regions.builder().backend(backend).path(openRegion).capacity(size)).create()) {
+        // pool_open.c's 16384 objects; at most half the frames of a small region
+        filled = Math.min(OPEN_FRAMES, region.info().frameCount() / 2);
         byte[] fill = new byte[4096];
         java.util.Arrays.fill(fill, (byte) 0x11);
-        for (int i = 0; i < OPEN_FRAMES; i++) {
+        for (long i = 0; i < filled; i++) {
           Frame f = region.allocate(0);
           region.write(f, 0, fill);
           region.persist(f, 0, fill.length);
+        }
+        done = true;
+      } finally {
+        if (!done) {
+          Files.deleteIfExists(openRegion);
         }
       }
       createMs = (System.nanoTime() - t0) / 1e6;
@@ -191,6 +204,7 @@ final class BenchCommand implements Callable<Integer> {
     row.put("createdThisRun", created);
     if (created) {
       row.put("createMs", createMs);
+      row.put("framesFilled", filled);
     }
     row.put("loggingInitMs", loggingInitMs);
     row.put("firstOpenMs", wall[0]);
@@ -210,7 +224,7 @@ final class BenchCommand implements Callable<Integer> {
     } else {
       if (created) {
         out.printf(Locale.ROOT, "created %s (%s, %d frames of 4 KiB allocated and written) in %.1f ms%n", openRegion,
-            Sizes.format(size), OPEN_FRAMES, createMs);
+            Sizes.format(size), filled, createMs);
       }
       out.printf(Locale.ROOT, "open %s (mode %s): first open %.2f ms (region's open.ms %.2f)%s; logging start-up before it %.1f ms%n",
           openRegion, mode, wall[0], internal[0],
