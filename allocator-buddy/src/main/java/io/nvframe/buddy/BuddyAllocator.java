@@ -1156,11 +1156,19 @@ public final class BuddyAllocator {
     }
   }
 
+  /**
+   * Drains every registered cache and drops those of dead threads. A cache is dropped only if its
+   * owner was dead before the drain began: a thread observed alive may still free a block into its
+   * cache and then die, and dropping that cache after the drain would lose the block (termination
+   * observed through {@code isAlive()} happens-before the drain, so a cache seen dead first is
+   * complete when drained).
+   */
   private long drainAll() {
     long drained = 0;
     for (FrameCache c : registry) {
+      boolean deadBefore = c.ownerDead();
       drained += drainOne(c);
-      if (c.ownerDead()) {
+      if (deadBefore) {
         registry.remove(c);
       }
     }
