@@ -63,11 +63,14 @@ import org.slf4j.LoggerFactory;
  * <h2>Volatile state</h2>
  *
  * <ul>
- *   <li>{@code mirror[pfn]}: a copy of every frame word, except that on live heads the owner field
- *       holds the volatile block state instead: {@code ALLOCATED}, {@code RESERVED} (a transaction
- *       holds it, the table still says free) or {@code FREEING} (a free is in progress). State
- *       changes are compare-and-set on the mirror word, so two threads freeing one handle cannot
- *       both win. {@link #validate} is one acquire load and one compare.
+ *   <li>The <em>head mirror</em>: one {@code int} entry per frame, in pages of {@link #PAGE_FRAMES}
+ *       entries created only where a block has ever been live (memory grows with use, not with
+ *       the region; free frames have no entry and their generation is read from the table). A
+ *       live head's entry is {@code LIVE | state | order | generation}, the state being {@code
+ *       ALLOCATED}, {@code RESERVED} (a transaction holds it, the table still says free) or {@code
+ *       FREEING} (a free is in progress); every other entry is 0. State changes are compare-and-set
+ *       on the entry, so two threads freeing one handle cannot both win. {@link #validate} is two
+ *       loads and one compare.
  *   <li>Zones: the frames are split into at most {@link #MAX_ZONES} contiguous zones of {@code
  *       2^zoneShift >= 2^maxOrder} frames (the count depends only on frameCount and maxOrder).
  *       Each zone has its own {@link FreeLists} (per-order free bitmaps with a summary level for
@@ -96,12 +99,12 @@ import org.slf4j.LoggerFactory;
  *       non-empty order {@code >= order}, split down (Linux {@code expand}). If nothing is found,
  *       drain every thread cache and try the zones once more. (b) Store {@code
  *       FrameWord.allocated(order, generation, owner)} and persist it: one store, one flush, one
- *       fence. (c) Set the mirror to ALLOCATED and return {@code handle(pfn, generation)}. A crash
- *       before (b) is durable leaves the frame free.
- *   <li><b>free(pfn, order, generation)</b>: (a) CAS the mirror from ALLOCATED to FREEING (this
+ *       fence. (c) Set the head-mirror entry to ALLOCATED and return {@code handle(pfn,
+ *       generation)}. A crash before (b) is durable leaves the frame free.
+ *   <li><b>free(pfn, order, generation)</b>: (a) CAS the entry from ALLOCATED to FREEING (this
  *       checks head, order and generation; on failure the slow path classifies the error). (b)
  *       Store {@code FrameWord.free(generation + 1)} and persist: one store, one flush, one fence.
- *       (c) Only then set the mirror free and release the block: to the thread cache, or into its
+ *       (c) Only then clear the entry and release the block: to the thread cache, or into its
  *       zone, merging it with its buddy while the buddy is free at the same order, climbing (Linux
  *       {@code __free_one_page}). A frame is never reusable before its free is durable.
  *   <li><b>Transactions</b> write no frame words here; the redo log does. {@link #reserve} takes a
@@ -148,17 +151,32 @@ public final class BuddyAllocator {
   /** Mask of the generation in a handle. */
   static final long HANDLE_GENERATION_MASK = (1L << HANDLE_GENERATION_BITS) - 1;
 
-  /** Largest frame count: the volatile mirror is a {@code long[]} indexed by pfn. */
+  /** Largest frame count: frames are numbered by {@code int} in the free lists and head mirror. */
   public static final long MAX_FRAME_COUNT = Integer.MAX_VALUE - 8;
 
-  /** Mirror of a live head: the owner field holds the block state instead of the owner tag. */
-  private static final long STATE_MASK = FrameWord.OWNER_MASK;
+  /** log2 of the head-mirror entries per page. */
+  static final int PAGE_SHIFT = 12;
 
-  private static final long STATE_ALLOCATED = 0;
-  private static final long STATE_RESERVED = 1;
-  private static final long STATE_FREEING = 2;
+  /** Head-mirror entries per page (16 KiB of {@code int}). */
+  static final int PAGE_FRAMES = 1 << PAGE_SHIFT;
 
-  private static final VarHandle MIRROR = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final int PAGE_MASK = PAGE_FRAMES - 1;
+
+  /*
+   * Head-mirror entry of a live head (0 for every other frame):
+   *   bit 31 LIVE | bits 21..22 state | bits 16..20 order | bits 0..15 generation
+   */
+  private static final int LIVE = 1 << 31;
+  private static final int ENTRY_ORDER_SHIFT = 16;
+  private static final int STATE_SHIFT = ENTRY_ORDER_SHIFT + FrameWord.ORDER_BITS;
+  private static final int STATE_MASK = 3 << STATE_SHIFT;
+
+  private static final int STATE_ALLOCATED = 0;
+  private static final int STATE_RESERVED = 1 << STATE_SHIFT;
+  private static final int STATE_FREEING = 2 << STATE_SHIFT;
+
+  private static final VarHandle PAGES = MethodHandles.arrayElementVarHandle(int[][].class);
+  private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(int[].class);
 
   private static final boolean NATIVE_LITTLE_ENDIAN =
       ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
@@ -175,7 +193,8 @@ public final class BuddyAllocator {
   private final int maxOrder;
   private final BuddyConfig config;
   private final int cacheMaxOrder;
-  private final long[] mirror;
+  /** Head-mirror pages, null where no block has been live since open. */
+  private final int[][] pages;
   private final Zone[] zones;
   private final int zoneShift;
   private final AtomicInteger nextHomeZone = new AtomicInteger();
@@ -184,14 +203,14 @@ public final class BuddyAllocator {
 
   private BuddyAllocator(
       Medium medium, long tableOffset, long frameCount, int maxOrder, BuddyConfig config,
-      long[] mirror, Zone[] zones, int zoneShift) {
+      int[][] pages, Zone[] zones, int zoneShift) {
     this.medium = medium;
     this.tableOffset = tableOffset;
     this.frameCount = frameCount;
     this.maxOrder = maxOrder;
     this.config = config;
     this.cacheMaxOrder = config.cachingEnabled() ? Math.min(config.cacheMaxOrder(), maxOrder) : -1;
-    this.mirror = mirror;
+    this.pages = pages;
     this.zones = zones;
     this.zoneShift = zoneShift;
   }
@@ -333,23 +352,93 @@ public final class BuddyAllocator {
           "maxOrder must be in [0, " + FrameWord.MAX_ORDER + "], got " + maxOrder);
     }
     long start = System.nanoTime();
-    int n = (int) frameCount;
-    long[] mirror = new long[n];
-    readTable(medium, tableOffset, mirror);
     int zoneShift = zoneShift(frameCount, maxOrder);
     Zone[] zones = newZones(frameCount, maxOrder, zoneShift);
-    long coveredEnd = 0;
-    long lastHead = -1;
-    long lastHeadWord = 0;
-    long allocatedBlocks = 0;
-    for (int p = 0; p < n; p++) {
-      long w = mirror[p];
-      if (w >= 0) { // HEAD clear: a free or tail frame, only the generation may be set
-        if ((w & ~FrameWord.GENERATION_MASK) != 0) {
-          throw corrupt(medium, tableOffset, p, w,
-              "a free or tail frame word has bits set outside the generation field");
+    int[][] pages = new int[(int) ((frameCount + PAGE_MASK) >>> PAGE_SHIFT)][];
+    TableScan scan = new TableScan(medium, tableOffset, frameCount, maxOrder, zones, zoneShift,
+        pages);
+    scan.run();
+    BuddyAllocator allocator = new BuddyAllocator(
+        medium, tableOffset, frameCount, maxOrder, config, pages, zones, zoneShift);
+    if (logger.isDebugEnabled()) {
+      logger.debug("opened frame table at offset {} of {}: {} frames, maxOrder {}, {} allocated"
+              + " blocks, {} zones of {} frames, scan {} us, {}", tableOffset,
+          medium.description(), frameCount, maxOrder, scan.allocatedBlocks, zones.length,
+          1L << zoneShift, (System.nanoTime() - start) / 1000, config);
+    }
+    return allocator;
+  }
+
+  /** Table words read from the medium at a time by the open scan (64 KiB). */
+  private static final int SCAN_BUFFER_WORDS = 8192;
+
+  /** Words {@link TableScan#scanChunk} examines per call. */
+  private static final int SCAN_CHUNK = 512;
+
+  /**
+   * The open scan (algorithm 4 in the class comment). It reads the table through a small buffer
+   * and is split into small methods on purpose: {@link #scanChunk} runs hundreds of times per
+   * open and {@link #head} once per allocated block, so the JIT compiles them during the first
+   * open instead of leaving one long loop to the interpreter (which dominated the first opens in
+   * a JVM).
+   */
+  private static final class TableScan {
+    private final Medium medium;
+    private final long tableOffset;
+    private final long frameCount;
+    private final int maxOrder;
+    private final Zone[] zones;
+    private final int zoneShift;
+    private final int[][] pages;
+    private long coveredEnd;
+    private long lastHead = -1;
+    private long lastHeadWord;
+    long allocatedBlocks;
+
+    TableScan(Medium medium, long tableOffset, long frameCount, int maxOrder, Zone[] zones,
+        int zoneShift, int[][] pages) {
+      this.medium = medium;
+      this.tableOffset = tableOffset;
+      this.frameCount = frameCount;
+      this.maxOrder = maxOrder;
+      this.zones = zones;
+      this.zoneShift = zoneShift;
+      this.pages = pages;
+    }
+
+    void run() {
+      long[] buffer = new long[(int) Math.min(SCAN_BUFFER_WORDS, frameCount)];
+      MemorySegment target = MemorySegment.ofArray(buffer);
+      for (long base = 0; base < frameCount; base += buffer.length) {
+        int length = (int) Math.min(buffer.length, frameCount - base);
+        medium.read(tableOffset + base * Long.BYTES, target.asSlice(0, (long) length * Long.BYTES));
+        if (!NATIVE_LITTLE_ENDIAN) {
+          for (int i = 0; i < length; i++) {
+            buffer[i] = Long.reverseBytes(buffer[i]);
+          }
         }
-        continue;
+        for (int from = 0; from < length; from += SCAN_CHUNK) {
+          scanChunk(buffer, base, from, Math.min(length, from + SCAN_CHUNK));
+        }
+      }
+      addFreeRun(zones, zoneShift, maxOrder, coveredEnd, frameCount);
+    }
+
+    /** Checks {@code buffer[from, to)}, the words of frames {@code base + from ...}. */
+    private void scanChunk(long[] buffer, long base, int from, int to) {
+      for (int i = from; i < to; i++) {
+        long w = buffer[i];
+        if ((w & ~FrameWord.GENERATION_MASK) != 0) {
+          head(base + i, w);
+        }
+      }
+    }
+
+    /** Validates and records the head {@code w} at {@code p}; any other non-free word is corrupt. */
+    private void head(long p, long w) {
+      if (w >= 0) { // HEAD clear: a free or tail frame with bits outside the generation
+        throw corrupt(medium, tableOffset, p, w,
+            "a free or tail frame word has bits set outside the generation field");
       }
       int order = FrameWord.order(w);
       long size = 1L << order;
@@ -372,23 +461,19 @@ public final class BuddyAllocator {
                 + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", "
                 + coveredEnd + ")): overlapping allocations");
       }
-      addFreeRun(zones, zoneShift, maxOrder, coveredEnd, p);
+      if (p > coveredEnd) {
+        addFreeRun(zones, zoneShift, maxOrder, coveredEnd, p);
+      }
       coveredEnd = p + size;
       lastHead = p;
       lastHeadWord = w;
       allocatedBlocks++;
-      mirror[p] = w & ~STATE_MASK; // STATE_ALLOCATED
+      int page = (int) (p >>> PAGE_SHIFT);
+      if (pages[page] == null) {
+        pages[page] = new int[PAGE_FRAMES];
+      }
+      pages[page][(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
     }
-    addFreeRun(zones, zoneShift, maxOrder, coveredEnd, frameCount);
-    BuddyAllocator allocator = new BuddyAllocator(
-        medium, tableOffset, frameCount, maxOrder, config, mirror, zones, zoneShift);
-    if (logger.isDebugEnabled()) {
-      logger.debug("opened frame table at offset {} of {}: {} frames, maxOrder {}, {} allocated"
-              + " blocks, {} zones of {} frames, scan {} us, {}", tableOffset,
-          medium.description(), frameCount, maxOrder, allocatedBlocks, zones.length,
-          1L << zoneShift, (System.nanoTime() - start) / 1000, config);
-    }
-    return allocator;
   }
 
   private static long checkTable(Medium medium, long tableOffset, long frameCount) {
@@ -440,27 +525,25 @@ public final class BuddyAllocator {
     if (pfn == NO_FRAME) {
       return NO_FRAME;
     }
-    int i = (int) pfn;
-    long current = mirror[i]; // a free word: we own the block, nobody else changes it
-    assert !FrameWord.isHead(current) && FrameWord.isWellFormed(current) : describe(pfn, current);
-    long live = current | FrameWord.HEAD | ((long) order << FrameWord.ORDER_SHIFT);
-    long word = live | (owner << FrameWord.OWNER_SHIFT);
     long offset = tableOffset + pfn * Long.BYTES;
+    int generation = freeGeneration(pfn, offset);
+    int[] page = pageFor(pfn);
+    int slot = (int) (pfn & PAGE_MASK);
     boolean stored = false;
     try {
-      medium.storeLong(offset, word);
+      medium.storeLong(offset, FrameWord.allocated(order, generation, owner));
       stored = true;
       medium.persist(offset, Long.BYTES);
     } catch (RuntimeException | Error e) {
       if (stored) {
-        MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED); // as the table says
+        ENTRY.setRelease(page, slot, live(order, generation) | STATE_ALLOCATED); // as the table says
       } else {
         release(pfn, order);
       }
       throw e;
     }
-    MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED);
-    return handle(pfn, FrameWord.generation(current));
+    ENTRY.setRelease(page, slot, live(order, generation) | STATE_ALLOCATED);
+    return handle(pfn, generation);
   }
 
   /**
@@ -474,23 +557,22 @@ public final class BuddyAllocator {
    *     unchanged
    */
   public void free(long pfn, int order, int generation) {
-    int i = toFreeing("free", pfn, order, generation);
-    long live = liveWord(order, generation);
-    long freeWord = (long) FrameWord.nextGeneration(generation) << FrameWord.GENERATION_SHIFT;
+    int[] page = toFreeing("free", pfn, order, generation);
+    int slot = (int) (pfn & PAGE_MASK);
     long offset = tableOffset + pfn * Long.BYTES;
     boolean stored = false;
     try {
-      medium.storeLong(offset, freeWord);
+      medium.storeLong(offset, FrameWord.free(FrameWord.nextGeneration(generation)));
       stored = true;
       medium.persist(offset, Long.BYTES);
     } catch (RuntimeException | Error e) {
       if (!stored) {
-        MIRROR.setRelease(mirror, i, live | STATE_ALLOCATED);
+        ENTRY.setRelease(page, slot, live(order, generation) | STATE_ALLOCATED);
       }
       // stored but not known durable: stays FREEING, never reused; reopening resolves it
       throw e;
     }
-    MIRROR.setRelease(mirror, i, freeWord);
+    ENTRY.setRelease(page, slot, 0);
     release(pfn, order);
   }
 
@@ -511,12 +593,9 @@ public final class BuddyAllocator {
     if (pfn == NO_FRAME) {
       return NO_FRAME;
     }
-    int i = (int) pfn;
-    long current = mirror[i];
-    assert !FrameWord.isHead(current) && FrameWord.isWellFormed(current) : describe(pfn, current);
-    MIRROR.setRelease(mirror, i,
-        current | FrameWord.HEAD | ((long) order << FrameWord.ORDER_SHIFT) | STATE_RESERVED);
-    return handle(pfn, FrameWord.generation(current));
+    int generation = freeGeneration(pfn, tableOffset + pfn * Long.BYTES);
+    ENTRY.setRelease(pageFor(pfn), (int) (pfn & PAGE_MASK), live(order, generation) | STATE_RESERVED);
+    return handle(pfn, generation);
   }
 
   /**
@@ -525,11 +604,12 @@ public final class BuddyAllocator {
    * @throws IllegalStateException if the block is not reserved at that order
    */
   public void unreserve(long pfn, int order) {
-    int i = checkBlock("unreserve", pfn, order);
-    long w = (long) MIRROR.getAcquire(mirror, i);
-    if (!hasState(w, order, STATE_RESERVED)
-        || !MIRROR.compareAndSet(mirror, i, w, w & FrameWord.GENERATION_MASK)) {
-      throw protocolError("unreserve", pfn, order, w, "a reserved block");
+    checkBlock("unreserve", pfn, order);
+    int[] page = page(pfn);
+    int slot = (int) (pfn & PAGE_MASK);
+    int e = page == null ? 0 : (int) ENTRY.getAcquire(page, slot);
+    if (!hasState(e, order, STATE_RESERVED) || !ENTRY.compareAndSet(page, slot, e, 0)) {
+      throw protocolError("unreserve", pfn, order, "a reserved block");
     }
     release(pfn, order);
   }
@@ -541,12 +621,14 @@ public final class BuddyAllocator {
    * @throws IllegalStateException if the block is not reserved with that order and generation
    */
   public void commitReserved(long pfn, int order, int generation, long owner) {
-    int i = checkBlock("commitReserved", pfn, order);
+    checkBlock("commitReserved", pfn, order);
     checkOwner(owner);
-    long live = liveWord(order, generation & FrameWord.MAX_GENERATION);
-    if (generation < 0 || generation > FrameWord.MAX_GENERATION
-        || !MIRROR.compareAndSet(mirror, i, live | STATE_RESERVED, live | STATE_ALLOCATED)) {
-      throw protocolError("commitReserved", pfn, order, (long) MIRROR.getAcquire(mirror, i),
+    int live = live(order, generation & FrameWord.MAX_GENERATION);
+    int[] page = page(pfn);
+    if (generation < 0 || generation > FrameWord.MAX_GENERATION || page == null
+        || !ENTRY.compareAndSet(page, (int) (pfn & PAGE_MASK), live | STATE_RESERVED,
+            live | STATE_ALLOCATED)) {
+      throw protocolError("commitReserved", pfn, order,
           "a block reserved with generation " + generation);
     }
     assert medium.loadLong(wordOffset(pfn)) == FrameWord.allocated(order, generation, owner)
@@ -573,13 +655,14 @@ public final class BuddyAllocator {
    * @throws IllegalStateException if no free of that block is pending
    */
   public void completeFree(long pfn, int order) {
-    int i = checkBlock("completeFree", pfn, order);
-    long w = (long) MIRROR.getAcquire(mirror, i);
-    long freeWord = (long) FrameWord.nextGeneration(FrameWord.generation(w))
-        << FrameWord.GENERATION_SHIFT;
-    if (!hasState(w, order, STATE_FREEING) || !MIRROR.compareAndSet(mirror, i, w, freeWord)) {
-      throw protocolError("completeFree", pfn, order, w, "a block whose free is pending");
+    checkBlock("completeFree", pfn, order);
+    int[] page = page(pfn);
+    int slot = (int) (pfn & PAGE_MASK);
+    int e = page == null ? 0 : (int) ENTRY.getAcquire(page, slot);
+    if (!hasState(e, order, STATE_FREEING) || !ENTRY.compareAndSet(page, slot, e, 0)) {
+      throw protocolError("completeFree", pfn, order, "a block whose free is pending");
     }
+    long freeWord = FrameWord.free(FrameWord.nextGeneration(entryGeneration(e)));
     assert medium.loadLong(wordOffset(pfn)) == freeWord
         : "completeFree(pfn=" + pfn + "): the table holds "
             + FrameWord.toString(medium.loadLong(wordOffset(pfn))) + ", not "
@@ -593,11 +676,13 @@ public final class BuddyAllocator {
    * @throws IllegalStateException if no free of that block is pending
    */
   public void abortFree(long pfn, int order, int generation) {
-    int i = checkBlock("abortFree", pfn, order);
-    long live = liveWord(order, generation & FrameWord.MAX_GENERATION);
-    if (generation < 0 || generation > FrameWord.MAX_GENERATION
-        || !MIRROR.compareAndSet(mirror, i, live | STATE_FREEING, live | STATE_ALLOCATED)) {
-      throw protocolError("abortFree", pfn, order, (long) MIRROR.getAcquire(mirror, i),
+    checkBlock("abortFree", pfn, order);
+    int live = live(order, generation & FrameWord.MAX_GENERATION);
+    int[] page = page(pfn);
+    if (generation < 0 || generation > FrameWord.MAX_GENERATION || page == null
+        || !ENTRY.compareAndSet(page, (int) (pfn & PAGE_MASK), live | STATE_FREEING,
+            live | STATE_ALLOCATED)) {
+      throw protocolError("abortFree", pfn, order,
           "a block with generation " + generation + " whose free is pending");
     }
   }
@@ -616,8 +701,10 @@ public final class BuddyAllocator {
     if (pfn >= 0 && pfn < frameCount
         && (order >>> FrameWord.ORDER_BITS) == 0
         && (generation >>> FrameWord.GENERATION_BITS) == 0) {
-      long w = (long) MIRROR.getAcquire(mirror, (int) pfn);
-      if ((w & ~STATE_MASK) == liveWord(order, generation)) {
+      int[] page = pages[(int) (pfn >>> PAGE_SHIFT)];
+      if (page != null
+          && ((int) ENTRY.getAcquire(page, (int) (pfn & PAGE_MASK)) & ~STATE_MASK)
+              == live(order, generation)) {
         return;
       }
     }
@@ -762,32 +849,35 @@ public final class BuddyAllocator {
     readTable(medium, tableOffset, table);
     Coverage coverage = new Coverage(frameCount);
     long inUse = 0;
-    // A1 + table/mirror agreement: every live block in the mirror, every word in the table
+    // A1 + table/head-mirror agreement: every live block in the mirror, every word in the table
     for (int p = 0; p < n; p++) {
       long w = table[p];
-      long m = mirror[p];
+      int m = entry(p);
       if (!FrameWord.isWellFormed(w)) {
         problems.add("A1: frame word of pfn " + p + " is malformed: 0x" + Long.toHexString(w));
       }
-      if (!FrameWord.isHead(m)) {
-        if (m != w) {
+      if (!isLive(m)) {
+        if (m != 0) {
+          problems.add("A1: frame pfn " + p + ": the head mirror holds the invalid entry 0x"
+              + Integer.toHexString(m));
+        } else if (FrameWord.isHead(w)) {
           problems.add("A1: frame pfn " + p + ": the table holds " + FrameWord.toString(w)
-              + " but the allocator holds " + FrameWord.toString(m));
+              + " but the allocator has no live block there");
         }
         continue;
       }
-      int order = FrameWord.order(m);
-      int gen = FrameWord.generation(m);
-      long state = m & STATE_MASK;
+      int order = entryOrder(m);
+      int gen = entryGeneration(m);
+      int state = m & STATE_MASK;
       long size = 1L << order;
       if (order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount) {
-        problems.add("A1: block at pfn " + p + " (" + describe(p, m) + ") is misaligned, above"
-            + " maxOrder " + maxOrder + " or past the last frame " + (frameCount - 1));
+        problems.add("A1: block at pfn " + p + " (" + describeEntry(p, m) + ") is misaligned,"
+            + " above maxOrder " + maxOrder + " or past the last frame " + (frameCount - 1));
         continue;
       }
       long overlap = coverage.mark(p, size);
       if (overlap >= 0) {
-        problems.add("A1: block at pfn " + p + " (" + describe(p, m) + ") overlaps another"
+        problems.add("A1: block at pfn " + p + " (" + describeEntry(p, m) + ") overlaps another"
             + " allocated block at frame " + overlap);
       }
       inUse += size;
@@ -804,8 +894,8 @@ public final class BuddyAllocator {
         ok = false;
       }
       if (!ok) {
-        problems.add("A1: block at pfn " + p + " is " + describe(p, m) + " but the table holds "
-            + FrameWord.toString(w));
+        problems.add("A1: block at pfn " + p + " is " + describeEntry(p, m)
+            + " but the table holds " + FrameWord.toString(w));
       }
     }
     // A2 + A3: shared free blocks
@@ -843,10 +933,10 @@ public final class BuddyAllocator {
           return;
         }
         long w = table[(int) pfn];
-        if (FrameWord.isHead(w) || FrameWord.isHead(mirror[(int) pfn])) {
+        if (FrameWord.isHead(w) || isLive(entry(pfn))) {
           problems.add("A6: cache of thread " + c.ownerName() + " holds block pfn " + pfn
               + " order " + order + " but its frame word is " + FrameWord.toString(w)
-              + " (allocator: " + describe(pfn, mirror[(int) pfn]) + ")");
+              + " (allocator: " + describe(pfn) + ")");
         }
         long overlap = coverage.mark(pfn, 1L << order);
         if (overlap >= 0) {
@@ -954,6 +1044,17 @@ public final class BuddyAllocator {
       }
     }
     return blocks;
+  }
+
+  /** Head-mirror pages created so far (package-private, for tests). */
+  int mirrorPages() {
+    int count = 0;
+    for (int i = 0; i < pages.length; i++) {
+      if (PAGES.getAcquire(pages, i) != null) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** Threads' caches currently registered (package-private, for tests). */
@@ -1190,28 +1291,77 @@ public final class BuddyAllocator {
 
   // ---------------------------------------------------------------- checks and errors
 
-  /** The mirror word of a live head without its state: {@code HEAD | order | generation}. */
-  private static long liveWord(int order, int generation) {
-    return FrameWord.HEAD
-        | ((long) order << FrameWord.ORDER_SHIFT)
-        | ((long) generation << FrameWord.GENERATION_SHIFT);
+  // ---------------------------------------------------------------- head mirror
+
+  /** The head-mirror entry of a live head without its state: {@code LIVE | order | generation}. */
+  private static int live(int order, int generation) {
+    return LIVE | (order << ENTRY_ORDER_SHIFT) | generation;
   }
 
-  private static boolean hasState(long mirrorWord, int order, long state) {
-    return FrameWord.isHead(mirrorWord) && FrameWord.order(mirrorWord) == order
-        && (mirrorWord & STATE_MASK) == state;
+  private static boolean isLive(int entry) {
+    return entry < 0;
   }
 
-  /** CAS ALLOCATED to FREEING, or throw the classified error. */
-  private int toFreeing(String op, long pfn, int order, int generation) {
+  private static int entryOrder(int entry) {
+    return (entry >>> ENTRY_ORDER_SHIFT) & FrameWord.MAX_ORDER;
+  }
+
+  private static int entryGeneration(int entry) {
+    return entry & FrameWord.MAX_GENERATION;
+  }
+
+  private static boolean hasState(int entry, int order, int state) {
+    return isLive(entry) && entryOrder(entry) == order && (entry & STATE_MASK) == state;
+  }
+
+  /** The page holding {@code pfn}'s entry, or null if no block there has been live. */
+  private int[] page(long pfn) {
+    return (int[]) PAGES.getAcquire(pages, (int) (pfn >>> PAGE_SHIFT));
+  }
+
+  /** The page holding {@code pfn}'s entry, created (and published by CAS) if absent. */
+  private int[] pageFor(long pfn) {
+    int index = (int) (pfn >>> PAGE_SHIFT);
+    int[] page = (int[]) PAGES.getAcquire(pages, index);
+    if (page == null) {
+      int[] fresh = new int[PAGE_FRAMES];
+      page = (int[]) PAGES.compareAndExchange(pages, index, (int[]) null, fresh);
+      if (page == null) {
+        page = fresh;
+      }
+    }
+    return page;
+  }
+
+  /** The entry of {@code pfn}: 0 unless a live block starts there. */
+  private int entry(long pfn) {
+    int[] page = page(pfn);
+    return page == null ? 0 : (int) ENTRY.getAcquire(page, (int) (pfn & PAGE_MASK));
+  }
+
+  /**
+   * The generation in the free word at {@code offset}, the frame word of a block the caller has
+   * just taken from the free lists (so nobody else writes it).
+   */
+  private int freeGeneration(long pfn, long offset) {
+    long word = medium.loadLong(offset);
+    assert !FrameWord.isHead(word) && FrameWord.isWellFormed(word)
+        : "pfn " + pfn + " was taken from the free lists but its frame word is "
+            + FrameWord.toString(word);
+    return FrameWord.generation(word);
+  }
+
+  /** CAS ALLOCATED to FREEING and return the entry's page, or throw the classified error. */
+  private int[] toFreeing(String op, long pfn, int order, int generation) {
     for (; ; ) {
       if (pfn >= 0 && pfn < frameCount
           && (order >>> FrameWord.ORDER_BITS) == 0
           && (generation >>> FrameWord.GENERATION_BITS) == 0) {
-        long expected = liveWord(order, generation) | STATE_ALLOCATED;
-        if (MIRROR.compareAndSet(mirror, (int) pfn, expected, liveWord(order, generation)
-            | STATE_FREEING)) {
-          return (int) pfn;
+        int[] page = page(pfn);
+        int live = live(order, generation);
+        if (page != null && ENTRY.compareAndSet(page, (int) (pfn & PAGE_MASK),
+            live | STATE_ALLOCATED, live | STATE_FREEING)) {
+          return page;
         }
       }
       InvalidFrameException e = diagnose(op, pfn, order, generation, true);
@@ -1247,12 +1397,12 @@ public final class BuddyAllocator {
       return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "generation is outside [0, "
           + FrameWord.MAX_GENERATION + "]; the handle is corrupt");
     }
-    long w = (long) MIRROR.getAcquire(mirror, (int) pfn);
-    String table = " (the allocator holds " + describe(pfn, w) + ")";
-    if (FrameWord.isHead(w)) {
-      int g = FrameWord.generation(w);
-      int o = FrameWord.order(w);
-      long state = w & STATE_MASK;
+    int e = entry(pfn);
+    String table = " (the allocator holds " + describe(pfn) + ")";
+    if (isLive(e)) {
+      int g = entryGeneration(e);
+      int o = entryOrder(e);
+      int state = e & STATE_MASK;
       if (g != generation) {
         return new InvalidFrameException(ErrorCode.FRAME_STALE, what + "stale handle: the block"
             + " was freed and reallocated since this handle was issued" + table
@@ -1284,9 +1434,9 @@ public final class BuddyAllocator {
     if (head >= 0) {
       return new InvalidFrameException(ErrorCode.FRAME_NOT_HEAD, what + "pfn " + pfn
           + " is a tail frame inside the block at pfn " + head + " ("
-          + describe(head, mirror[(int) head]) + "); use the block's own handle");
+          + describe(head) + "); use the block's own handle");
     }
-    int g = FrameWord.generation(w);
+    int g = FrameWord.generation(medium.loadLong(tableOffset + pfn * Long.BYTES));
     if (g == FrameWord.nextGeneration(generation)) {
       if (freeing) {
         return new InvalidFrameException(ErrorCode.FRAME_DOUBLE_FREE, what + "the block is"
@@ -1308,8 +1458,8 @@ public final class BuddyAllocator {
     for (int k = 1; k <= maxOrder; k++) {
       long base = pfn & -(1L << k);
       if (base != pfn) {
-        long w = (long) MIRROR.getAcquire(mirror, (int) base);
-        if (FrameWord.isHead(w) && FrameWord.order(w) == k) {
+        int e = entry(base);
+        if (isLive(e) && entryOrder(e) == k) {
           return base;
         }
       }
@@ -1317,18 +1467,24 @@ public final class BuddyAllocator {
     return -1;
   }
 
-  /** Readable form of a mirror word. */
-  private static String describe(long pfn, long mirrorWord) {
-    if (!FrameWord.isHead(mirrorWord)) {
-      return "pfn " + pfn + " " + FrameWord.toString(mirrorWord);
+  /** Readable form of what the allocator knows of {@code pfn}. */
+  private String describe(long pfn) {
+    int e = entry(pfn);
+    if (!isLive(e)) {
+      return "pfn " + pfn + " not a live block, table word "
+          + FrameWord.toString(medium.loadLong(tableOffset + pfn * Long.BYTES));
     }
-    long state = mirrorWord & STATE_MASK;
+    return describeEntry(pfn, e);
+  }
+
+  private static String describeEntry(long pfn, int entry) {
+    int state = entry & STATE_MASK;
     String s = state == STATE_ALLOCATED ? "allocated"
         : state == STATE_RESERVED ? "reserved"
         : state == STATE_FREEING ? "free pending"
-        : "state " + state;
-    return s + " block pfn " + pfn + " order " + FrameWord.order(mirrorWord) + " gen "
-        + FrameWord.generation(mirrorWord);
+        : "state " + (state >>> STATE_SHIFT);
+    return s + " block pfn " + pfn + " order " + entryOrder(entry) + " gen "
+        + entryGeneration(entry);
   }
 
   /** Bounds check of the transactional protocol calls. */
@@ -1343,9 +1499,9 @@ public final class BuddyAllocator {
   }
 
   private IllegalStateException protocolError(
-      String op, long pfn, int order, long mirrorWord, String expected) {
+      String op, long pfn, int order, String expected) {
     return new IllegalStateException(op + "(pfn=" + pfn + ", order=" + order + "): expected "
-        + expected + ", but the allocator holds " + describe(pfn, mirrorWord)
+        + expected + ", but the allocator holds " + describe(pfn)
         + "; the transaction protocol was not followed (reserve -> commitReserved | unreserve,"
         + " beginFree -> completeFree | abortFree)");
   }

@@ -28,6 +28,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -65,6 +66,7 @@ final class FrameRegion implements Region {
   private final String location;
   private final RecoveryResult recovery;
   private final long openNanos;
+  private final String openPhases;
   private final LongAdder committed = new LongAdder();
   private volatile boolean open = true;
   private volatile Runnable onClose = () -> {};
@@ -80,7 +82,8 @@ final class FrameRegion implements Region {
       boolean readOnly,
       long lockTimeoutNanos,
       RecoveryResult recovery,
-      long openNanos) {
+      long openNanos,
+      String openPhases) {
     this.medium = medium;
     this.header = header;
     this.layout = header.layout();
@@ -92,6 +95,7 @@ final class FrameRegion implements Region {
     this.lockTimeoutNanos = lockTimeoutNanos;
     this.recovery = recovery;
     this.openNanos = openNanos;
+    this.openPhases = openPhases;
     this.regionId = header.uuid().getMostSignificantBits() ^ header.uuid().getLeastSignificantBits();
   }
 
@@ -138,6 +142,7 @@ final class FrameRegion implements Region {
       repairHeader(medium, header, selected, location);
     }
     RegionLayout l = header.layout();
+    long headerDone = System.nanoTime();
     RedoLog log = RedoLog.open(medium, l.laneAreaOffset(), l.lanes(), l.laneSize());
     RecoveryResult recovery = null;
     if (!readOnly) {
@@ -150,21 +155,29 @@ final class FrameRegion implements Region {
             recovery.entriesApplied());
       }
     }
+    long logDone = System.nanoTime();
     BuddyAllocator allocator =
         BuddyAllocator.open(medium, l.frameTableOffset(), l.frameCount(), l.maxOrder());
+    long allocatorDone = System.nanoTime();
     long regionId = header.uuid().getMostSignificantBits() ^ header.uuid().getLeastSignificantBits();
     RootDirectory roots = RootDirectory.load(medium, l.rootDirOffset(), regionId, l.frameCount());
-    long nanos = System.nanoTime() - start;
-    FrameRegion region =
-        new FrameRegion(medium, header, allocator, log, roots, location, readOnly, lockTimeoutNanos, recovery, nanos);
+    long end = System.nanoTime();
+    long nanos = end - start;
+    String phases = String.format(Locale.ROOT,
+        "header %.3f, redo log %.3f, allocator %.3f, roots %.3f ms",
+        (headerDone - start) / 1e6, (logDone - headerDone) / 1e6,
+        (allocatorDone - logDone) / 1e6, (end - allocatorDone) / 1e6);
+    FrameRegion region = new FrameRegion(medium, header, allocator, log, roots, location, readOnly,
+        lockTimeoutNanos, recovery, nanos, phases);
     logger.info(
-        "Opened region {} (backend {}, {} frames of {} bytes, {}) in {} ms",
+        "Opened region {} (backend {}, {} frames of {} bytes, {}) in {} ms ({})",
         location,
         header.backend(),
         l.frameCount(),
         l.frameSize(),
         readOnly ? "read-only" : "read-write",
-        String.format("%.2f", nanos / 1e6));
+        String.format(Locale.ROOT, "%.2f", nanos / 1e6),
+        phases);
     return region;
   }
 
@@ -452,7 +465,8 @@ final class FrameRegion implements Region {
     Map<String, String> props = new java.util.TreeMap<>(medium.properties());
     props.put("medium", medium.description());
     props.put("mode", readOnly ? "read-only" : "read-write");
-    props.put("open.ms", String.format("%.3f", openNanos / 1e6));
+    props.put("open.ms", String.format(Locale.ROOT, "%.3f", openNanos / 1e6));
+    props.put("open.phases", openPhases);
     if (recovery != null) {
       props.put("recovery.recordsReplayed", Integer.toString(recovery.recordsReplayed()));
     }

@@ -308,6 +308,22 @@ public final class DaxBackendProvider implements BackendProvider {
     };
   }
 
+  /**
+   * The type of the filesystem holding {@code dir}, from the mount table (the probe already
+   * parsed it, so this costs no class loading), else from the JDK's file store.
+   */
+  private String filesystemOf(Path dir) {
+    try {
+      Optional<MountTable.Mount> mount = MountTable.find(dir.toRealPath(), mountinfo);
+      if (mount.isPresent()) {
+        return mount.get().fsType();
+      }
+    } catch (IOException e) {
+      // fall through to the JDK's answer
+    }
+    return fileStoreType(dir);
+  }
+
   private static String fileStoreType(Path dir) {
     try {
       return Files.getFileStore(dir).type();
@@ -523,7 +539,7 @@ public final class DaxBackendProvider implements BackendProvider {
       if (reservation != null) {
         ch.force(true);
       }
-      String fsType = fileStoreType(path.getParent());
+      String fsType = filesystemOf(path.getParent());
       arena = Arena.ofShared();
       MemorySegment segment;
       DaxMode resolved;

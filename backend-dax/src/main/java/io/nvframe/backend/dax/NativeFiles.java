@@ -77,7 +77,7 @@ final class NativeFiles {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Calls.STATE);
       MemorySegment cpath = arena.allocateFrom(path.toString());
-      int fd = (int) Calls.OPEN.invokeExact(state, cpath, flags | O_CLOEXEC, 0);
+      int fd = (int) Open.HANDLE.invokeExact(state, cpath, flags | O_CLOEXEC, 0);
       if (fd < 0) {
         int errno = (int) Calls.ERRNO.get(state, 0L);
         throw new IOException(path + ": open failed: " + strerror(errno) + " (errno " + errno + ")");
@@ -93,7 +93,7 @@ final class NativeFiles {
   /** {@code close(fd)}, ignoring errors (there is nothing to do about them). */
   static void close(int fd) {
     try {
-      int ignored = (int) Calls.CLOSE.invokeExact(fd);
+      int ignored = (int) Close.HANDLE.invokeExact(fd);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
@@ -104,7 +104,7 @@ final class NativeFiles {
   /** {@code posix_fallocate(fd, offset, length)}: 0 or the error number (it does not set errno). */
   static int posixFallocate(int fd, long offset, long length) {
     try {
-      return (int) Calls.FALLOCATE.invokeExact(fd, offset, length);
+      return (int) Fallocate.HANDLE.invokeExact(fd, offset, length);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
@@ -122,7 +122,7 @@ final class NativeFiles {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Calls.STATE);
       int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-      MemorySegment addr = (MemorySegment) Calls.MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, 0L);
+      MemorySegment addr = (MemorySegment) Mmap.HANDLE.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, 0L);
       if (addr.address() == -1L) {
         throw new NativeError((int) Calls.ERRNO.get(state, 0L), "mmap");
       }
@@ -147,7 +147,7 @@ final class NativeFiles {
       MemorySegment flock = arena.allocate(Calls.FLOCK); // zeroed: SEEK_SET, start 0, len 0 (whole file), pid 0
       flock.set(ValueLayout.JAVA_SHORT, Calls.FLOCK.byteOffset(MemoryLayout.PathElement.groupElement("l_type")),
           shared ? F_RDLCK : F_WRLCK);
-      int rc = (int) Calls.FCNTL.invokeExact(state, fd, F_OFD_SETLK, flock);
+      int rc = (int) Fcntl.HANDLE.invokeExact(state, fd, F_OFD_SETLK, flock);
       if (rc == 0) {
         return true;
       }
@@ -167,7 +167,7 @@ final class NativeFiles {
   static int munmap(long address, long length) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Calls.STATE);
-      int rc = (int) Calls.MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length);
+      int rc = (int) Munmap.HANDLE.invokeExact(state, MemorySegment.ofAddress(address), length);
       return rc == 0 ? 0 : (int) Calls.ERRNO.get(state, 0L);
     } catch (RuntimeException | Error e) {
       throw e;
@@ -179,7 +179,7 @@ final class NativeFiles {
   /** The C library's text for {@code errno}. */
   static String strerror(int errno) {
     try {
-      MemorySegment s = (MemorySegment) Calls.STRERROR.invokeExact(errno);
+      MemorySegment s = (MemorySegment) Strerror.HANDLE.invokeExact(errno);
       return s.reinterpret(256).getString(0);
     } catch (RuntimeException | Error e) {
       throw e;
@@ -202,17 +202,20 @@ final class NativeFiles {
     }
   }
 
-  /** The downcall handles, created on first use. */
+  /**
+   * Downcall linking is slow the first time (the JVM generates the binding code, tens of
+   * milliseconds per signature on a cold JVM), so every function has its own holder class and is
+   * linked on first use: opening a region links only {@code open}, {@code fcntl} and {@code close}.
+   */
   private static final class Calls {
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LIBC = LINKER.defaultLookup();
     static final StructLayout STATE = Linker.Option.captureStateLayout();
     static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    static final MethodHandle OPEN;
-    static final MethodHandle CLOSE;
-    static final MethodHandle FALLOCATE;
-    static final MethodHandle MMAP;
-    static final MethodHandle MUNMAP;
-    static final MethodHandle STRERROR;
-    static final MethodHandle FCNTL;
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+    static final ValueLayout PTR = ValueLayout.ADDRESS;
 
     /** {@code struct flock} on Linux x86-64 and AArch64. */
     static final StructLayout FLOCK = MemoryLayout.structLayout(
@@ -224,22 +227,45 @@ final class NativeFiles {
         ValueLayout.JAVA_INT.withName("l_pid"),
         MemoryLayout.paddingLayout(4));
 
-    static {
-      Linker linker = Linker.nativeLinker();
-      SymbolLookup libc = linker.defaultLookup();
-      Linker.Option errno = Linker.Option.captureCallState("errno");
-      ValueLayout.OfInt i = ValueLayout.JAVA_INT;
-      ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
-      ValueLayout ptr = ValueLayout.ADDRESS;
-      OPEN = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(i, ptr, i, i),
-          errno, Linker.Option.firstVariadicArg(2));
-      CLOSE = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(i, i));
-      FALLOCATE = linker.downcallHandle(libc.findOrThrow("posix_fallocate"), FunctionDescriptor.of(i, i, l, l));
-      MMAP = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ptr, ptr, l, i, i, i, l), errno);
-      MUNMAP = linker.downcallHandle(libc.findOrThrow("munmap"), FunctionDescriptor.of(i, ptr, l), errno);
-      STRERROR = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ptr, i));
-      FCNTL = linker.downcallHandle(libc.findOrThrow("fcntl"), FunctionDescriptor.of(i, i, i, ptr),
-          errno, Linker.Option.firstVariadicArg(2));
+    static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+      return LINKER.downcallHandle(LIBC.findOrThrow(name), descriptor, options);
     }
+  }
+
+  private static final class Open {
+    static final MethodHandle HANDLE = Calls.link("open",
+        FunctionDescriptor.of(Calls.I, Calls.PTR, Calls.I, Calls.I),
+        Calls.CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+  }
+
+  private static final class Close {
+    static final MethodHandle HANDLE = Calls.link("close", FunctionDescriptor.of(Calls.I, Calls.I));
+  }
+
+  private static final class Fallocate {
+    static final MethodHandle HANDLE = Calls.link("posix_fallocate",
+        FunctionDescriptor.of(Calls.I, Calls.I, Calls.L, Calls.L));
+  }
+
+  private static final class Mmap {
+    static final MethodHandle HANDLE = Calls.link("mmap",
+        FunctionDescriptor.of(Calls.PTR, Calls.PTR, Calls.L, Calls.I, Calls.I, Calls.I, Calls.L),
+        Calls.CAPTURE_ERRNO);
+  }
+
+  private static final class Munmap {
+    static final MethodHandle HANDLE = Calls.link("munmap",
+        FunctionDescriptor.of(Calls.I, Calls.PTR, Calls.L), Calls.CAPTURE_ERRNO);
+  }
+
+  private static final class Strerror {
+    static final MethodHandle HANDLE = Calls.link("strerror",
+        FunctionDescriptor.of(Calls.PTR, Calls.I));
+  }
+
+  private static final class Fcntl {
+    static final MethodHandle HANDLE = Calls.link("fcntl",
+        FunctionDescriptor.of(Calls.I, Calls.I, Calls.I, Calls.PTR),
+        Calls.CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
   }
 }

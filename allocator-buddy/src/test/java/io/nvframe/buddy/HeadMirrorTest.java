@@ -1,0 +1,86 @@
+package io.nvframe.buddy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.nvframe.spi.Medium;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The head mirror holds live heads only, in pages created where blocks live: its memory follows
+ * use, not the region's size, and pages created concurrently are never lost.
+ */
+class HeadMirrorTest {
+  private static final int PAGE = BuddyAllocator.PAGE_FRAMES;
+
+  @Test
+  void pagesExistOnlyWhereBlocksHaveLived() {
+    long frames = 64L * PAGE;
+    Medium m = BuddyTestSupport.formatted(0, frames);
+    BuddyAllocator a = BuddyAllocator.open(m, 0, frames, 10, BuddyConfig.noCache());
+    assertEquals(0, a.mirrorPages(), "an empty table needs no mirror pages");
+    long h = a.allocate(0, 1);
+    assertEquals(1, a.mirrorPages());
+    a.free(BuddyAllocator.handlePfn(h), 0, BuddyAllocator.handleGeneration(h));
+    assertEquals(1, a.mirrorPages(), "pages stay until the allocator is reopened");
+    // three heads in three pages, written as a transaction's redo log would
+    for (long pfn : new long[] {5L * PAGE, 17L * PAGE + 1024, 63L * PAGE}) {
+      m.storeLong(pfn * 8, FrameWord.allocated(0, 0, 2));
+    }
+    BuddyAllocator b = BuddyAllocator.open(m, 0, frames, 10, BuddyConfig.noCache());
+    assertEquals(3, b.mirrorPages());
+    b.validate(17L * PAGE + 1024, 0, 0);
+    b.checkInvariants();
+  }
+
+  /** One zone, so four threads allocate neighbouring frames and race to create each page. */
+  @Test
+  void concurrentFirstUseOfAPageLosesNothing() throws Exception {
+    int threads = 4;
+    int perThread = 3000;
+    long frames = 4L * PAGE;
+    for (int round = 0; round < 20; round++) {
+      Medium m = BuddyTestSupport.formatted(0, frames);
+      BuddyAllocator a = BuddyAllocator.open(m, 0, frames, 14, BuddyConfig.noCache());
+      assertEquals(1, a.zoneCount());
+      CyclicBarrier start = new CyclicBarrier(threads);
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      List<List<Long>> handles = new ArrayList<>();
+      List<Thread> workers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        List<Long> mine = new ArrayList<>();
+        handles.add(mine);
+        workers.add(new Thread(() -> {
+          try {
+            start.await();
+            for (int i = 0; i < perThread; i++) {
+              long h = a.allocate(0, 1);
+              assertNotEquals(BuddyAllocator.NO_FRAME, h);
+              a.validate(BuddyAllocator.handlePfn(h), 0, BuddyAllocator.handleGeneration(h));
+              mine.add(h);
+            }
+          } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+          }
+        }));
+      }
+      workers.forEach(Thread::start);
+      for (Thread w : workers) {
+        w.join();
+      }
+      assertNull(failure.get(), () -> "round: " + failure.get());
+      for (List<Long> mine : handles) {
+        for (long h : mine) { // every entry survived the page races
+          a.validate(BuddyAllocator.handlePfn(h), 0, BuddyAllocator.handleGeneration(h));
+        }
+      }
+      a.checkInvariants();
+      assertEquals(frames - (long) threads * perThread, a.stats().freeFrames());
+    }
+  }
+}
