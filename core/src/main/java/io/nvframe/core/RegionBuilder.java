@@ -154,7 +154,7 @@ public final class RegionBuilder {
     if (capacity <= 0) {
       throw config("capacity is not set: call capacity(bytes) before create()");
     }
-    ProviderRegistry registry = ProviderRegistry.load(classLoader);
+    ProviderRegistry registry = ProviderRegistry.forLoader(classLoader);
     ProviderConfig cfg = new ProviderConfig(path, capacity, false, options);
     String name = backend != null ? backend : System.getProperty(Regions.BACKEND_PROPERTY);
     BackendProvider provider = name != null ? registry.select(name, cfg) : registry.autoSelect(cfg);
@@ -227,7 +227,7 @@ public final class RegionBuilder {
           + "'; drop backend(...) or name '" + header.backend() + "'");
     }
     checkGeometry(header.layout());
-    ProviderRegistry registry = ProviderRegistry.load(classLoader);
+    ProviderRegistry registry = ProviderRegistry.forLoader(classLoader);
     BackendProvider provider;
     try {
       provider = registry.require(header.backend());

@@ -1,6 +1,8 @@
 package io.nvframe.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +21,19 @@ class ProviderRegistryTest {
 
   private ProviderConfig withPath() {
     return new ProviderConfig(tmp.resolve("r.nvf"), 1 << 20, false, Map.of());
+  }
+
+  @Test
+  void discoveryRunsOncePerClassLoader() throws Exception {
+    ClassLoader mine = getClass().getClassLoader();
+    ProviderRegistry first = ProviderRegistry.forLoader(mine);
+    assertSame(first, ProviderRegistry.forLoader(mine), "the same loader reuses its registry");
+    assertSame(first.require("dax"), ProviderRegistry.forLoader(mine).require("dax"));
+    try (java.net.URLClassLoader other = new java.net.URLClassLoader(new java.net.URL[0], mine)) {
+      ProviderRegistry second = ProviderRegistry.forLoader(other);
+      assertNotSame(first, second, "another loader gets its own discovery");
+      assertEquals(first.providers().keySet(), second.providers().keySet());
+    }
   }
 
   @Test

@@ -17,7 +17,9 @@ import java.util.Set;
  *   <li>in {@link #create}, refuse to overwrite existing storage and leave nothing that looks valid
  *       behind when creation fails; in {@link #open}, modify nothing before the caller writes;
  *   <li>hold storage exclusively while a medium is open (a second opener gets {@link
- *       io.nvframe.api.RegionLockedException}).
+ *       io.nvframe.api.RegionLockedException});
+ *   <li>be thread-safe: nvframe discovers the providers of a class loader once and uses the same
+ *       instance for every region created or opened through that loader.
  * </ul>
  */
 public interface BackendProvider {
