@@ -377,10 +377,9 @@ public final class BuddyAllocator {
 
   /**
    * The open scan (algorithm 4 in the class comment). It reads the table through a small buffer
-   * and is split into small methods on purpose: {@link #scanChunk} runs hundreds of times per
-   * open and {@link #head} once per allocated block, so the JIT compiles them during the first
-   * open instead of leaving one long loop to the interpreter (which dominated the first opens in
-   * a JVM).
+   * and checks it in chunks: {@link #scanChunk} runs hundreds of times per open, so the JIT
+   * compiles it during the first open instead of leaving one long loop to the interpreter (which
+   * dominated the first opens in a JVM).
    */
   private static final class TableScan {
     private final Medium medium;
@@ -424,55 +423,67 @@ public final class BuddyAllocator {
       addFreeRun(zones, zoneShift, maxOrder, coveredEnd, frameCount);
     }
 
-    /** Checks {@code buffer[from, to)}, the words of frames {@code base + from ...}. */
+    /**
+     * Checks {@code buffer[from, to)}, the words of frames {@code base + from ...}. The common head
+     * work is inline (not a call) so that the compiled loop handles heads at compiled speed even
+     * when the previous opens saw none; only a corrupt word leaves the loop.
+     */
     private void scanChunk(long[] buffer, long base, int from, int to) {
+      long covered = coveredEnd;
       for (int i = from; i < to; i++) {
         long w = buffer[i];
-        if ((w & ~FrameWord.GENERATION_MASK) != 0) {
-          head(base + i, w);
+        if ((w & ~FrameWord.GENERATION_MASK) == 0) {
+          continue; // a clean free or tail word
         }
+        long p = base + i;
+        int order = FrameWord.order(w);
+        long size = 1L << order;
+        if (w >= 0 || order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount
+            || p < covered) {
+          throw corruptHead(p, w);
+        }
+        if (p > covered) {
+          addFreeRun(zones, zoneShift, maxOrder, covered, p);
+        }
+        covered = p + size;
+        lastHead = p;
+        lastHeadWord = w;
+        allocatedBlocks++;
+        int[] page = pages[(int) (p >>> PAGE_SHIFT)];
+        if (page == null) {
+          page = new int[PAGE_FRAMES];
+          pages[(int) (p >>> PAGE_SHIFT)] = page;
+        }
+        page[(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
       }
+      coveredEnd = covered;
     }
 
-    /** Validates and records the head {@code w} at {@code p}; any other non-free word is corrupt. */
-    private void head(long p, long w) {
-      if (w >= 0) { // HEAD clear: a free or tail frame with bits outside the generation
-        throw corrupt(medium, tableOffset, p, w,
-            "a free or tail frame word has bits set outside the generation field");
-      }
+    /** The error for the non-free word {@code w} at {@code p} that is not a valid head. */
+    private MediaCorruptedException corruptHead(long p, long w) {
       int order = FrameWord.order(w);
       long size = 1L << order;
+      if (w >= 0) { // HEAD clear: a free or tail frame with bits outside the generation
+        return corrupt(medium, tableOffset, p, w,
+            "a free or tail frame word has bits set outside the generation field");
+      }
       if (order > maxOrder) {
-        throw corrupt(medium, tableOffset, p, w,
+        return corrupt(medium, tableOffset, p, w,
             "the block order " + order + " exceeds the region's maxOrder " + maxOrder);
       }
       if ((p & (size - 1)) != 0) {
-        throw corrupt(medium, tableOffset, p, w,
+        return corrupt(medium, tableOffset, p, w,
             "the head is not aligned to its block size of " + size + " frames");
       }
       if (p + size > frameCount) {
-        throw corrupt(medium, tableOffset, p, w,
+        return corrupt(medium, tableOffset, p, w,
             "the block [" + p + ", " + (p + size) + ") extends past the last frame "
                 + (frameCount - 1));
       }
-      if (p < coveredEnd) {
-        throw corrupt(medium, tableOffset, p, w,
-            "the head lies inside the allocated block at pfn " + lastHead + " ("
-                + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", "
-                + coveredEnd + ")): overlapping allocations");
-      }
-      if (p > coveredEnd) {
-        addFreeRun(zones, zoneShift, maxOrder, coveredEnd, p);
-      }
-      coveredEnd = p + size;
-      lastHead = p;
-      lastHeadWord = w;
-      allocatedBlocks++;
-      int page = (int) (p >>> PAGE_SHIFT);
-      if (pages[page] == null) {
-        pages[page] = new int[PAGE_FRAMES];
-      }
-      pages[page][(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
+      return corrupt(medium, tableOffset, p, w,
+          "the head lies inside the allocated block at pfn " + lastHead + " ("
+              + FrameWord.toString(lastHeadWord) + " covering [" + lastHead + ", "
+              + coveredEnd + ")): overlapping allocations");
     }
   }
 
