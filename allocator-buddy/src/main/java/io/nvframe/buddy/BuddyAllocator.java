@@ -407,15 +407,9 @@ public final class BuddyAllocator {
 
     void run() {
       long[] buffer = new long[(int) Math.min(SCAN_BUFFER_WORDS, frameCount)];
-      MemorySegment target = MemorySegment.ofArray(buffer);
       for (long base = 0; base < frameCount; base += buffer.length) {
         int length = (int) Math.min(buffer.length, frameCount - base);
-        medium.read(tableOffset + base * Long.BYTES, target.asSlice(0, (long) length * Long.BYTES));
-        if (!NATIVE_LITTLE_ENDIAN) {
-          for (int i = 0; i < length; i++) {
-            buffer[i] = Long.reverseBytes(buffer[i]);
-          }
-        }
+        readWords(medium, tableOffset + base * Long.BYTES, buffer, length);
         for (int from = 0; from < length; from += SCAN_CHUNK) {
           scanChunk(buffer, base, from, Math.min(length, from + SCAN_CHUNK));
         }
@@ -500,9 +494,14 @@ public final class BuddyAllocator {
 
   /** Bulk-reads the table into {@code dst} (frame words are little-endian on the medium). */
   private static void readTable(Medium medium, long tableOffset, long[] dst) {
-    medium.read(tableOffset, MemorySegment.ofArray(dst));
+    readWords(medium, tableOffset, dst, dst.length);
+  }
+
+  /** Bulk-reads {@code length} little-endian words at {@code offset} into {@code dst[0, length)}. */
+  private static void readWords(Medium medium, long offset, long[] dst, int length) {
+    medium.read(offset, MemorySegment.ofArray(dst).asSlice(0, (long) length * Long.BYTES));
     if (!NATIVE_LITTLE_ENDIAN) {
-      for (int i = 0; i < dst.length; i++) {
+      for (int i = 0; i < length; i++) {
         dst[i] = Long.reverseBytes(dst[i]);
       }
     }

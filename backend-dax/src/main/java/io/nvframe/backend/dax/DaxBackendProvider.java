@@ -309,8 +309,9 @@ public final class DaxBackendProvider implements BackendProvider {
   }
 
   /**
-   * The type of the filesystem holding {@code dir}, from the mount table (the probe already
-   * parsed it, so this costs no class loading), else from the JDK's file store.
+   * The type of the filesystem holding {@code dir}, from the mount table (parsed a second time
+   * after the probe, but with classes already loaded, unlike the JDK's file store), else from the
+   * JDK's file store.
    */
   private String filesystemOf(Path dir) {
     try {
