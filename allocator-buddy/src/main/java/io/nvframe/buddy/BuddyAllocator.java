@@ -424,31 +424,39 @@ public final class BuddyAllocator {
      */
     private void scanChunk(long[] buffer, long base, int from, int to) {
       long covered = coveredEnd;
-      for (int i = from; i < to; i++) {
-        long w = buffer[i];
-        if ((w & ~FrameWord.GENERATION_MASK) == 0) {
-          continue; // a clean free or tail word
+      for (int group = from; group < to; group += 8) {
+        int end = Math.min(group + 8, to);
+        if (end - group == 8 && ((buffer[group] | buffer[group + 1] | buffer[group + 2]
+            | buffer[group + 3] | buffer[group + 4] | buffer[group + 5] | buffer[group + 6]
+            | buffer[group + 7]) & ~FrameWord.GENERATION_MASK) == 0) {
+          continue; // eight clean free or tail words, the common case, in few bytecodes
         }
-        long p = base + i;
-        int order = FrameWord.order(w);
-        long size = 1L << order;
-        if (w >= 0 || order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount
-            || p < covered) {
-          throw corruptHead(p, w);
+        for (int i = group; i < end; i++) {
+          long w = buffer[i];
+          if ((w & ~FrameWord.GENERATION_MASK) == 0) {
+            continue; // a clean free or tail word
+          }
+          long p = base + i;
+          int order = FrameWord.order(w);
+          long size = 1L << order;
+          if (w >= 0 || order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount
+              || p < covered) {
+            throw corruptHead(p, w);
+          }
+          if (p > covered) {
+            addFreeRun(zones, zoneShift, maxOrder, covered, p);
+          }
+          covered = p + size;
+          lastHead = p;
+          lastHeadWord = w;
+          allocatedBlocks++;
+          int[] page = pages[(int) (p >>> PAGE_SHIFT)];
+          if (page == null) {
+            page = new int[PAGE_FRAMES];
+            pages[(int) (p >>> PAGE_SHIFT)] = page;
+          }
+          page[(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
         }
-        if (p > covered) {
-          addFreeRun(zones, zoneShift, maxOrder, covered, p);
-        }
-        covered = p + size;
-        lastHead = p;
-        lastHeadWord = w;
-        allocatedBlocks++;
-        int[] page = pages[(int) (p >>> PAGE_SHIFT)];
-        if (page == null) {
-          page = new int[PAGE_FRAMES];
-          pages[(int) (p >>> PAGE_SHIFT)] = page;
-        }
-        page[(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
       }
       coveredEnd = covered;
     }

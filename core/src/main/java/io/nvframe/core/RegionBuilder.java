@@ -238,9 +238,9 @@ public final class RegionBuilder {
               + e.getMessage(),
           e);
     }
-    ProviderConfig cfg = new ProviderConfig(path, 0, readOnly, options);
-    provider = registry.select(provider.name(), cfg);
-    Medium medium = provider.open(cfg);
+    // no probe first: the provider's open is the authority on whether it can serve this file (and
+    // must refuse before modifying anything); a probe would only repeat its checks (decisions.md)
+    Medium medium = provider.open(new ProviderConfig(path, 0, readOnly, options));
     try {
       return FrameRegion.open(medium, path.toString(), readOnly, lockTimeout.toNanos());
     } catch (RuntimeException e) {

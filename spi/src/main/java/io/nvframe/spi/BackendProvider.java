@@ -14,8 +14,13 @@ import java.util.Set;
  *   <li>return a stable, short name of ASCII {@code [a-z0-9-]}, under 32 characters;
  *   <li>report truthful {@link #capabilities()} (the TCK checks them);
  *   <li>answer {@link #probe} cheaply and without side effects, with a reason when unavailable;
+ *       nvframe probes before {@link #create} (so that nothing is created that cannot be used) and
+ *       when it chooses a backend itself, but calls {@link #open} directly;
  *   <li>in {@link #create}, refuse to overwrite existing storage and leave nothing that looks valid
- *       behind when creation fails; in {@link #open}, modify nothing before the caller writes;
+ *       behind when creation fails; in {@link #open}, modify nothing before the caller writes, and
+ *       refuse what cannot work here (a mode the platform lacks, a missing JVM flag) with a {@link
+ *       io.nvframe.api.BackendUnavailableException} or {@link
+ *       io.nvframe.api.NvframeConfigurationException} that says why and what to do;
  *   <li>hold storage exclusively while a medium is open (a second opener gets {@link
  *       io.nvframe.api.RegionLockedException});
  *   <li>be thread-safe: nvframe discovers the providers of a class loader once and uses the same

@@ -43,23 +43,64 @@ final class MountTable {
     }
   }
 
-  /** The mount holding {@code path} (an absolute, normalized path), if the table can be read. */
+  /**
+   * The mount holding {@code path} (an absolute, normalized path), if the table can be read. Only
+   * the lines whose mount point covers {@code path} are parsed in full: a region open reads the
+   * table once, and most lines name unrelated mounts.
+   */
   static Optional<Mount> find(Path path, Path mountinfo) {
-    List<String> lines;
+    String table;
     try {
-      lines = Files.readAllLines(mountinfo, StandardCharsets.UTF_8);
+      table = new String(Files.readAllBytes(mountinfo), StandardCharsets.UTF_8);
     } catch (IOException | SecurityException e) {
       return Optional.empty();
     }
+    String target = path.toString();
     Mount best = null;
-    for (String line : lines) {
-      Mount m = parse(line);
-      if (m != null && path.startsWith(m.mountPoint())
-          && (best == null || m.mountPoint().getNameCount() >= best.mountPoint().getNameCount())) {
+    int bestLength = -1;
+    for (int start = 0, end; start < table.length(); start = end + 1) {
+      end = table.indexOf('\n', start);
+      if (end < 0) {
+        end = table.length();
+      }
+      String mountPoint = mountPointField(table, start, end);
+      if (mountPoint == null || mountPoint.length() < bestLength || !covers(mountPoint, target)) {
+        continue;
+      }
+      Mount m = parse(table.substring(start, end));
+      if (m != null) { // a later line with an equally long mount point over-mounts the earlier one
         best = m;
+        bestLength = mountPoint.length();
       }
     }
     return Optional.ofNullable(best);
+  }
+
+  /** The raw (escaped) mount point, the fifth field of {@code table[start, end)}, or null. */
+  private static String mountPointField(String table, int start, int end) {
+    int from = start;
+    for (int field = 0; field < 4; field++) {
+      int space = table.indexOf(' ', from);
+      if (space < 0 || space >= end) {
+        return null;
+      }
+      from = space + 1;
+    }
+    int space = table.indexOf(' ', from);
+    if (space < 0 || space >= end) {
+      return null;
+    }
+    return unescape(table.substring(from, space));
+  }
+
+  /** Whether the mount point {@code mountPoint} is {@code target} or one of its ancestors. */
+  private static boolean covers(String mountPoint, String target) {
+    if (!target.startsWith(mountPoint)) {
+      return false;
+    }
+    return target.length() == mountPoint.length()
+        || mountPoint.endsWith("/")
+        || target.charAt(mountPoint.length()) == '/';
   }
 
   /** Parses one mountinfo line, or returns null when it is malformed. */

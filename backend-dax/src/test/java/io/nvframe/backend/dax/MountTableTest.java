@@ -43,14 +43,20 @@ class MountTableTest {
         "2 1 0:5 / /mnt rw - tmpfs tmpfs rw",
         "3 2 259:0 / /mnt/pmem rw - ext4 /dev/pmem0 rw",
         "4 2 259:0 / /mnt/pmem rw - ext4 /dev/pmem0 rw,dax",
-        "5 1 0:6 / /mnt/pmemx rw - tmpfs tmpfs rw"));
+        "5 1 0:6 / /mnt/pmemx rw - tmpfs tmpfs rw",
+        "6 3 0:7 / /mnt/pmem/a rw no-separator-field",
+        "7 1 0:8 / /mnt/my\\040disk rw - xfs /dev/sdb1 rw",
+        ""));
     assertEquals("ext4", MountTable.find(Path.of("/home/u/r.nvf"), info).orElseThrow().fsType());
     assertEquals("tmpfs", MountTable.find(Path.of("/mnt/r.nvf"), info).orElseThrow().fsType());
     MountTable.Mount pmem = MountTable.find(Path.of("/mnt/pmem/a/r.nvf"), info).orElseThrow();
     assertTrue(pmem.daxAlways(), "the later over-mount wins");
-    assertEquals(Path.of("/mnt/pmem"), pmem.mountPoint());
+    assertEquals(Path.of("/mnt/pmem"), pmem.mountPoint(), "a malformed line is skipped, even when it covers the path");
     assertEquals("tmpfs", MountTable.find(Path.of("/mnt/pmemx/r"), info).orElseThrow().fsType(),
         "prefixes are path elements, not strings");
+    assertEquals("xfs", MountTable.find(Path.of("/mnt/my disk/r.nvf"), info).orElseThrow().fsType(),
+        "escaped mount points are compared unescaped");
+    assertEquals("tmpfs", MountTable.find(Path.of("/mnt"), info).orElseThrow().fsType(), "a mount point itself");
     assertTrue(MountTable.find(Path.of("/x"), tmp.resolve("missing")).isEmpty(), "unreadable table");
   }
 
