@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
@@ -31,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import jdk.nio.mapmode.ExtendedMapMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,6 +137,8 @@ public final class DaxBackendProvider implements BackendProvider {
   public static final String PROPERTY_LOCK = "dax.lock";
 
   private static final Set<String> OPTIONS = Set.of(MODE, PREALLOCATE);
+  /** {@link #PROPERTY_FILESYSTEM} of a device DAX. */
+  private static final String DEVICE_FILESYSTEM = "devdax";
   private static final Set<Capability> CAPABILITIES =
       Set.copyOf(EnumSet.of(Capability.DURABLE, Capability.BYTE_ADDRESSABLE));
   private static final Set<Capability> SYNC_CAPABILITIES =
@@ -201,7 +205,7 @@ public final class DaxBackendProvider implements BackendProvider {
   /** Parses {@code rw-r-----} or octal {@code 640}/{@code 0640}. */
   static Set<PosixFilePermission> parseFileMode(String value) {
     String v = value.trim();
-    if (v.matches("0?[0-7]{3}")) {
+    if (isOctalMode(v)) {
       int bits = Integer.parseInt(v, 8);
       Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
       PosixFilePermission[] order = {
@@ -223,6 +227,20 @@ public final class DaxBackendProvider implements BackendProvider {
           "option " + ProviderConfig.FILE_MODE + "='" + value + "' is not a file mode; use a permission string like "
               + DEFAULT_FILE_MODE + " or octal like 0600", e);
     }
+  }
+
+  /** {@code 640} or {@code 0640}: three octal digits with an optional leading zero. */
+  private static boolean isOctalMode(String v) {
+    int from = v.length() == 4 && v.charAt(0) == '0' ? 1 : 0;
+    if (v.length() - from != 3) {
+      return false;
+    }
+    for (int i = from; i < v.length(); i++) {
+      if (v.charAt(i) < '0' || v.charAt(i) > '7') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Path requirePath(ProviderConfig config, String verb) {
@@ -309,20 +327,40 @@ public final class DaxBackendProvider implements BackendProvider {
   }
 
   /**
-   * The type of the filesystem holding {@code dir}, from the mount table (parsed a second time
-   * after the probe, but with classes already loaded, unlike the JDK's file store), else from the
-   * JDK's file store.
+   * The type of the filesystem holding a mapped file's directory ({@link #PROPERTY_FILESYSTEM}),
+   * looked up on first use: from the mount table, else from the JDK's file store. Reading the mount
+   * table costs about 0.3 ms, a tenth of a whole open, and an open needs the answer only for its
+   * INFO line or a MAP_SYNC error; {@link MappedMedium#properties()} asks when someone reads them.
    */
-  private String filesystemOf(Path dir) {
-    try {
-      Optional<MountTable.Mount> mount = MountTable.find(dir.toRealPath(), mountinfo);
-      if (mount.isPresent()) {
-        return mount.get().fsType();
-      }
-    } catch (IOException e) {
-      // fall through to the JDK's answer
+  private final class Filesystem implements Supplier<String> {
+    private final Path dir;
+    private volatile String type;
+
+    Filesystem(Path dir) {
+      this.dir = dir;
     }
-    return fileStoreType(dir);
+
+    @Override
+    public String get() {
+      String t = type;
+      if (t == null) { // racing threads compute the same answer
+        t = lookUp();
+        type = t;
+      }
+      return t;
+    }
+
+    private String lookUp() {
+      try {
+        Optional<MountTable.Mount> mount = MountTable.find(dir.toRealPath(), mountinfo);
+        if (mount.isPresent()) {
+          return mount.get().fsType();
+        }
+      } catch (IOException e) {
+        // fall through to the JDK's answer
+      }
+      return fileStoreType(dir);
+    }
   }
 
   private static String fileStoreType(Path dir) {
@@ -493,14 +531,20 @@ public final class DaxBackendProvider implements BackendProvider {
     Path path = requirePath(config, "open");
     Options options = Options.parse(config);
     logger.debug("dax: open {} capacity={} readOnly={} {}", path, config.capacity(), config.readOnly(), options);
-    if (!Files.exists(path)) {
+    BasicFileAttributes attributes; // one stat for the three questions below
+    try {
+      attributes = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (IOException e) {
+      attributes = null;
+    }
+    if (attributes == null) {
       throw new NvframeConfigurationException(ErrorCode.REGION_NOT_FOUND,
           "region " + path + " does not exist; create it first, or check the path");
     }
-    if (DeviceDax.isCharacterDevice(path)) {
+    if (attributes.isOther() && DeviceDax.isCharacterDevice(path)) {
       return mapDevice(path, config.capacity(), config.readOnly(), options.mode(), "opened");
     }
-    if (Files.isDirectory(path)) {
+    if (attributes.isDirectory()) {
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "region path " + path + " is a directory; give the path of a region file");
     }
@@ -540,7 +584,7 @@ public final class DaxBackendProvider implements BackendProvider {
       if (reservation != null) {
         ch.force(true);
       }
-      String fsType = filesystemOf(path.getParent());
+      Filesystem fs = new Filesystem(path.getParent());
       arena = Arena.ofShared();
       MemorySegment segment;
       DaxMode resolved;
@@ -571,17 +615,17 @@ public final class DaxBackendProvider implements BackendProvider {
               segment = sync;
               resolved = DaxMode.SYNC;
               flush = MappedMedium.Flush.FORCE_LINES;
-              why = "MAP_SYNC accepted by " + fsType + "; flush = cache-line write-back";
+              why = "MAP_SYNC accepted; flush = cache-line write-back";
             } else if (mode == DaxMode.SYNC) {
               throw new BackendUnavailableException(ErrorCode.MAPPING_MODE_UNSUPPORTED,
-                  "dax.mode=sync: cannot map " + path + " with MAP_SYNC: the " + fsType + " filesystem does not "
+                  "dax.mode=sync: cannot map " + path + " with MAP_SYNC: the " + fs.get() + " filesystem does not "
                       + "support it (" + refused + "); mount a DAX-capable filesystem (ext4 or xfs on pmem) with "
                       + "-o dax, or use dax.mode=msync", refused);
             } else {
               segment = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
               resolved = DaxMode.MSYNC;
               flush = MappedMedium.Flush.FORCE_PAGES;
-              why = "MAP_SYNC not supported by " + fsType + " (" + refused.getMessage()
+              why = "MAP_SYNC not supported by this filesystem (" + refused.getMessage()
                   + "); flush = msync of the touched pages";
             }
           }
@@ -608,15 +652,17 @@ public final class DaxBackendProvider implements BackendProvider {
           default -> throw new AssertionError(mode);
         }
       }
-      Map<String, String> props = properties(resolved, path, false, fsType, readOnly);
+      Map<String, String> props = properties(resolved, path, false, readOnly);
       props.put(PROPERTY_LOCK, file.lockKind());
       if (reservation != null) {
         props.put("dax.reservation", reservation);
       }
       MappedMedium medium = new MappedMedium(segment, arena, file, resolved, flush, readOnly,
-          resolved == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES, props);
-      logger.info("dax: {} {} ({} bytes on {}{}), mode {}: {}", verb, path, size, fsType,
-          readOnly ? ", read-only" : "", resolved.key(), why);
+          resolved == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES, props, fs);
+      if (logger.isInfoEnabled()) {
+        logger.info("dax: {} {} ({} bytes on {}{}), mode {}: {}", verb, path, size, fs.get(),
+            readOnly ? ", read-only" : "", resolved.key(), why);
+      }
       return medium;
     } catch (IOException | RuntimeException | Error e) {
       if (arena != null) {
@@ -632,12 +678,11 @@ public final class DaxBackendProvider implements BackendProvider {
     return m != null && m.contains("not supported");
   }
 
-  private static Map<String, String> properties(DaxMode mode, Path path, boolean device, String fs, boolean readOnly) {
+  private static Map<String, String> properties(DaxMode mode, Path path, boolean device, boolean readOnly) {
     Map<String, String> props = new LinkedHashMap<>();
     props.put(PROPERTY_MODE, mode.key());
     props.put(PROPERTY_FILE, path.toString());
     props.put(PROPERTY_DEVICE, Boolean.toString(device));
-    props.put(PROPERTY_FILESYSTEM, fs);
     props.put(PROPERTY_READ_ONLY, Boolean.toString(readOnly));
     return props;
   }
@@ -714,11 +759,11 @@ public final class DaxBackendProvider implements BackendProvider {
       if (readOnly) {
         segment = segment.asReadOnly();
       }
-      Map<String, String> props = properties(resolved, path, true, "devdax", readOnly);
+      Map<String, String> props = properties(resolved, path, true, readOnly);
       props.put(PROPERTY_LOCK, file.lockKind());
       props.put("dax.alignment", Long.toString(geometry.alignment()));
       MappedMedium medium = new MappedMedium(segment, arena, file, resolved, flush, readOnly,
-          resolved == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES, props);
+          resolved == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES, props, () -> DEVICE_FILESYSTEM);
       logger.info("dax: {} device DAX {} ({} of {} bytes, alignment {}{}), mode {}: {}", verb, path, size,
           geometry.size(), geometry.alignment(), readOnly ? ", read-only" : "", resolved.key(), why);
       return medium;

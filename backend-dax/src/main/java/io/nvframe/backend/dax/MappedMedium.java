@@ -12,6 +12,7 @@ import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A medium over one shared mapping of a region file or device DAX.
@@ -77,7 +78,10 @@ final class MappedMedium extends SegmentMedium {
   private final boolean split;
   private final boolean readOnly;
   private final Set<Capability> capabilities;
-  private final Map<String, String> properties;
+  /** The properties but {@link DaxBackendProvider#PROPERTY_FILESYSTEM}, which {@link #filesystem} gives. */
+  private final Map<String, String> fixedProperties;
+  private final Supplier<String> filesystem;
+  private volatile Map<String, String> properties;
   /**
    * What reached the write-back primitive (flushes = ranges, bytesFlushed = bytes). Per-thread
    * counters: an atomic increment between a write-back and its fence would wait for the write-back.
@@ -92,7 +96,8 @@ final class MappedMedium extends SegmentMedium {
       Flush flush,
       boolean readOnly,
       Set<Capability> capabilities,
-      Map<String, String> properties) {
+      Map<String, String> properties,
+      Supplier<String> filesystem) {
     super(segment, file.path().toString());
     assert mode != DaxMode.AUTO : "a medium has a resolved mode";
     this.arena = arena;
@@ -107,7 +112,8 @@ final class MappedMedium extends SegmentMedium {
       withWriteback.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
       properties = withWriteback;
     }
-    this.properties = Map.copyOf(properties);
+    this.fixedProperties = Map.copyOf(properties);
+    this.filesystem = filesystem;
   }
 
   @Override
@@ -117,7 +123,14 @@ final class MappedMedium extends SegmentMedium {
 
   @Override
   public Map<String, String> properties() {
-    return properties;
+    Map<String, String> p = properties;
+    if (p == null) { // the filesystem type is looked up on first use; racing threads agree
+      Map<String, String> all = new HashMap<>(fixedProperties);
+      all.put(DaxBackendProvider.PROPERTY_FILESYSTEM, filesystem.get());
+      p = Map.copyOf(all);
+      properties = p;
+    }
+    return p;
   }
 
   @Override

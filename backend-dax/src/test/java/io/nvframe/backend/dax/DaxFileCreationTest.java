@@ -74,11 +74,12 @@ class DaxFileCreationTest {
     }
   }
 
-  @Test
-  void invalidFileModeIsRejectedWithoutCreatingAFile() {
+  @ParameterizedTest(name = "file.mode={0}")
+  @ValueSource(strings = {"rwx", "0800", "64", "06400", "1640", "rw-r--r--x"})
+  void invalidFileModeIsRejectedWithoutCreatingAFile(String mode) {
     Path file = tmp.resolve("badmode.nvf");
     var e = assertThrows(NvframeConfigurationException.class,
-        () -> create(file, MIB, Map.of(ProviderConfig.FILE_MODE, "rwx")));
+        () -> create(file, MIB, Map.of(ProviderConfig.FILE_MODE, mode)));
     assertEquals(ErrorCode.CONFIG_INVALID, e.code());
     assertTrue(e.getMessage().contains(ProviderConfig.FILE_MODE), e.getMessage());
     assertFalse(Files.exists(file));
