@@ -372,23 +372,14 @@ public final class BuddyAllocator {
   /** Table words read from the medium at a time by the open scan (64 KiB). */
   private static final int SCAN_BUFFER_WORDS = 8192;
 
-  /** Words {@link TableScan#skipClean} examines per call at most. */
+  /** Words {@link TableScan#scanChunk} examines per call. */
   private static final int SCAN_CHUNK = 512;
 
-  /** Words the open scan tests together: clean free words are skipped eight at a time. */
-  private static final int SCAN_GROUP = 8;
-
   /**
-   * The open scan (algorithm 4 in the class comment). It reads the table through a 64 KiB buffer
-   * and hands it, {@value #SCAN_CHUNK} words at a time, to {@link #skipClean}, which skips groups
-   * of eight clean free words; {@link #scanGroup} checks the words of the groups it stops at.
-   *
-   * <p>Shaped for the JIT, because a region is usually opened by code that has run little: {@code
-   * skipClean} is called hundreds of times per open, so it is compiled early (one long loop would
-   * be left to the interpreter, which dominated first opens), and its loop has a single exit, taken
-   * on every call, so a version compiled while scanning an empty table (at create) stays valid
-   * when the first heads appear; a second exit, never taken on an empty table, was compiled as an
-   * uncommon trap and deoptimized on the first head.
+   * The open scan (algorithm 4 in the class comment). It reads the table through a small buffer
+   * and checks it in chunks: {@link #scanChunk} runs hundreds of times per open, so the JIT
+   * compiles it during the first open instead of leaving one long loop to the interpreter (which
+   * dominated the first opens in a JVM).
    */
   private static final class TableScan {
     private final Medium medium;
@@ -415,73 +406,58 @@ public final class BuddyAllocator {
     }
 
     void run() {
-      int words = (int) Math.min(SCAN_BUFFER_WORDS, frameCount);
-      // whole groups, plus one: skipClean reads a whole group at or past its limit, and ignores it
-      long[] buffer = new long[((words + SCAN_GROUP - 1) & -SCAN_GROUP) + SCAN_GROUP];
-      for (long base = 0; base < frameCount; base += words) {
-        int length = (int) Math.min(words, frameCount - base);
+      long[] buffer = new long[(int) Math.min(SCAN_BUFFER_WORDS, frameCount)];
+      for (long base = 0; base < frameCount; base += buffer.length) {
+        int length = (int) Math.min(buffer.length, frameCount - base);
         readWords(medium, tableOffset + base * Long.BYTES, buffer, length);
         for (int from = 0; from < length; from += SCAN_CHUNK) {
-          int to = Math.min(length, from + SCAN_CHUNK);
-          for (int group = skipClean(buffer, from, to); group < to;
-              group = skipClean(buffer, group + SCAN_GROUP, to)) {
-            scanGroup(buffer, base, group, Math.min(group + SCAN_GROUP, to));
-          }
+          scanChunk(buffer, base, from, Math.min(length, from + SCAN_CHUNK));
         }
       }
       addFreeRun(zones, zoneShift, maxOrder, coveredEnd, frameCount);
     }
 
     /**
-     * The first group at or after {@code group} (a multiple of eight from the chunk start) that
-     * holds a word other than a clean free word, or a value {@code >= limit}. A group straddling
-     * {@code limit} may be reported for words past it (stale buffer contents), which {@link
-     * #scanGroup} does not look at. The limit test is folded into the same branch as the word
-     * test (see the class comment).
+     * Checks {@code buffer[from, to)}, the words of frames {@code base + from ...}. The common head
+     * work is inline (not a call) so that the compiled loop handles heads at compiled speed even
+     * when the previous opens saw none; only a corrupt word leaves the loop.
      */
-    private static int skipClean(long[] buffer, int group, int limit) {
-      for (;; group += SCAN_GROUP) {
-        long dirty = (buffer[group] | buffer[group + 1] | buffer[group + 2] | buffer[group + 3]
-            | buffer[group + 4] | buffer[group + 5] | buffer[group + 6] | buffer[group + 7])
-            & ~FrameWord.GENERATION_MASK;
-        if ((dirty | ((limit - 1 - group) >>> 31)) != 0) { // a dirty word, or group >= limit
-          return group;
-        }
-      }
-    }
-
-    /**
-     * Checks {@code buffer[from, to)}, the words of frames {@code base + from ...}: clean free
-     * and tail words are skipped, heads are validated and recorded, anything else is corruption.
-     */
-    private void scanGroup(long[] buffer, long base, int from, int to) {
+    private void scanChunk(long[] buffer, long base, int from, int to) {
       long covered = coveredEnd;
-      for (int i = from; i < to; i++) {
-        long w = buffer[i];
-        if ((w & ~FrameWord.GENERATION_MASK) == 0) {
-          continue; // a clean free or tail word
+      for (int group = from; group < to; group += 8) {
+        int end = Math.min(group + 8, to);
+        if (end - group == 8 && ((buffer[group] | buffer[group + 1] | buffer[group + 2]
+            | buffer[group + 3] | buffer[group + 4] | buffer[group + 5] | buffer[group + 6]
+            | buffer[group + 7]) & ~FrameWord.GENERATION_MASK) == 0) {
+          continue; // eight clean free or tail words, the common case, in few bytecodes
         }
-        long p = base + i;
-        int order = FrameWord.order(w);
-        long size = 1L << order;
-        if (w >= 0 || order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount
-            || p < covered) {
-          coveredEnd = covered;
-          throw corruptHead(p, w);
+        for (int i = group; i < end; i++) {
+          long w = buffer[i];
+          if ((w & ~FrameWord.GENERATION_MASK) == 0) {
+            continue; // a clean free or tail word
+          }
+          long p = base + i;
+          int order = FrameWord.order(w);
+          long size = 1L << order;
+          if (w >= 0 || order > maxOrder || (p & (size - 1)) != 0 || p + size > frameCount
+              || p < covered) {
+            coveredEnd = covered;
+            throw corruptHead(p, w);
+          }
+          if (p > covered) {
+            addFreeRun(zones, zoneShift, maxOrder, covered, p);
+          }
+          covered = p + size;
+          lastHead = p;
+          lastHeadWord = w;
+          allocatedBlocks++;
+          int[] page = pages[(int) (p >>> PAGE_SHIFT)];
+          if (page == null) {
+            page = new int[PAGE_FRAMES];
+            pages[(int) (p >>> PAGE_SHIFT)] = page;
+          }
+          page[(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
         }
-        if (p > covered) {
-          addFreeRun(zones, zoneShift, maxOrder, covered, p);
-        }
-        covered = p + size;
-        lastHead = p;
-        lastHeadWord = w;
-        allocatedBlocks++;
-        int[] page = pages[(int) (p >>> PAGE_SHIFT)];
-        if (page == null) {
-          page = new int[PAGE_FRAMES];
-          pages[(int) (p >>> PAGE_SHIFT)] = page;
-        }
-        page[(int) (p & PAGE_MASK)] = live(order, FrameWord.generation(w)) | STATE_ALLOCATED;
       }
       coveredEnd = covered;
     }
