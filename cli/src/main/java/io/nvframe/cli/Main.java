@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
       DemoCommand.class,
       BenchCommand.class,
       DemoWorkerCommand.class,
+      AotTrainingCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -119,6 +119,18 @@ class CliTest {
   }
 
   @Test
+  void aotTrainingRunsEveryCommandCleanly() throws java.io.IOException {
+    Path scratch = java.nio.file.Files.createDirectory(dir.resolve("training"));
+    Result r = run("aot-training", scratch.toString());
+    assertEquals(0, r.code(), "every training step exits 0: " + r.err());
+    assertEquals(0, run("check", scratch.resolve("training.nvf").toString()).code(),
+        "the workload left a consistent region");
+    Result notADir = run("aot-training", scratch.resolve("training.nvf").toString());
+    assertEquals(2, notADir.code());
+    assertTrue(notADir.err().contains("is not a folder"), notADir.err());
+  }
+
+  @Test
   void sizesParseBinaryUnits() {
     assertEquals(4096, Sizes.parse("4096"));
     assertEquals(64L << 20, Sizes.parse("64MiB"));
