@@ -54,6 +54,8 @@ public final class Main implements Runnable {
   /** Runs the command line and returns the exit code (used by tests too). */
   static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Main());
+    // --help and --version on every command, not only on 'nvframe' itself
+    cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().mixinStandardHelpOptions(true));
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(

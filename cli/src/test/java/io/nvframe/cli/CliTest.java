@@ -131,6 +131,16 @@ class CliTest {
   }
 
   @Test
+  void everyCommandHasHelp() {
+    for (String command : java.util.List.of("create", "info", "check", "stats", "roots", "dump", "backends", "demo",
+        "bench")) {
+      Result r = run(command, "--help");
+      assertEquals(0, r.code(), command + " --help: " + r.err());
+      assertTrue(r.out().contains("Usage: nvframe " + command), command + ": " + r.out());
+    }
+  }
+
+  @Test
   void sizesParseBinaryUnits() {
     assertEquals(4096, Sizes.parse("4096"));
     assertEquals(64L << 20, Sizes.parse("64MiB"));
