@@ -102,6 +102,75 @@ class RecoveryTest {
     }
   }
 
+  /**
+   * {@code m}, counting reads of lane headers (at a lane start) in {@code reads}, and throwing
+   * once, at the {@code failAt}-th store (storeLong, storeInt, write, fill) when that is positive.
+   */
+  private static Medium observed(Medium m, java.util.concurrent.atomic.AtomicInteger reads,
+      java.util.concurrent.atomic.AtomicInteger failAt) {
+    return (Medium) java.lang.reflect.Proxy.newProxyInstance(Medium.class.getClassLoader(),
+        new Class<?>[] {Medium.class}, (proxy, method, args) -> {
+          String name = method.getName();
+          if (name.equals("read") && args[0] instanceof Long offset && offset >= AREA
+              && offset < AREA_END && (offset - AREA) % LogFixture.LANE_SIZE == 0) {
+            reads.incrementAndGet();
+          }
+          if ((name.startsWith("store") || name.equals("write") || name.equals("fill"))
+              && failAt.get() > 0 && failAt.decrementAndGet() == 0) {
+            throw new NvframeIOException(ErrorCode.IO_ERROR, "injected write failure");
+          }
+          try {
+            return method.invoke(m, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  @Test
+  void afterAFailedCommitRecoveryReadsTheLanesAgainAndReplays() {
+    try (Medium base = LogFixture.formatted(11)) {
+      var reads = new java.util.concurrent.atomic.AtomicInteger();
+      var failAt = new java.util.concurrent.atomic.AtomicInteger();
+      Medium m = observed(base, reads, failAt);
+      RedoLog log = LogFixture.open(m); // all lanes clean
+      WriteSet ws = log.newWriteSet();
+      ws.putLong(WORD, 1);
+      ws.putLong(WORD + 512, 2);
+      failAt.set(3); // the first store that applies the committed record (as in the test above)
+      assertThrows(NvframeIOException.class, () -> log.commit(ws));
+      RecoveryResult r = log.recover();
+      assertEquals(1, r.recordsReplayed(), "the record committed before the failure is replayed: " + r);
+      assertEquals(2 * LogFixture.LANES, reads.get(), "recover read every lane again");
+      assertEquals(1, m.loadLong(WORD));
+      assertEquals(2, m.loadLong(WORD + 512));
+      ws.clear();
+      ws.putLong(WORD, 3);
+      ws.putLong(WORD + 512, 4);
+      log.commit(ws);
+      assertEquals(3, m.loadLong(WORD), "commits work again after recover()");
+    }
+  }
+
+  @Test
+  void recoveryRightAfterACleanOpenDoesNotReadTheLanesAgain() {
+    try (Medium base = LogFixture.formatted(11)) {
+      var reads = new java.util.concurrent.atomic.AtomicInteger();
+      Medium m = observed(base, reads, new java.util.concurrent.atomic.AtomicInteger());
+      RedoLog log = LogFixture.open(m);
+      assertEquals(LogFixture.LANES, reads.get(), "open reads every lane header once");
+      assertEquals(new RecoveryResult(LogFixture.LANES, 0, 0, 0, java.util.List.of()), log.recover());
+      assertEquals(LogFixture.LANES, reads.get(), "recover trusts open's scan: nothing was written since");
+
+      WriteSet ws = log.newWriteSet();
+      ws.putLong(WORD, 5);
+      ws.putLong(WORD + 512, 6);
+      log.commit(ws);
+      assertEquals(new RecoveryResult(LogFixture.LANES, 0, 0, 0, java.util.List.of()), log.recover());
+      assertEquals(2 * LogFixture.LANES, reads.get(), "after a logged commit, recover reads every lane again");
+    }
+  }
+
   @Test
   void verifyReportsUnappliedAndInsaneHeaders() {
     byte[] image = crashAfterCommitPoint(CrashImage.PERSISTED_ONLY);
