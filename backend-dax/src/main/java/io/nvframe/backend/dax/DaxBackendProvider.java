@@ -277,12 +277,7 @@ public final class DaxBackendProvider implements BackendProvider {
     if (dir == null || !Files.isDirectory(dir)) {
       return Availability.unavailable("directory " + dir + " does not exist; create it first");
     }
-    Optional<MountTable.Mount> mount;
-    try {
-      mount = MountTable.find(dir.toRealPath(), mountinfo);
-    } catch (IOException e) {
-      mount = Optional.empty();
-    }
+    Optional<MountTable.Mount> mount = mountOf(dir);
     String fs = mount.map(MountTable.Mount::describe).orElseGet(() -> fileStoreType(dir));
     boolean dax = mount.map(MountTable.Mount::daxAlways).orElse(false);
     boolean perInode = mount.map(MountTable.Mount::daxPerInode).orElse(false);
@@ -351,15 +346,16 @@ public final class DaxBackendProvider implements BackendProvider {
     }
 
     private String lookUp() {
-      try {
-        Optional<MountTable.Mount> mount = MountTable.find(dir.toRealPath(), mountinfo);
-        if (mount.isPresent()) {
-          return mount.get().fsType();
-        }
-      } catch (IOException e) {
-        // fall through to the JDK's answer
-      }
-      return fileStoreType(dir);
+      return mountOf(dir).map(MountTable.Mount::fsType).orElseGet(() -> fileStoreType(dir));
+    }
+  }
+
+  /** The mount holding {@code dir}, or empty when the path or the mount table cannot be read. */
+  private Optional<MountTable.Mount> mountOf(Path dir) {
+    try {
+      return MountTable.find(dir.toRealPath(), mountinfo);
+    } catch (IOException e) {
+      return Optional.empty();
     }
   }
 
