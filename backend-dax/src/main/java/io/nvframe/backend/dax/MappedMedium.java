@@ -21,8 +21,9 @@ import java.util.function.Supplier;
  * at once (every thread's later access fails instead of touching freed memory), then releases the
  * {@link LockedFile}.
  *
- * <p><b>Flush.</b> {@code flush(offset, length)} widens the range to the flush unit and writes it
- * back in one call, so one {@code persist} over adjacent lines is one range:
+ * <p><b>Flush.</b> {@code flush(offset, length)} widens the range to the unit of the medium's
+ * {@link FlushPrimitive} and writes it back in one call, so one {@code persist} over adjacent lines
+ * is one range:
  *
  * <pre>
  *   unit  = 4096 (msync works on pages) or 64 (cache lines)
@@ -56,24 +57,17 @@ final class MappedMedium extends SegmentMedium {
   /** Property naming the write-back of a {@code WRITEBACK_LINES} medium: {@code split} or {@code per-flush}. */
   static final String WRITEBACK_PROPERTY = "dax.writeback";
 
-  /** How {@link #doFlush} writes back. */
-  enum Flush {
-    FORCE_LINES(64),
-    FORCE_PAGES(4096),
-    WRITEBACK_LINES(64),
-    NOTHING(64);
+  /** Capabilities of every medium. */
+  static final Set<Capability> CAPABILITIES = Set.of(Capability.DURABLE, Capability.BYTE_ADDRESSABLE);
 
-    final long unit;
-
-    Flush(long unit) {
-      this.unit = unit;
-    }
-  }
+  /** Capabilities of a medium in mode {@code sync} (a MAP_SYNC mapping). */
+  static final Set<Capability> SYNC_CAPABILITIES =
+      Set.of(Capability.DURABLE, Capability.BYTE_ADDRESSABLE, Capability.SYNC_MAPPING);
 
   private final Arena arena;
   private final LockedFile file;
   private final DaxMode mode;
-  private final Flush flush;
+  private final FlushPrimitive flush;
   /** WRITEBACK_LINES with the split primitives: flush starts write-back, fence completes it. */
   private final boolean split;
   private final boolean readOnly;
@@ -88,31 +82,41 @@ final class MappedMedium extends SegmentMedium {
    */
   private final PersistCounters writebacks = new PersistCounters();
 
+  /**
+   * A medium over {@code segment}, which {@code arena} owns; takes over {@code file}.
+   *
+   * @param extraProperties properties besides mode, file, device, read-only, lock and write-back
+   * @param filesystem the {@link DaxBackendProvider#PROPERTY_FILESYSTEM} value, asked for on first use
+   */
   MappedMedium(
       MemorySegment segment,
       Arena arena,
       LockedFile file,
       DaxMode mode,
-      Flush flush,
+      FlushPrimitive flush,
       boolean readOnly,
-      Set<Capability> capabilities,
-      Map<String, String> properties,
+      boolean device,
+      Map<String, String> extraProperties,
       Supplier<String> filesystem) {
     super(segment, file.path().toString());
     assert mode != DaxMode.AUTO : "a medium has a resolved mode";
     this.arena = arena;
     this.file = file;
     this.mode = mode;
-    this.flush = readOnly ? Flush.NOTHING : flush;
-    this.split = this.flush == Flush.WRITEBACK_LINES && CacheLineWriteback.split();
+    this.flush = readOnly ? FlushPrimitive.NOTHING : flush;
+    this.split = this.flush == FlushPrimitive.WRITEBACK_LINES && CacheLineWriteback.split();
     this.readOnly = readOnly;
-    this.capabilities = Set.copyOf(capabilities);
-    if (this.flush == Flush.WRITEBACK_LINES) {
-      Map<String, String> withWriteback = new HashMap<>(properties);
-      withWriteback.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
-      properties = withWriteback;
+    this.capabilities = mode == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES;
+    Map<String, String> fixed = new HashMap<>(extraProperties);
+    fixed.put(DaxBackendProvider.MODE, mode.key());
+    fixed.put(DaxBackendProvider.PROPERTY_FILE, file.path().toString());
+    fixed.put(DaxBackendProvider.PROPERTY_DEVICE, Boolean.toString(device));
+    fixed.put(DaxBackendProvider.PROPERTY_READ_ONLY, Boolean.toString(readOnly));
+    fixed.put(DaxBackendProvider.PROPERTY_LOCK, file.lockKind());
+    if (this.flush == FlushPrimitive.WRITEBACK_LINES) {
+      fixed.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
     }
-    this.fixedProperties = Map.copyOf(properties);
+    this.fixedProperties = Map.copyOf(fixed);
     this.filesystem = filesystem;
   }
 
@@ -143,8 +147,8 @@ final class MappedMedium extends SegmentMedium {
     return mode;
   }
 
-  /** How flushes write back. */
-  Flush flushKind() {
+  /** What flushes call to write back. */
+  FlushPrimitive flushPrimitive() {
     return flush;
   }
 
@@ -165,7 +169,7 @@ final class MappedMedium extends SegmentMedium {
 
   @Override
   protected void doFlush(long offset, long length) {
-    if (flush == Flush.NOTHING) {
+    if (flush == FlushPrimitive.NOTHING) {
       return;
     }
     long unit = flush.unit;

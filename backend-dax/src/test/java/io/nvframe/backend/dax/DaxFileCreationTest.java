@@ -160,7 +160,7 @@ class DaxFileCreationTest {
     Path file = tmp.resolve("zero.nvf");
     long capacity = 3 * MIB + 4096;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      DaxBackendProvider.zeroFill(ch, capacity);
+      RegionFileCreator.zeroFill(ch, capacity);
     }
     assertEquals(capacity, Files.size(file));
     assertTrue(TestFs.allocatedBytes(file) >= capacity, "zero-filled blocks are allocated");
@@ -191,7 +191,7 @@ class DaxFileCreationTest {
     assumeTrue(tinyFs != null, () -> "cannot mount a 1 MiB tmpfs here: " + whyNoTinyFs);
     Path file = tinyFs.resolve("zero-big.nvf");
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      IOException e = assertThrows(IOException.class, () -> DaxBackendProvider.zeroFill(ch, 4 * MIB));
+      IOException e = assertThrows(IOException.class, () -> RegionFileCreator.zeroFill(ch, 4 * MIB));
       assertTrue(e.getMessage().contains("No space left"), e.getMessage());
     } finally {
       Files.deleteIfExists(file);

@@ -87,12 +87,12 @@ class DaxModeSelectionTest {
     Path d = dir(where);
     assumeTrue(!mapSyncWorks(d), "this directory supports MAP_SYNC");
     try (Medium m = new DaxBackendProvider().create(config(d.resolve("auto.nvf"), null))) {
-      assertEquals("msync", m.properties().get(DaxBackendProvider.PROPERTY_MODE), "mode property on " + d);
+      assertEquals("msync", m.properties().get(DaxBackendProvider.MODE), "mode property on " + d);
       assertEquals(Files.getFileStore(d).type(), m.properties().get(DaxBackendProvider.PROPERTY_FILESYSTEM));
       assertEquals("false", m.properties().get(DaxBackendProvider.PROPERTY_DEVICE));
       assertEquals(d.resolve("auto.nvf").toAbsolutePath().toString(), m.properties().get(DaxBackendProvider.PROPERTY_FILE));
       assertFalse(m.capabilities().contains(Capability.SYNC_MAPPING), "no SYNC_MAPPING on an msync mapping");
-      assertEquals(MappedMedium.Flush.FORCE_PAGES, ((MappedMedium) m).flushKind());
+      assertEquals(FlushPrimitive.FORCE_PAGES, ((MappedMedium) m).flushPrimitive());
     }
   }
 
@@ -121,9 +121,9 @@ class DaxModeSelectionTest {
         continue;
       }
       try (Medium m = new DaxBackendProvider().create(config(tmp.resolve(mode + ".nvf"), mode))) {
-        assertEquals(mode, m.properties().get(DaxBackendProvider.PROPERTY_MODE), "mode property");
-        assertEquals(Map.of("msync", MappedMedium.Flush.FORCE_PAGES, "none", MappedMedium.Flush.NOTHING,
-            "emulate", MappedMedium.Flush.WRITEBACK_LINES).get(mode), ((MappedMedium) m).flushKind(), mode);
+        assertEquals(mode, m.properties().get(DaxBackendProvider.MODE), "mode property");
+        assertEquals(Map.of("msync", FlushPrimitive.FORCE_PAGES, "none", FlushPrimitive.NOTHING,
+            "emulate", FlushPrimitive.WRITEBACK_LINES).get(mode), ((MappedMedium) m).flushPrimitive(), mode);
         assertEquals(java.util.Set.of(Capability.DURABLE, Capability.BYTE_ADDRESSABLE),
             m.capabilities(), mode + " capabilities");
       }
@@ -140,7 +140,7 @@ class DaxModeSelectionTest {
     logger.setLevel(Level.INFO);
     logger.setAdditive(false); // keep the line out of the console
     try (Medium m = new DaxBackendProvider().create(config(tmp.resolve("log.nvf"), null))) {
-      String mode = m.properties().get(DaxBackendProvider.PROPERTY_MODE);
+      String mode = m.properties().get(DaxBackendProvider.MODE);
       List<ILoggingEvent> infos = appender.list.stream().filter(e -> e.getLevel() == Level.INFO).toList();
       assertEquals(1, infos.size(), "one INFO line per create: " + appender.list);
       String line = infos.get(0).getFormattedMessage();

@@ -153,7 +153,7 @@ class DeviceDaxTest {
       Map<String, String> p = m.properties();
       assertEquals("true", p.get(DaxBackendProvider.PROPERTY_DEVICE));
       assertEquals("devdax", p.get(DaxBackendProvider.PROPERTY_FILESYSTEM));
-      assertEquals("emulate", p.get(DaxBackendProvider.PROPERTY_MODE), "/dev/zero refuses MAP_SYNC");
+      assertEquals("emulate", p.get(DaxBackendProvider.MODE), "/dev/zero refuses MAP_SYNC");
       assertEquals(Long.toString(2 * MIB), p.get("dax.alignment"));
       assertFalse(m.capabilities().contains(Capability.SYNC_MAPPING));
       m.storeLong(8 * MIB - 8, 99);
@@ -169,7 +169,7 @@ class DeviceDaxTest {
     assertTrue(DeviceDax.isCharacterDevice(ZERO), "the device is never deleted or truncated");
     try (Medium m = fakeProvider().open(zero(4 * MIB, "none"))) {
       assertEquals(4 * MIB, m.size());
-      assertEquals("none", m.properties().get(DaxBackendProvider.PROPERTY_MODE));
+      assertEquals("none", m.properties().get(DaxBackendProvider.MODE));
       m.persist(0, 64);
       assertEquals(0, ((MappedMedium) m).writebackRanges());
     }
@@ -189,6 +189,27 @@ class DeviceDaxTest {
     assertTrue(unaligned.getMessage().contains("alignment"), unaligned.getMessage());
     assertTrue(DeviceDax.isCharacterDevice(ZERO), "failures leave the device alone");
     assertFalse(LockedFile.isOpenInThisJvm(ZERO), "and release it");
+  }
+
+  @Test
+  void readOnlyDeviceIsAPlainReadOnlyMappingAndRefusesMsync() {
+    assumeTrue(Files.exists(ZERO) && NativeFiles.supported(), "needs /dev/zero on Linux");
+    for (String mode : new String[] {null, "sync", "emulate"}) {
+      ProviderConfig ro = new ProviderConfig(ZERO, 2 * MIB, true,
+          mode == null ? Map.of() : Map.of(DaxBackendProvider.MODE, mode));
+      try (Medium m = fakeProvider().open(ro)) {
+        assertEquals("emulate", m.properties().get(DaxBackendProvider.MODE), "the mode of a plain mapping: " + mode);
+        assertEquals("true", m.properties().get(DaxBackendProvider.PROPERTY_READ_ONLY));
+        assertFalse(m.capabilities().contains(Capability.SYNC_MAPPING), "no MAP_SYNC mapping: " + mode);
+        assertEquals(FlushPrimitive.NOTHING, ((MappedMedium) m).flushPrimitive());
+        m.persist(0, 64);
+        assertEquals(0, ((MappedMedium) m).writebackRanges(), "a read-only medium writes nothing back");
+      }
+    }
+    var msync = assertThrows(BackendUnavailableException.class,
+        () -> fakeProvider().open(new ProviderConfig(ZERO, 2 * MIB, true, Map.of(DaxBackendProvider.MODE, "msync"))));
+    assertEquals(ErrorCode.MAPPING_MODE_UNSUPPORTED, msync.code());
+    assertFalse(LockedFile.isOpenInThisJvm(ZERO), "released after the refusal");
   }
 
   @Test
