@@ -11,8 +11,8 @@ import java.util.Set;
 
 /**
  * Which mount a path lives on and whether it is mounted with {@code dax}, read from {@code
- * /proc/self/mountinfo}; used by {@code probe} to predict the mapping mode without creating
- * anything.
+ * /proc/self/mountinfo}; {@code probe} predicts the mapping mode from it without creating
+ * anything, and {@link FilesystemLookup} names the filesystem of a mapped file.
  *
  * <p>A mountinfo line is {@code id parent major:minor root mountpoint options [optional...] -
  * fstype source superoptions}; spaces and other special characters in paths are octal escapes
@@ -45,8 +45,8 @@ final class MountTable {
 
   /**
    * The mount holding {@code path} (an absolute, normalized path), if the table can be read. Only
-   * the lines whose mount point covers {@code path} are parsed in full: a region open reads the
-   * table once, and most lines name unrelated mounts.
+   * the lines whose mount point covers {@code path} are parsed in full: most lines name unrelated
+   * mounts.
    */
   static Optional<Mount> find(Path path, Path mountinfo) {
     String table;

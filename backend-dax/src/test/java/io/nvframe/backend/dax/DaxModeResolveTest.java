@@ -16,11 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link DaxMode#resolve} over every combination of its inputs (5 modes x MAP_SYNC accepted or not
- * x file or device x writable or read-only = 40), against a table written out here without
- * wildcards: the behaviour of the four resolutions the provider had before the table (probe, file
- * probe, file mapping, device mapping), except that a read-only device no longer reports {@code
- * sync} (and SYNC_MAPPING) for its plain read-only mapping and refuses {@code msync} as a writable
- * one does (backend-dax/README.md, "Mapping modes").
+ * x file or device x writable or read-only = 40), against the table spelled out here row by row,
+ * without the wildcards of the table in {@link DaxMode}.
  */
 class DaxModeResolveTest {
   /** requested, MAP_SYNC accepted, target, read-only -> mode flush mapping, or "refused WHY". */
