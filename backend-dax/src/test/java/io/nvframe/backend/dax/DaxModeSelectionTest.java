@@ -24,11 +24,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AnnotatedElementContext;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.io.TempDirFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
@@ -38,31 +38,25 @@ class DaxModeSelectionTest {
   private static final long MIB = 1 << 20;
 
   @TempDir Path tmp;
-  private Path shm;
 
-  @BeforeEach
-  void shmDir() throws IOException {
-    Path devShm = Path.of("/dev/shm");
-    if (Files.isDirectory(devShm) && Files.getFileStore(devShm).type().equals("tmpfs")) {
-      shm = Files.createTempDirectory(devShm, "nvframe-dax-test-");
+  /** On /dev/shm when it is writable (a tmpfs on Linux), else in the default temporary folder. */
+  @TempDir(factory = ShmTempDirFactory.class)
+  Path shm;
+
+  /** Makes {@link #shm}; JUnit deletes it after each test like any temporary directory. */
+  static final class ShmTempDirFactory implements TempDirFactory {
+    @Override
+    public Path createTempDirectory(AnnotatedElementContext element, ExtensionContext extension) throws IOException {
+      Path devShm = Path.of("/dev/shm");
+      return Files.isDirectory(devShm) && Files.isWritable(devShm)
+          ? Files.createTempDirectory(devShm, "nvframe-dax-test-")
+          : Files.createTempDirectory("nvframe-dax-test-");
     }
   }
 
-  @AfterEach
-  void removeShmDir() throws IOException {
-    if (shm != null) {
-      try (Stream<Path> files = Files.list(shm)) {
-        for (Path f : files.toList()) {
-          Files.delete(f);
-        }
-      }
-      Files.delete(shm);
-    }
-  }
-
-  private Path dir(String where) {
+  private Path dir(String where) throws IOException {
     if (where.equals("shm")) {
-      assumeTrue(shm != null, "/dev/shm is not a tmpfs here");
+      assumeTrue(Files.getFileStore(shm).type().equals("tmpfs"), "/dev/shm is not a tmpfs here");
       return shm;
     }
     return tmp;
