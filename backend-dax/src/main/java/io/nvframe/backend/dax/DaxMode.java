@@ -126,7 +126,7 @@ enum DaxMode {
      * Why this outcome, for the INFO line of a create or open; {@code refusedMapSync} is the
      * refused MAP_SYNC attempt that led here, or null.
      */
-    String why(Object refusedMapSync) {
+    String why(String refusedMapSync) {
       if (mapping == Mapping.READ_ONLY) {
         return "read-only mapping, nothing to write back";
       }
