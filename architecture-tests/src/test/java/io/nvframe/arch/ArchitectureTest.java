@@ -80,6 +80,7 @@ class ArchitectureTest {
   private static final String BACKENDS = "io.nvframe.backend..";
   private static final String TCK = "io.nvframe.tck..";
   private static final String CLI = "io.nvframe.cli..";
+  private static final String BENCHMARKS = "io.nvframe.benchmarks..";
 
   // 1. layering
 
@@ -133,6 +134,20 @@ class ArchitectureTest {
       noClasses().that().resideInAPackage(BACKENDS)
           .should().dependOnClassesThat().resideInAnyPackage(BUDDY, REDO)
           .because("backends see only api and spi");
+
+  @ArchTest
+  static final ArchRule only_the_allocator_knows_the_frame_word =
+      noClasses().that().resideOutsideOfPackage(BUDDY)
+          .should().dependOnClassesThat().haveFullyQualifiedName("io.nvframe.buddy.FrameWord")
+          .because("the frame word format lives in allocator-buddy alone; core writes the words that "
+              + "BuddyAllocator.publishedWord/freedWord return (allocator-buddy/README.md)");
+
+  @ArchTest
+  static final ArchRule only_core_uses_the_allocator_and_the_log =
+      noClasses().that().resideOutsideOfPackages(BUDDY, REDO, CORE, BENCHMARKS)
+          .should().dependOnClassesThat().resideInAnyPackage(BUDDY, REDO)
+          .because("allocator-buddy and log-redo export their packages only to io.nvframe.core "
+              + "(module-info.java); benchmarks measure them directly");
 
   // 2. no cycles
 
