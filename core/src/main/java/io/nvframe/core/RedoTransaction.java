@@ -121,7 +121,6 @@ final class RedoTransaction implements Transaction {
     writes.putLong(allocator.wordOffset(frame.pfn()), BuddyAllocator.freedWord(frame.generation()));
   }
 
-
   // ---------------------------------------------------------------- data
 
   /**
