@@ -324,9 +324,14 @@ public final class WriteSet {
 
   private void encodeSizes() {
     if (dirty) {
-      payloadBytes = walk(MEASURE, 0);
+      payloadBytes = measure();
       dirty = false;
     }
+  }
+
+  /** The payload size of the encoding; sets {@link #entries}; writes nothing. */
+  private long measure() {
+    return walk(MEASURE, 0);
   }
 
   /**
