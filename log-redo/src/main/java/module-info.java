@@ -1,10 +1,13 @@
 /**
  * nvframe redo log: per-lane CRC32C-checked redo records; commit with three fences (one for a
- * single 8-byte change), replay at recovery. Exports {@code io.nvframe.redo} for {@code core}.
+ * single 8-byte change), replay at recovery. Exports {@code io.nvframe.redo} only to {@code
+ * io.nvframe.core} (log-redo/README.md).
  */
+@SuppressWarnings("module") // the qualified export names io.nvframe.core, which is built after this module
 module io.nvframe.redo {
   requires transitive io.nvframe.spi;
   requires org.slf4j;
 
-  exports io.nvframe.redo;
+  exports io.nvframe.redo to
+      io.nvframe.core;
 }

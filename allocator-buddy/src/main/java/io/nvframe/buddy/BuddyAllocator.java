@@ -1569,4 +1569,38 @@ public final class BuddyAllocator {
     return frames % 256 == 0 ? Long.toString(frames / 256)
         : String.format(Locale.ROOT, "%.1f", frames / 256.0);
   }
+
+  // ---- Words the redo log writes on the allocator's behalf ----
+
+  /** The largest owner tag a frame word can hold. */
+  public static final long MAX_OWNER = FrameWord.MAX_OWNER;
+
+  /**
+   * The frame word that publishes a reserved block: an allocated head of {@code order} at
+   * {@code generation} owned by {@code owner}. A transaction logs it at {@link #wordOffset(long)}.
+   *
+   * @throws IllegalArgumentException if {@code owner} is outside [0, {@link #MAX_OWNER}]
+   */
+  public static long publishedWord(int order, int generation, long owner) {
+    if (owner < 0 || owner > MAX_OWNER) {
+      throw new IllegalArgumentException("owner tag " + owner + " is outside [0, " + MAX_OWNER + "]");
+    }
+    return FrameWord.allocated(order, generation, owner);
+  }
+
+  /** The frame word that a transaction's free of a block at {@code generation} logs: free, generation + 1. */
+  public static long freedWord(int generation) {
+    return FrameWord.free(generation + 1);
+  }
+
+  /**
+   * The allocated block whose head is {@code pfn}, read from the frame table, or {@code null} when
+   * {@code pfn} is not an allocated head.
+   */
+  public AllocatedBlock allocatedBlock(long pfn) {
+    long w = word(pfn);
+    return FrameWord.isHead(w)
+        ? new AllocatedBlock(pfn, FrameWord.order(w), FrameWord.generation(w), FrameWord.owner(w))
+        : null;
+  }
 }

@@ -36,8 +36,10 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The architecture of STYLE.md B9 as executable rules over the production classes of every module.
- * Zero exemptions: a rule that needs one is a design discussion, not a list entry.
+ * The module graph of README.md (Modules) and docs/decisions.md as executable rules over the
+ * production classes of every module (benchmarks are not among them: they measure the allocator
+ * and the log directly, on the class path). Zero exemptions: a rule that needs one is a design
+ * discussion, not a list entry.
  *
  * <p>Each {@code @ArchTest} field is one rule, run as one dynamic test named after the field.
  */
@@ -87,7 +89,7 @@ class ArchitectureTest {
   static final ArchRule api_depends_only_on_the_jdk =
       classes().that().resideInAPackage(API)
           .should().onlyDependOnClassesThat().resideInAnyPackage(API, "java..")
-          .because("applications compile against api alone (STYLE.md B1)");
+          .because("applications compile against api alone (README.md, Modules)");
 
   @ArchTest
   static final ArchRule spi_depends_only_on_api_and_the_jdk =
@@ -99,7 +101,7 @@ class ArchitectureTest {
   static final ArchRule allocator_log_and_backends_use_only_the_jdk_slf4j_and_nvframe =
       classes().that().resideInAnyPackage(BUDDY, REDO, BACKENDS)
           .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "jdk..", "org.slf4j..", "io.nvframe..")
-          .because("implementation modules need no third-party library (DESIGN.md §1)");
+          .because("implementation modules need no third-party library (README.md, Modules)");
 
   @ArchTest
   static final ArchRule implementation_modules_stay_within_their_own_package =
@@ -111,7 +113,7 @@ class ArchitectureTest {
   static final ArchRule core_never_imports_a_backend =
       noClasses().that().resideInAPackage(CORE)
           .should().dependOnClassesThat().resideInAnyPackage(BACKENDS, TCK, CLI)
-          .because("backends are found at run time through ServiceLoader (DESIGN.md §2)");
+          .because("backends are found at run time through ServiceLoader (docs/writing-a-backend.md)");
 
   @ArchTest
   static final ArchRule no_backend_depends_on_another_backend =
@@ -133,6 +135,20 @@ class ArchitectureTest {
       noClasses().that().resideInAPackage(BACKENDS)
           .should().dependOnClassesThat().resideInAnyPackage(BUDDY, REDO)
           .because("backends see only api and spi");
+
+  @ArchTest
+  static final ArchRule only_the_allocator_knows_the_frame_word =
+      noClasses().that().resideOutsideOfPackage(BUDDY)
+          .should().dependOnClassesThat().haveFullyQualifiedName("io.nvframe.buddy.FrameWord")
+          .because("the frame word format lives in allocator-buddy alone; core writes the words that "
+              + "BuddyAllocator.publishedWord/freedWord return (allocator-buddy/README.md)");
+
+  @ArchTest
+  static final ArchRule only_core_uses_the_allocator_and_the_log =
+      noClasses().that().resideOutsideOfPackages(BUDDY, REDO, CORE)
+          .should().dependOnClassesThat().resideInAnyPackage(BUDDY, REDO)
+          .because("allocator-buddy and log-redo export their packages only to io.nvframe.core "
+              + "(their module-info.java)");
 
   // 2. no cycles
 
@@ -168,7 +184,7 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule chronicle_stays_out_of_library_modules =
       noClasses().should().dependOnClassesThat().resideInAPackage("net.openhft..")
-          .because("Chronicle Bytes is allowed only in the example third-party backend (DESIGN.md §1)");
+          .because("library modules use no third-party library beyond SLF4J (README.md, Modules)");
 
   // 6. exceptions
 
@@ -212,7 +228,7 @@ class ArchitectureTest {
           .should().bePublic().andShould().haveModifier(JavaModifier.FINAL)
           .andShould().haveSimpleNameEndingWith("Provider")
           .andShould(haveAPublicNoArgConstructor())
-          .because("ServiceLoader instantiates them (STYLE.md B4)");
+          .because("ServiceLoader instantiates them (docs/writing-a-backend.md)");
 
   // 9. public concrete classes are final
 

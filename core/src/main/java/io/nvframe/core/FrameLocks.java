@@ -25,8 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  * share the stripe's flag for a few nanoseconds. There are many stripes ({@value #STRIPES}) because
  * each thread cycles through the frames of its allocator cache: with few stripes two threads'
  * current frames would often share one, and its flag's cache line would bounce between cores
- * (measured: 64 stripes made two threads 2.7x slower per lock than one). Stripes are created on
- * first use and padded, so a region that locks little costs little memory and open stays cheap.
+ * (measured in benchmarks/results.md). Stripes are created on first use and padded, so a region that locks little costs little memory and open stays cheap.
  * A waiter for a held frame lock re-checks every {@value #PARK_NANOS} ns until its deadline.
  */
 final class FrameLocks {

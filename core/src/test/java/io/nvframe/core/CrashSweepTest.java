@@ -36,8 +36,8 @@ class CrashSweepTest {
   /** The base image: two frames, "a" under root "a" holding 64 bytes of 0x11, "b" allocated. */
   private static byte[] base() {
     Medium m = TestMedia.heap(CAPACITY);
-    FrameRegion.format(m, RegionHeader.fresh("heap", RegionLayout.compute(CAPACITY, 4096, 3, 2, 4096)));
-    FrameRegion r = FrameRegion.open(m, "base", false, TIMEOUT);
+    RegionOpener.format(m, RegionHeader.fresh("heap", RegionLayout.compute(CAPACITY, 4096, 3, 2, 4096)));
+    FrameRegion r = RegionOpener.open(m, "base", false, TIMEOUT);
     Frame a = r.allocate(0);
     Frame b = r.allocate(1);
     Frame loose = r.allocate(0); // allocated, under no root: freed by "standalone free"
@@ -91,7 +91,7 @@ class CrashSweepTest {
     Map<String, Object> before = logicalState(openOn(TestMedia.heapWith(base)));
     Medium clean = TestMedia.heapWith(base);
     FaultInjectingMedium probe = new FaultInjectingMedium(clean);
-    FrameRegion pr = FrameRegion.open(probe, "probe", false, TIMEOUT);
+    FrameRegion pr = RegionOpener.open(probe, "probe", false, TIMEOUT);
     long fencesBefore = probe.count(Event.FENCE);
     long storesBefore = probe.count(Event.STORE);
     long flushesBefore = probe.count(Event.FLUSH);
@@ -126,7 +126,7 @@ class CrashSweepTest {
       CrashImage imageKind, Map<String, Object> before, Map<String, Object> after) {
     String where = name + ": crash at " + kind + " #" + k + " (relative), image " + imageKind;
     FaultInjectingMedium m = new FaultInjectingMedium(TestMedia.heapWith(base));
-    FrameRegion r = FrameRegion.open(m, "crash", false, TIMEOUT);
+    FrameRegion r = RegionOpener.open(m, "crash", false, TIMEOUT);
     long offset = m.count(kind);
     long fencesAtStart = m.count(Event.FENCE);
     m.crashAt(kind, offset + k);
@@ -139,7 +139,7 @@ class CrashSweepTest {
     long fencesCompleted = m.count(Event.FENCE) - fencesAtStart - (kind == Event.FENCE ? 1 : 0);
     byte[] image = m.image(imageKind);
     Medium recovered = TestMedia.heapWith(image);
-    FrameRegion again = FrameRegion.open(recovered, "recovered", false, TIMEOUT);
+    FrameRegion again = RegionOpener.open(recovered, "recovered", false, TIMEOUT);
     CheckReport report = again.check();
     assertTrue(report.consistent(), where + ": " + report.problems());
     Map<String, Object> state = logicalState(again);
@@ -155,7 +155,7 @@ class CrashSweepTest {
     recovered.read(0, once, 0, once.length);
     again.close();
     Medium twice = TestMedia.heapWith(once);
-    FrameRegion third = FrameRegion.open(twice, "twice", false, TIMEOUT);
+    FrameRegion third = RegionOpener.open(twice, "twice", false, TIMEOUT);
     byte[] twiceImage = new byte[(int) CAPACITY];
     twice.read(0, twiceImage, 0, twiceImage.length);
     assertArrayEquals(once, twiceImage, where + ": second recovery changed the image");
@@ -163,7 +163,7 @@ class CrashSweepTest {
   }
 
   private static FrameRegion openOn(Medium m) {
-    return FrameRegion.open(m, "state", false, TIMEOUT);
+    return RegionOpener.open(m, "state", false, TIMEOUT);
   }
 
   /** Roots, the first 64 bytes of each root frame, and the allocator's free block counts. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link RedoTransaction.LongMap} behaves like a {@link LinkedHashMap} without removal, on both
+ * {@link LongMap} behaves like a {@link LinkedHashMap} without removal, on both
  * sides of the linear/indexed switch and across clears (the map is reused by the next transaction).
  */
 class LongMapTest {
@@ -26,7 +26,7 @@ class LongMapTest {
   @MethodSource("seeds")
   void matchesALinkedHashMapAcrossClears(long seed) {
     Random r = new Random(seed);
-    RedoTransaction.LongMap<String> map = new RedoTransaction.LongMap<>();
+    LongMap<String> map = new LongMap<>();
     for (int round = 0; round < 6; round++) {
       Map<Long, String> model = new LinkedHashMap<>();
       int ops = r.nextInt(r.nextBoolean() ? 12 : 300);
@@ -65,7 +65,7 @@ class LongMapTest {
 
   @Test
   void indexOutsideTheEntriesIsRejected() {
-    RedoTransaction.LongMap<String> map = new RedoTransaction.LongMap<>();
+    LongMap<String> map = new LongMap<>();
     map.put(5, "a");
     assertThrows(IndexOutOfBoundsException.class, () -> map.key(1));
     assertThrows(IndexOutOfBoundsException.class, () -> map.value(-1));

@@ -9,9 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.nvframe.api.BackendUnavailableException;
 import io.nvframe.api.ErrorCode;
 import io.nvframe.api.NvframeConfigurationException;
+import io.nvframe.spi.BackendProvider;
 import io.nvframe.spi.ProviderConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,16 +83,34 @@ class ProviderRegistryTest {
   @Test
   void autoSelectionPicksTheOnlyAvailableDurableBackendNeverHeap() {
     ProviderRegistry r = ProviderRegistry.load(getClass().getClassLoader());
+    // heap is installed and available here: only the rule keeps it from being chosen
+    assertTrue(r.require("heap").probe(withPath()).available(), "heap must be a real candidate");
     assertEquals("dax", r.autoSelect(withPath()).name());
   }
 
   @Test
-  void autoSelectionWithOnlyHeapRefusesAndSaysWhy(@TempDir Path dir) {
-    ClassLoader loader = TestProviders.withProviders(dir, false, TestProviders.SecondHeapProvider.class);
+  void autoSelectionWithOnlyTheRealHeapBackendRefusesAndSaysWhy(@TempDir Path dir) throws Exception {
+    // the real heap backend alone, found through ServiceLoader like any other backend
+    Class<?> heapClass = Class.forName("io.nvframe.backend.heap.HeapBackendProvider");
+    ClassLoader loader = TestProviders.withProviders(dir, false, heapClass);
     ProviderRegistry r = ProviderRegistry.load(loader);
-    NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> r.autoSelect(NO_PATH));
+    assertEquals(Set.of("heap"), r.providers().keySet());
+    BackendProvider heap = r.require("heap");
+    assertSame(heapClass, heap.getClass());
+    for (ProviderConfig cfg : List.of(NO_PATH, withPath())) {
+      assertTrue(heap.probe(cfg).available(), "heap must be a real candidate");
+      NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> r.autoSelect(cfg));
+      assertEquals(ErrorCode.BACKEND_AMBIGUOUS, e.code());
+      assertTrue(e.getMessage().contains("no durable backend is available"), e.getMessage());
+      assertTrue(e.getMessage().contains("never chosen implicitly"), e.getMessage());
+    }
+    // and through the public builder: no backend named, only heap installed -> no region
+    Assumptions.assumeTrue(System.getProperty(Regions.BACKEND_PROPERTY) == null, "a backend is named by property");
+    NvframeConfigurationException e =
+        assertThrows(
+            NvframeConfigurationException.class,
+            () -> Regions.builder().classLoader(loader).capacity(8L << 20).create().close());
     assertEquals(ErrorCode.BACKEND_AMBIGUOUS, e.code());
-    assertTrue(e.getMessage().contains("never chosen implicitly"), e.getMessage());
   }
 
   @Test

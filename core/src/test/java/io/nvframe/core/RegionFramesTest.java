@@ -11,13 +11,14 @@ import io.nvframe.api.InvalidFrameException;
 import io.nvframe.api.OutOfFramesException;
 import io.nvframe.api.Region;
 import io.nvframe.spi.PersistStats;
+import io.nvframe.tck.RegionCheckExtension;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,6 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Standalone frame operations on both built-in backends. */
 class RegionFramesTest {
   @TempDir static Path dir;
+  /** Checks and closes every region a test opened. */
+  @RegisterExtension final RegionCheckExtension regions = new RegionCheckExtension();
+
   private Region region;
 
   static Stream<String> backends() {
@@ -36,17 +40,10 @@ class RegionFramesTest {
     if (backend.equals("dax")) {
       b.path(dir.resolve("frames-" + System.nanoTime() + ".nvf"));
     }
-    region = b.create();
+    region = regions.track(b.create());
     return region;
   }
 
-  @AfterEach
-  void close() {
-    if (region != null) {
-      assertTrue(region.check().consistent(), region.check().problems().toString());
-      region.close();
-    }
-  }
 
   PersistStats stats() {
     return ((FrameRegion) region).medium.stats();

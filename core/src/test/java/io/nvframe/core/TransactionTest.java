@@ -16,6 +16,7 @@ import io.nvframe.api.Transaction;
 import io.nvframe.api.TransactionConflictException;
 import io.nvframe.api.TransactionTooLargeException;
 import io.nvframe.spi.PersistStats;
+import io.nvframe.tck.RegionCheckExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,14 +29,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class TransactionTest {
   @TempDir Path dir;
+  /** Checks and closes every region a test opened. */
+  @RegisterExtension final RegionCheckExtension regions = new RegionCheckExtension();
+
   private Region region;
 
   static Stream<String> backends() {
@@ -47,17 +51,10 @@ class TransactionTest {
     if (backend.equals("dax")) {
       b.path(dir.resolve("tx.nvf"));
     }
-    region = b.create();
+    region = regions.track(b.create());
     return region;
   }
 
-  @AfterEach
-  void close() {
-    if (region != null && region.isOpen()) {
-      assertTrue(region.check().consistent(), region.check().problems().toString());
-      region.close();
-    }
-  }
 
   PersistStats stats() {
     return ((FrameRegion) region).medium.stats();
@@ -192,7 +189,7 @@ class TransactionTest {
     assertThrows(NvframeConfigurationException.class, () -> r.transact(tx -> tx.setRoot("bad name", f)));
     assertThrows(NvframeConfigurationException.class, () -> r.root("x".repeat(49)));
     r.close();
-    region = Regions.open(dir.resolve("tx.nvf"));
+    region = regions.track(Regions.open(dir.resolve("tx.nvf")));
     Frame users = region.root("users").orElseThrow();
     assertEquals(f, new Frame(users.pfn(), users.order(), users.generation(), f.regionId()));
     assertEquals(1234, region.getLong(users, 0));

@@ -37,7 +37,7 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * <p>A header of 64 zero bytes is an empty lane (freshly formatted). Any other header that is not
- * a CRC-correct VALID or APPLIED header of this lane is <em>insane</em>: a torn write or damage.
+ * a CRC-correct VALID or APPLIED header of this lane is <em>damaged</em>: torn or corrupted.
  */
 final class RecordFormat {
   private RecordFormat() {}
@@ -221,7 +221,7 @@ final class RecordFormat {
     /** A CRC-correct VALID record whose entries all lie in bounds: to be replayed. */
     VALID,
     /** Anything else (torn, damaged, another lane's or another version's record). */
-    INSANE
+    DAMAGED
   }
 
   /**
@@ -232,7 +232,7 @@ final class RecordFormat {
    *     trustworthy one (empty, wrong magic/version/lane, negative)
    * @param entryCount entries of a VALID record
    * @param payloadBytes payload bytes of a VALID record
-   * @param reason why an INSANE header was rejected, else empty
+   * @param reason why a DAMAGED header was rejected, else empty
    */
   record LaneState(Kind kind, long generation, int entryCount, int payloadBytes, String reason) {}
 
@@ -253,19 +253,19 @@ final class RecordFormat {
     }
     int magic = getInt(b, MAGIC_OFFSET);
     if (magic != MAGIC) {
-      return insane(-1, String.format("bad magic 0x%08x (expected 0x%08x)", magic, MAGIC));
+      return damaged(-1, String.format("bad magic 0x%08x (expected 0x%08x)", magic, MAGIC));
     }
     int version = getUnsignedShort(b, VERSION_OFFSET);
     if (version != VERSION) {
-      return insane(-1, "record version " + version + " (this log reads version " + VERSION + ")");
+      return damaged(-1, "record version " + version + " (this log reads version " + VERSION + ")");
     }
     int lane = getUnsignedShort(b, LANE_OFFSET);
     if (lane != laneId) {
-      return insane(-1, "record of lane " + lane + " found in lane " + laneId);
+      return damaged(-1, "record of lane " + lane + " found in lane " + laneId);
     }
     long generation = getLong(b, GENERATION_OFFSET);
     if (generation < 0) {
-      return insane(-1, "negative generation " + generation);
+      return damaged(-1, "negative generation " + generation);
     }
     int flags = getInt(b, FLAGS_OFFSET);
     int storedCrc = getInt(b, CRC_OFFSET);
@@ -275,17 +275,17 @@ final class RecordFormat {
       crc.update(b, 0, HEADER_BYTES);
       putInt(b, CRC_OFFSET, storedCrc);
       if ((int) crc.getValue() != storedCrc) {
-        return insane(generation, "APPLIED header fails its CRC32C (torn header)");
+        return damaged(generation, "APPLIED header fails its CRC32C (torn header)");
       }
       return new LaneState(Kind.APPLIED, generation, 0, 0, "");
     }
     if (flags != FLAG_VALID) {
-      return insane(generation, String.format("unknown flags 0x%x", flags));
+      return damaged(generation, String.format("unknown flags 0x%x", flags));
     }
     int entryCount = getInt(b, ENTRY_COUNT_OFFSET);
     int payloadBytes = getInt(b, PAYLOAD_BYTES_OFFSET);
     if (payloadBytes < 0 || payloadBytes > capacity || (payloadBytes & (ENTRY_ALIGNMENT - 1)) != 0) {
-      return insane(
+      return damaged(
           generation,
           "payloadBytes " + Integer.toUnsignedString(payloadBytes)
               + " is not a multiple of 8 within the lane capacity " + capacity);
@@ -296,17 +296,17 @@ final class RecordFormat {
     crc.update(b, 0, HEADER_BYTES + payloadBytes);
     putInt(b, CRC_OFFSET, storedCrc);
     if ((int) crc.getValue() != storedCrc) {
-      return insane(generation, "VALID record of generation " + generation + " fails its CRC32C (torn or damaged)");
+      return damaged(generation, "VALID record of generation " + generation + " fails its CRC32C (torn or damaged)");
     }
     String bad = checkEntries(b, HEADER_BYTES, payloadBytes, entryCount, lo, hi);
     if (bad != null) {
-      return insane(generation, "CRC-correct record of generation " + generation + " is malformed: " + bad);
+      return damaged(generation, "CRC-correct record of generation " + generation + " is malformed: " + bad);
     }
     return new LaneState(Kind.VALID, generation, entryCount, payloadBytes, "");
   }
 
-  private static LaneState insane(long generation, String reason) {
-    return new LaneState(Kind.INSANE, generation, 0, 0, reason);
+  private static LaneState damaged(long generation, String reason) {
+    return new LaneState(Kind.DAMAGED, generation, 0, 0, reason);
   }
 
   /**

@@ -69,10 +69,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Recovery</h2>
  *
  * Every lane header is classified (see {@link RecordFormat#classify}): empty, APPLIED, VALID (magic,
- * version, lane id, CRC, payload size and every entry's bounds all check out) or insane. VALID
+ * version, lane id, CRC, payload size and every entry's bounds all check out) or damaged. VALID
  * records are re-applied in generation order, flushed, one fence; then each is marked APPLIED with
  * its own store, flush and fence, oldest first, so an older record can never stay VALID while a
- * newer one touching the same bytes is already invalidated. Insane headers (a record torn before
+ * newer one touching the same bytes is already invalidated. Damaged headers (a record torn before
  * its commit point) are ignored and rewritten as clean APPLIED headers with a fresh generation, one
  * fence each. Re-applying is idempotent, so a crash during recovery is repaired by recovering
  * again, and a second recovery writes nothing.
@@ -121,8 +121,7 @@ public final class RedoLog {
   private volatile Throwable failure;
   /**
    * Open found every lane EMPTY or APPLIED and no logged commit has started since, so {@link
-   * #recover()} has nothing to replay or repair and need not read the lanes again (it cost about
-   * as much as open's own scan, 0.2 ms of a region's first open).
+   * #recover()} has nothing to replay or repair and need not read the lanes again.
    */
   private volatile boolean lanesCleanSinceOpen;
 
@@ -216,7 +215,7 @@ public final class RedoLog {
     byte[] buf = new byte[laneSize];
     CRC32C crc = new CRC32C();
     List<Replay> replays = new ArrayList<>();
-    List<Integer> insane = new ArrayList<>();
+    List<Integer> damaged = new ArrayList<>();
     List<String> details = new ArrayList<>();
     for (int i = 0; i < lanes; i++) {
       Lane lane = laneArray[i];
@@ -225,8 +224,8 @@ public final class RedoLog {
       switch (st.kind()) {
         case VALID ->
             replays.add(new Replay(lane, st, Arrays.copyOf(buf, HEADER_BYTES + st.payloadBytes())));
-        case INSANE -> {
-          insane.add(i);
+        case DAMAGED -> {
+          damaged.add(i);
           String line = "lane " + i + " at offset " + lane.offset + ": ignored, " + st.reason();
           details.add(line);
           logger.debug("redo recovery: {}", line);
@@ -259,7 +258,7 @@ public final class RedoLog {
         logger.info("redo recovery: {}", line);
       }
     }
-    for (int i : insane) {
+    for (int i : damaged) {
       Lane lane = laneArray[i];
       RecordFormat.writeCleanHeader(buf, i, nextGeneration(lane), crc);
       medium.write(lane.offset, buf, 0, HEADER_BYTES);
@@ -270,13 +269,13 @@ public final class RedoLog {
     failure = null;
     recordsReplayed.add(replays.size());
     RecoveryResult result =
-        new RecoveryResult(lanes, replays.size(), insane.size(), entriesApplied, details);
-    if (replays.isEmpty() && insane.isEmpty()) {
+        new RecoveryResult(lanes, replays.size(), damaged.size(), entriesApplied, details);
+    if (replays.isEmpty() && damaged.isEmpty()) {
       logger.debug("redo recovery of {}: all {} lanes clean", describe(), lanes);
     } else {
       logger.info(
           "redo recovery of {}: {} record(s) replayed ({} entries), {} torn or damaged header(s) discarded",
-          describe(), replays.size(), entriesApplied, insane.size());
+          describe(), replays.size(), entriesApplied, damaged.size());
     }
     return result;
   }
@@ -438,11 +437,11 @@ public final class RedoLog {
             problems.add(
                 where + "holds an unapplied record of generation " + st.generation() + " ("
                     + st.entryCount() + " entries); run recover() before using the log (L1)");
-        case INSANE ->
+        case DAMAGED ->
             problems.add(where + "header is not sane: " + st.reason() + "; recover() rewrites it");
         case EMPTY, APPLIED -> {}
       }
-      if (st.kind() != RecordFormat.Kind.INSANE && st.generation() / lanes > sequence) {
+      if (st.kind() != RecordFormat.Kind.DAMAGED && st.generation() / lanes > sequence) {
         problems.add(
             where + "generation " + st.generation() + " is above the lane's last sequence "
                 + sequence + " (generation = sequence * " + lanes + " + lane); another writer "

@@ -54,6 +54,7 @@ public final class WriteSet {
   private final long upperBound;
   private final TreeMap<Long, byte[]> ranges = new TreeMap<>();
   private final byte[] scratchWord = new byte[Long.BYTES];
+  private final Encoder encoder = new Encoder();
   private long[] durable = new long[8];
   private int durableCount;
   // encoding cache, valid while !dirty
@@ -237,7 +238,8 @@ public final class WriteSet {
    * caller has checked that {@code payloadBytes()} fits.
    */
   int encodePayload(byte[] buf, int at) {
-    long n = walk(buf, at);
+    encoder.buf = buf;
+    long n = walk(encoder, at);
     assert n == payloadBytes() : n + " != " + payloadBytes;
     return (int) n;
   }
@@ -322,16 +324,22 @@ public final class WriteSet {
 
   private void encodeSizes() {
     if (dirty) {
-      payloadBytes = walk(null, 0);
+      payloadBytes = measure();
       dirty = false;
     }
   }
 
+  /** The payload size of the encoding; sets {@link #entries}; writes nothing. */
+  private long measure() {
+    return walk(MEASURE, 0);
+  }
+
   /**
-   * Walks the ranges with the encoding rules; writes the entries into {@code buf} at {@code at}
-   * unless {@code buf} is null. Sets {@link #entries}; returns the payload size.
+   * Walks the ranges with the encoding rules (class comment), hands each entry and its payload
+   * position to {@code out}, sets {@link #entries} and returns the payload size. {@link #MEASURE}
+   * only counts; {@link #encoder} writes the entries.
    */
-  private long walk(byte[] buf, int at) {
+  private long walk(EntrySink out, int at) {
     long pos = at;
     int n = 0;
     Iterator<Map.Entry<Long, byte[]>> it = ranges.entrySet().iterator();
@@ -341,9 +349,7 @@ public final class WriteSet {
       byte[] bytes = e.getValue();
       n++;
       if (isWord(start, bytes.length)) {
-        if (buf != null) {
-          RecordFormat.putSet8(buf, (int) pos, start, RecordFormat.getLong(bytes, 0));
-        }
+        out.wordRange(pos, start, bytes);
         pos += RecordFormat.SET8_BYTES;
         e = it.hasNext() ? it.next() : null;
         continue;
@@ -357,26 +363,67 @@ public final class WriteSet {
       }
       long length = end - start;
       if (length == Long.BYTES && (start & 7) == 0) {
-        if (buf != null) {
-          Arrays.fill(scratchWord, (byte) 0);
-          overlay(start, scratchWord, 0, Long.BYTES);
-          RecordFormat.putSet8(buf, (int) pos, start, RecordFormat.getLong(scratchWord, 0));
-        }
+        out.wordRun(pos, start);
         pos += RecordFormat.SET8_BYTES;
       } else {
-        if (buf != null) {
-          int dataAt = (int) pos + RecordFormat.COPY_HEADER_BYTES;
-          RecordFormat.putCopyHeader(buf, (int) pos, start, (int) length);
-          for (Map.Entry<Long, byte[]> r : ranges.subMap(start, true, end, false).entrySet()) {
-            byte[] v = r.getValue();
-            System.arraycopy(v, 0, buf, dataAt + (int) (r.getKey() - start), v.length);
-          }
-          Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
-        }
+        out.copyRun(pos, start, length);
         pos += RecordFormat.copyEntryBytes(length);
       }
     }
     entries = n;
     return pos - at;
+  }
+
+  /** What {@link #walk} does with each entry at payload position {@code pos}. */
+  private abstract static class EntrySink {
+    /** A SET8 entry for the aligned 8-byte range {@code bytes} at {@code target}. */
+    abstract void wordRange(long pos, long target, byte[] bytes);
+
+    /** A SET8 entry for a run of adjacent ranges that covers exactly the aligned word at {@code target}. */
+    abstract void wordRun(long pos, long target);
+
+    /** A COPY entry for the run of adjacent ranges {@code [target, target + length)}. */
+    abstract void copyRun(long pos, long target, long length);
+  }
+
+  /** Keeps no entry: a walk with it only measures. */
+  private static final EntrySink MEASURE =
+      new EntrySink() {
+        @Override
+        void wordRange(long pos, long target, byte[] bytes) {}
+
+        @Override
+        void wordRun(long pos, long target) {}
+
+        @Override
+        void copyRun(long pos, long target, long length) {}
+      };
+
+  /** Writes the entries into {@code buf}, the record buffer of the latest {@link #encodePayload}. */
+  private final class Encoder extends EntrySink {
+    byte[] buf;
+
+    @Override
+    void wordRange(long pos, long target, byte[] bytes) {
+      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(bytes, 0));
+    }
+
+    @Override
+    void wordRun(long pos, long target) {
+      Arrays.fill(scratchWord, (byte) 0);
+      overlay(target, scratchWord, 0, Long.BYTES);
+      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(scratchWord, 0));
+    }
+
+    @Override
+    void copyRun(long pos, long target, long length) {
+      int dataAt = (int) pos + RecordFormat.COPY_HEADER_BYTES;
+      RecordFormat.putCopyHeader(buf, (int) pos, target, (int) length);
+      for (Map.Entry<Long, byte[]> r : ranges.subMap(target, true, target + length, false).entrySet()) {
+        byte[] v = r.getValue();
+        System.arraycopy(v, 0, buf, dataAt + (int) (r.getKey() - target), v.length);
+      }
+      Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
+    }
   }
 }

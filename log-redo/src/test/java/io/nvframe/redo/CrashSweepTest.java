@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Fault-injection sweep over whole transactions (brief §6.4): for each transaction shape and seed,
+ * Fault-injection sweep over whole transactions (log-redo/README.md, Tests): for each transaction shape and seed,
  * crash at every STORE, every FLUSH and every FENCE of the operation, take both crash images
  * (PERSISTED_ONLY and ALL_ISSUED), recover each on a fresh medium and check
  *

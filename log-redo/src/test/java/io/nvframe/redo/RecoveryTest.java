@@ -172,7 +172,7 @@ class RecoveryTest {
   }
 
   @Test
-  void verifyReportsUnappliedAndInsaneHeaders() {
+  void verifyReportsUnappliedAndDamagedHeaders() {
     byte[] image = crashAfterCommitPoint(CrashImage.PERSISTED_ONLY);
     // the commit used the thread's preferred lane; put garbage that is not a record in the other
     int recordLane = RecordFormat.getInt(image, (int) LogFixture.laneOffset(0)) == RecordFormat.MAGIC ? 0 : 1;
@@ -185,10 +185,10 @@ class RecoveryTest {
       var problems = log.verify();
       assertEquals(2, problems.size(), problems.toString());
       String unapplied = problems.get(recordLane);
-      String insane = problems.get(junkLane);
+      String damaged = problems.get(junkLane);
       assertTrue(unapplied.contains("lane " + recordLane) && unapplied.contains("unapplied record")
           && unapplied.contains("L1"), unapplied);
-      assertTrue(insane.contains("lane " + junkLane) && insane.contains("bad magic"), insane);
+      assertTrue(damaged.contains("lane " + junkLane) && damaged.contains("bad magic"), damaged);
       RecoveryResult r = log.recover();
       assertEquals(1, r.recordsReplayed());
       assertEquals(1, r.recordsIgnored());

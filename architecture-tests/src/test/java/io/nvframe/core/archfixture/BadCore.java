@@ -1,6 +1,7 @@
 package io.nvframe.core.archfixture;
 
 import io.nvframe.backend.heap.HeapBackendProvider;
+import io.nvframe.buddy.FrameWord;
 
 /** Breaks several rules on purpose; used only by {@code ArchitectureSelfTest}. */
 public class BadCore {
@@ -13,6 +14,10 @@ public class BadCore {
 
   public void fail() {
     throw new RuntimeException("generic");
+  }
+
+  public long freeWord() {
+    return FrameWord.free(1);
   }
 
   public ClassLoader loader() {
