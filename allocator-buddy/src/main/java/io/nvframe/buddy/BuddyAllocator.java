@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Persistent state</h2>
  *
- * The only persistent state is one {@code FrameWord frame word} per frame: {@code HEAD | order |
- * generation | owner} on the first frame of an allocated block, {@code free(generation)} on every
- * other frame. One 8-byte atomic store therefore publishes or retracts a whole allocation together
- * with its owner tag. Everything below is volatile and rebuilt by {@link #open}.
+ * One 8-byte frame word per frame ({@code FrameWord}): {@code HEAD | order | generation | owner}
+ * on the first frame of an allocated block, {@code free(generation)} on every other frame, so one
+ * atomic store publishes or retracts a whole allocation with its owner tag. Everything else is
+ * volatile and rebuilt by {@link #open}.
  *
  * <h2>Frame handle</h2>
  *
@@ -63,13 +63,10 @@ import org.slf4j.LoggerFactory;
  *   larger orders go straight to the zones: the home zone first, then the next zones
  * </pre>
  *
- * {@link HeadMirror} makes {@link #validate} two loads and one compare, and every state change a
- * compare-and-set, so two threads freeing one handle cannot both win. {@link Zones} have per-order
- * free bitmaps ({@link FreeLists}) behind one {@link SpinLock} each; {@link ThreadCaches} keep the
- * common path off the zone locks. Cached blocks are persistently free, like those in the zones.
- * {@link FrameTableScan} formats the table and rebuilds this state at open, {@link
- * AllocatorVerifier} checks it against the table, and {@link FrameDiagnosis} explains a rejected
- * call. Cached blocks are persistently free, like those in the zones.
+ * {@link HeadMirror} makes {@link #validate} two loads and a compare and every state change a
+ * CAS. Cached blocks are persistently free, like those in the zones. {@link FrameTableScan}
+ * formats the table and rebuilds this state at open, {@link AllocatorVerifier} checks it against
+ * the table, and {@link FrameDiagnosis} explains a rejected call.
  *
  * <h2>Algorithms</h2>
  *
@@ -77,11 +74,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>allocate(order, owner)</b>: (a) {@link #take} a block: pop the thread cache (when empty,
  *       refill a batch from the first zone that has any, home zone first) or, for large orders,
  *       take from the home zone, then the others: the lowest block of the smallest non-empty order
- *       {@code >= order}, split down (Linux {@code expand}). If nothing is found, drain every thread
- *       cache and try the zones once more. (b) Store {@code FrameWord.allocated(order, generation,
- *       owner)} and persist it: one store, one flush, one fence. (c) Set the head-mirror entry to
- *       ALLOCATED and return {@code handle(pfn, generation)}. A crash before (b) is durable leaves
- *       the frame free.
+ *       {@code >= order}, split down (Linux {@code expand}). If nothing is found, drain every
+ *       thread cache and try the zones once more. (b) Store {@code FrameWord.allocated(order,
+ *       generation, owner)} and persist it: one store, one flush, one fence. (c) Set the
+ *       head-mirror entry to ALLOCATED and return {@code handle(pfn, generation)}. A crash before
+ *       (b) is durable leaves the frame free.
  *   <li><b>free(pfn, order, generation)</b>: (a) CAS the entry from ALLOCATED to FREEING (this
  *       checks head, order and generation; on failure {@link FrameDiagnosis} classifies the
  *       error). (b) Store {@code FrameWord.free(generation + 1)} and persist: one store, one flush,
@@ -95,12 +92,9 @@ import org.slf4j.LoggerFactory;
  *       ALLOCATED; {@link #unreserve} releases it. {@link #beginFree} is 2(a); {@link
  *       #completeFree} (free word made durable by the log) is 2(c); {@link #abortFree} returns
  *       FREEING to ALLOCATED.
- *   <li><b>open</b>: one linear pass over the table ({@link FrameTableScan}). Every head is checked
- *       (order {@code <= maxOrder}, aligned, inside the table, not inside the previous allocated
- *       block), every other word must be a clean free word. Each maximal run {@code [a, b)} of
- *       frames not covered by an allocated block is added greedily as blocks of order {@code k =
- *       min(maxOrder, ctz(x), floor(log2(b - x)))}, which is exactly the fully coalesced buddy
- *       state.
+ *   <li><b>open</b>: one linear pass over the table ({@link FrameTableScan}) checks every word,
+ *       marks every head ALLOCATED and adds each maximal free run {@code [a, b)} greedily as blocks
+ *       of order {@code min(maxOrder, ctz(x), floor(log2(b - x)))}: the fully coalesced state.
  * </ol>
  *
  * <h2>Invariants</h2>
@@ -245,8 +239,8 @@ public final class BuddyAllocator {
   // ---------------------------------------------------------------- standalone operations
 
   /**
-   * Allocates a block of {@code 2^order} frames owned by {@code owner} and makes it durable: exactly
-   * one 8-byte store and one persist (one flush, one fence).
+   * Allocates a block of {@code 2^order} frames owned by {@code owner} and makes it durable:
+   * exactly one 8-byte store and one persist (one flush, one fence).
    *
    * @return the handle ({@link #handle}), or {@link #NO_FRAME} when no block of that order can be
    *     made even after draining every thread cache
@@ -271,7 +265,8 @@ public final class BuddyAllocator {
       medium.persist(offset, Long.BYTES);
     } catch (RuntimeException | Error e) {
       if (stored) { // as the table says
-        HeadMirror.set(chunk, slot, HeadMirror.live(order, generation) | HeadMirror.STATE_ALLOCATED);
+        HeadMirror.set(chunk, slot,
+            HeadMirror.live(order, generation) | HeadMirror.STATE_ALLOCATED);
       } else {
         release(pfn, order);
       }
@@ -302,7 +297,8 @@ public final class BuddyAllocator {
       medium.persist(offset, Long.BYTES);
     } catch (RuntimeException | Error e) {
       if (!stored) {
-        HeadMirror.set(chunk, slot, HeadMirror.live(order, generation) | HeadMirror.STATE_ALLOCATED);
+        HeadMirror.set(chunk, slot,
+            HeadMirror.live(order, generation) | HeadMirror.STATE_ALLOCATED);
       }
       // stored but not known durable: stays FREEING, never reused; reopening resolves it
       throw e;
@@ -412,7 +408,7 @@ public final class BuddyAllocator {
     }
   }
 
-  // ---------------------------------------------------------------- Words the redo log writes on the allocator's behalf
+  // ---------------------------------- Words the redo log writes on the allocator's behalf
 
   /** The largest owner tag a frame word can hold. */
   public static final long MAX_OWNER = FrameWord.MAX_OWNER;
@@ -532,8 +528,8 @@ public final class BuddyAllocator {
   public void checkInvariants() {
     List<String> problems = verify();
     if (!problems.isEmpty()) {
-      throw new IllegalStateException(
-          "buddy allocator invariants violated (" + this + "):\n  " + String.join("\n  ", problems));
+      throw new IllegalStateException("buddy allocator invariants violated (" + this + "):\n  "
+          + String.join("\n  ", problems));
     }
   }
 

@@ -208,7 +208,7 @@ final class FrameTableScan {
             + " restore the region from a backup");
   }
 
-  /** Bulk-reads {@code length} little-endian words at {@code offset} into {@code dst[0, length)}. */
+  /** Reads {@code length} little-endian words at {@code offset} into {@code dst[0, length)}. */
   static void readWords(Medium medium, long offset, long[] dst, int length) {
     medium.read(offset, MemorySegment.ofArray(dst).asSlice(0, (long) length * Long.BYTES));
     if (!NATIVE_LITTLE_ENDIAN) {

@@ -71,8 +71,8 @@ final class ThreadCaches {
   }
 
   /**
-   * Takes a block of {@code order} from the enabled cache {@code c} of the calling thread, refilling
-   * the cache from the zones when it is empty; returns -1 if the zones have none either.
+   * Takes a block of {@code order} from the calling thread's enabled cache {@code c}, refilling it
+   * from the zones when it is empty; returns -1 if the zones have none either.
    */
   long take(FrameCache c, int order) {
     long pfn;
@@ -151,7 +151,7 @@ final class ThreadCaches {
     }
   }
 
-  /** Adds the blocks of every registered cache, per order, to {@code perOrder}, a cache at a time. */
+  /** Adds the blocks of every registered cache, per order, to {@code perOrder}, one at a time. */
   void countCached(long[] perOrder) {
     for (FrameCache c : registry) {
       c.lock();

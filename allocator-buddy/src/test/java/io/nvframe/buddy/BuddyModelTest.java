@@ -205,7 +205,8 @@ class BuddyModelTest {
 
   private void commit(Block b) {
     b.owner = rnd.nextLong() & FrameWord.MAX_OWNER;
-    m.storeLong(a.wordOffset(b.pfn), FrameWord.allocated(b.order, b.gen, b.owner));
+    // the model plays the redo log: it writes the word the allocator gives it
+    m.storeLong(a.wordOffset(b.pfn), BuddyAllocator.publishedWord(b.order, b.gen, b.owner));
     m.persist(a.wordOffset(b.pfn), 8);
     a.commitReserved(b.pfn, b.order, b.gen, b.owner);
     b.state = State.ALLOCATED;
@@ -217,7 +218,7 @@ class BuddyModelTest {
   }
 
   private void applyFree(Block b) {
-    m.storeLong(a.wordOffset(b.pfn), FrameWord.free(FrameWord.nextGeneration(b.gen)));
+    m.storeLong(a.wordOffset(b.pfn), BuddyAllocator.freedWord(b.gen));
     m.persist(a.wordOffset(b.pfn), 8);
     b.state = State.FREEING_APPLIED;
   }

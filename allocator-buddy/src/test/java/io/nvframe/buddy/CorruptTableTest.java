@@ -62,8 +62,8 @@ class CorruptTableTest {
   }
 
   /**
-   * The scan reads the table through a 64 KiB buffer in chunks and groups of eight: tables whose
-   * size is not a multiple of those, heads and corruption in the last words, and a last buffer
+   * The scan reads the table through a 64 KiB buffer in spans of 512 words and groups of
+   * sixteen: tables whose size is not a multiple of those, heads and corruption in the last words, and a last buffer
    * that is only partly refilled (its tail still holds earlier heads) are all read exactly.
    */
   @ParameterizedTest(name = "{0} frames")

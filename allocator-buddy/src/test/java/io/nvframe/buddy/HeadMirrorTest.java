@@ -3,6 +3,7 @@ package io.nvframe.buddy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nvframe.spi.Medium;
 import java.util.ArrayList;
@@ -36,6 +37,31 @@ class HeadMirrorTest {
     assertEquals(3, b.mirror().chunksCreated());
     b.validate(17L * CHUNK + 1024, 0, 0);
     b.checkInvariants();
+  }
+
+  /** The entry's fields, whose shifts are derived from their widths, hold their full ranges. */
+  @Test
+  void entryFieldsRoundTripWithoutOverlap() {
+    int[] states =
+        {HeadMirror.STATE_ALLOCATED, HeadMirror.STATE_RESERVED, HeadMirror.STATE_FREEING};
+    for (int order = 0; order <= FrameWord.MAX_ORDER; order++) {
+      for (int gen : new int[] {0, 1, 0x5555, 0xAAAA, FrameWord.MAX_GENERATION}) {
+        for (int state : states) {
+          int e = HeadMirror.live(order, gen) | state;
+          assertTrue(HeadMirror.isLive(e));
+          assertEquals(order, HeadMirror.order(e), "order of 0x" + Integer.toHexString(e));
+          assertEquals(gen, HeadMirror.generation(e), "generation of 0x" + Integer.toHexString(e));
+          assertEquals(state, HeadMirror.state(e), "state of 0x" + Integer.toHexString(e));
+          assertTrue(HeadMirror.hasState(e, order, state));
+        }
+      }
+    }
+    int all = HeadMirror.live(FrameWord.MAX_ORDER, FrameWord.MAX_GENERATION);
+    assertEquals(0, all & HeadMirror.STATE_MASK, "state bits apart from LIVE, order, generation");
+    assertEquals(HeadMirror.STATE_MASK, HeadMirror.STATE_MASK
+        & (HeadMirror.STATE_ALLOCATED | HeadMirror.STATE_RESERVED | HeadMirror.STATE_FREEING));
+    assertEquals("reserved block pfn 8 order 3 gen 7",
+        HeadMirror.describe(8, HeadMirror.live(3, 7) | HeadMirror.STATE_RESERVED));
   }
 
   /** One zone, so four threads allocate neighbouring frames and race to create each chunk. */

@@ -99,7 +99,8 @@ class ThreadCacheTest {
     }
     a.drainCaches();
     assertEquals(0, a.stats().cachedFrames());
-    assertEquals(0, a.caches().registered().size(), "every dead thread's cache is dropped once drained");
+    assertEquals(0, a.caches().registered().size(),
+        "every dead thread's cache is dropped once drained");
     a.checkInvariants(); // A2/A4: no frame lost
     assertEquals(512, a.stats().freeFrames());
   }
