@@ -63,8 +63,9 @@ class CorruptTableTest {
 
   /**
    * The scan reads the table through a 64 KiB buffer in spans of 512 words and groups of
-   * sixteen: tables whose size is not a multiple of those, heads and corruption in the last words, and a last buffer
-   * that is only partly refilled (its tail still holds earlier heads) are all read exactly.
+   * sixteen: tables whose size is not a multiple of those, heads and corruption in the last
+   * words, and a last buffer that is only partly refilled (its tail still holds earlier heads)
+   * are all read exactly.
    */
   @ParameterizedTest(name = "{0} frames")
   @ValueSource(longs = {1, 7, 9, 13, 511, 513, 8191, 8192, 8193, 8197, 16390})
