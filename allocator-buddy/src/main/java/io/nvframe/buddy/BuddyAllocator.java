@@ -99,10 +99,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Invariants</h2>
  *
- * {@link #verify()} checks A1–A4 and A6 (heads aligned, disjoint and agreeing with the table; free
- * and cached blocks covering exactly the frames not in use; buddies merged; counts add up; cached
- * blocks free in the table); the tests assert A5 (after {@link #drainCaches()}, the state equals
- * the one {@code open} rebuilds). {@code allocator-buddy/README.md}, "Invariants", states them.
+ * A1–A7 are stated in {@code allocator-buddy/README.md}, "Invariants". {@link #verify()} checks
+ * A1–A4 and A6; the tests assert A5 (after {@link #drainCaches()}, the state equals the one {@code
+ * open} rebuilds).
  *
  * <h2>Threads</h2>
  *
@@ -135,9 +134,10 @@ public final class BuddyAllocator {
   private final BuddyConfig config;
   /** Largest cached order, -1 when caching is off. */
   private final int cacheMaxOrder;
-  private final HeadMirror mirror;
-  private final Zones zones;
-  private final ThreadCaches caches;
+  // the parts are package-private: the tests inspect them
+  final HeadMirror mirror;
+  final Zones zones;
+  final ThreadCaches caches;
   private final FrameDiagnosis diagnosis;
   private final AllocatorVerifier verifier;
 
@@ -614,19 +614,5 @@ public final class BuddyAllocator {
       throw new IllegalArgumentException(
           "owner tag must be in [0, " + MAX_OWNER + "] (42 bits), got " + owner);
     }
-  }
-
-  // ---------------------------------------------------------------- parts, for tests
-
-  HeadMirror mirror() {
-    return mirror;
-  }
-
-  Zones zones() {
-    return zones;
-  }
-
-  ThreadCaches caches() {
-    return caches;
   }
 }

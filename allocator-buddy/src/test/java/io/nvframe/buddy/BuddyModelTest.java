@@ -317,13 +317,13 @@ class BuddyModelTest {
   private void expectRejected(ErrorCode code, Executable call) {
     byte[] table = BuddyTestSupport.tableBytes(m, tableOffset, frames);
     AllocatorStats before = a.stats();
-    TreeMap<Long, Integer> blocks = a.zones().freeBlocks();
+    TreeMap<Long, Integer> blocks = a.zones.freeBlocks();
     InvalidFrameException e = assertThrows(InvalidFrameException.class, call, ctx);
     assertEquals(code, e.code(), ctx + ": " + e.getMessage());
     assertArrayEquals(table, BuddyTestSupport.tableBytes(m, tableOffset, frames),
         ctx + ": a rejected call wrote to the table");
     assertEquals(before, a.stats(), ctx + ": a rejected call changed the allocator");
-    assertEquals(blocks, a.zones().freeBlocks(), ctx + ": a rejected call changed the free lists");
+    assertEquals(blocks, a.zones.freeBlocks(), ctx + ": a rejected call changed the free lists");
   }
 
   // ------------------------------------------------------------------ reopen (A5)
@@ -342,11 +342,11 @@ class BuddyModelTest {
     }
     TreeMap<Long, Integer> expected = BuddyTestSupport.coalesced(
         BuddyTestSupport.inUse(frames, persistentlyAllocated), maxOrder);
-    assertEquals(expected, b.zones().freeBlocks(), ctx + ": rebuilt free blocks");
+    assertEquals(expected, b.zones.freeBlocks(), ctx + ": rebuilt free blocks");
     boolean quiescent = live.values().stream().allMatch(x -> x.state == State.ALLOCATED);
     if (quiescent) {
       a.drainCaches();
-      assertEquals(expected, a.zones().freeBlocks(), ctx + ": incremental free blocks (A5)");
+      assertEquals(expected, a.zones.freeBlocks(), ctx + ": incremental free blocks (A5)");
       assertEquals(b.stats(), a.stats(), ctx + ": stats (A5)");
     }
   }

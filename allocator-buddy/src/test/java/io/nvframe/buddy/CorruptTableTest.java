@@ -84,7 +84,7 @@ class CorruptTableTest {
     live.keySet().forEach(pfn -> a.validate(pfn, 0, (int) (long) pfn));
     assertEquals(frames - live.size(), a.stats().freeFrames(), "free frames");
     assertEquals(BuddyTestSupport.coalesced(BuddyTestSupport.inUse(frames, live), maxOrder),
-        new java.util.TreeMap<>(a.zones().freeBlocks()), "free blocks");
+        new java.util.TreeMap<>(a.zones.freeBlocks()), "free blocks");
 
     m.storeLong(OFFSET + 8 * (frames - 1), FrameWord.free(1) | 1L);
     MediaCorruptedException e = assertThrows(MediaCorruptedException.class,
@@ -106,7 +106,7 @@ class CorruptTableTest {
     a.validate(16, 0, 65535);
     assertEquals(20 - 8 - 4 - 1, a.stats().freeFrames());
     // free frames: 12..15 (order 2), 17 (0), 18..19 (1)
-    assertEquals(java.util.Map.of(12L, 2, 17L, 0, 18L, 1), a.zones().freeBlocks());
+    assertEquals(java.util.Map.of(12L, 2, 17L, 0, 18L, 1), a.zones.freeBlocks());
   }
 
   @Test

@@ -24,17 +24,17 @@ class HeadMirrorTest {
     long frames = 64L * CHUNK;
     Medium m = BuddyTestSupport.formatted(0, frames);
     BuddyAllocator a = BuddyAllocator.open(m, 0, frames, 10, BuddyConfig.noCache());
-    assertEquals(0, a.mirror().chunksCreated(), "an empty table needs no mirror chunks");
+    assertEquals(0, a.mirror.chunksCreated(), "an empty table needs no mirror chunks");
     long h = a.allocate(0, 1);
-    assertEquals(1, a.mirror().chunksCreated());
+    assertEquals(1, a.mirror.chunksCreated());
     a.free(BuddyAllocator.handlePfn(h), 0, BuddyAllocator.handleGeneration(h));
-    assertEquals(1, a.mirror().chunksCreated(), "chunks stay until the allocator is reopened");
+    assertEquals(1, a.mirror.chunksCreated(), "chunks stay until the allocator is reopened");
     // three heads in three chunks, written as a transaction's redo log would
     for (long pfn : new long[] {5L * CHUNK, 17L * CHUNK + 1024, 63L * CHUNK}) {
       m.storeLong(pfn * 8, FrameWord.allocated(0, 0, 2));
     }
     BuddyAllocator b = BuddyAllocator.open(m, 0, frames, 10, BuddyConfig.noCache());
-    assertEquals(3, b.mirror().chunksCreated());
+    assertEquals(3, b.mirror.chunksCreated());
     b.validate(17L * CHUNK + 1024, 0, 0);
     b.checkInvariants();
   }
@@ -73,7 +73,7 @@ class HeadMirrorTest {
     for (int round = 0; round < 20; round++) {
       Medium m = BuddyTestSupport.formatted(0, frames);
       BuddyAllocator a = BuddyAllocator.open(m, 0, frames, 14, BuddyConfig.noCache());
-      assertEquals(1, a.zones().count());
+      assertEquals(1, a.zones.count());
       CyclicBarrier start = new CyclicBarrier(threads);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       List<List<Long>> handles = new ArrayList<>();

@@ -22,7 +22,7 @@ class ZoneTest {
     assertEquals(shift, Zones.shift(frames, maxOrder));
     Medium m = BuddyTestSupport.formatted(0, frames);
     BuddyAllocator a = BuddyAllocator.open(m, 0, frames, maxOrder);
-    assertEquals(zones, a.zones().count());
+    assertEquals(zones, a.zones.count());
     a.checkInvariants();
   }
 
@@ -30,7 +30,7 @@ class ZoneTest {
   void threadsStartInDifferentHomeZonesAndFallBack() throws Exception {
     Medium m = BuddyTestSupport.formatted(0, 64); // 8 zones of 8 frames
     BuddyAllocator a = BuddyAllocator.open(m, 0, 64, 3, BuddyConfig.noCache());
-    assertEquals(8, a.zones().count());
+    assertEquals(8, a.zones.count());
     long first = BuddyAllocator.handlePfn(a.allocate(3, 1)); // this thread: home zone 0
     assertEquals(0, first);
     AtomicLong other = new AtomicLong();
@@ -51,9 +51,9 @@ class ZoneTest {
     Medium m = BuddyTestSupport.formatted(0, 1000);
     BuddyAllocator a = BuddyAllocator.open(m, 0, 1000, 6);
     long zoneFrames = 1L << Zones.shift(1000, 6);
-    a.zones().freeBlocks().forEach((pfn, order) -> assertEquals(pfn / zoneFrames,
+    a.zones.freeBlocks().forEach((pfn, order) -> assertEquals(pfn / zoneFrames,
         (pfn + (1L << order) - 1) / zoneFrames, "block " + pfn + "/" + order));
-    assertNotEquals(1, a.zones().count());
-    assertTrue(a.toString().contains("zones=" + a.zones().count()), a.toString());
+    assertNotEquals(1, a.zones.count());
+    assertTrue(a.toString().contains("zones=" + a.zones.count()), a.toString());
   }
 }
