@@ -1,5 +1,6 @@
 package io.nvframe.buddy;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,5 +38,29 @@ public record AllocatorStats(
   /** Fraction of free frames outside free max-order blocks, 0 when nothing is free. */
   public double fragmentation() {
     return freeFrames == 0 ? 0.0 : (double) freeFramesOutsideMaxOrderBlocks / freeFrames;
+  }
+
+  /**
+   * The stats of {@code frameCount} frames from the free blocks per order in the zones ({@code
+   * free}) and in the thread caches ({@code cached}), both indexed {@code 0..maxOrder}.
+   */
+  static AllocatorStats of(long frameCount, long[] free, long[] cached) {
+    int maxOrder = free.length - 1;
+    long sharedFrames = 0;
+    long cachedFrames = 0;
+    int largest = -1;
+    Long[] perOrder = new Long[maxOrder + 1];
+    for (int k = 0; k <= maxOrder; k++) {
+      perOrder[k] = free[k];
+      sharedFrames += free[k] << k;
+      cachedFrames += cached[k] << k;
+      if (free[k] != 0 || cached[k] != 0) {
+        largest = k;
+      }
+    }
+    long freeFrames = sharedFrames + cachedFrames;
+    long outside = freeFrames - (free[maxOrder] << maxOrder);
+    return new AllocatorStats(frameCount, freeFrames, Arrays.asList(perOrder), largest, outside,
+        cachedFrames);
   }
 }

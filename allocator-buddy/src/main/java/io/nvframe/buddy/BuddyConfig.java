@@ -14,8 +14,8 @@ package io.nvframe.buddy;
  * coalesced with their buddies until they are drained, so {@link BuddyAllocator#drainCaches()}
  * restores the fully coalesced state.
  *
- * @param cacheMaxOrder largest cached order, {@code -1} to disable caching; at most {@link
- *     FrameWord#MAX_ORDER}
+ * @param cacheMaxOrder largest cached order, {@code -1} to disable caching; at most 31 (the
+ *     largest order a frame word holds)
  * @param cacheHigh frames per cached order a thread may hold, {@code 0} to disable caching
  * @param cacheBatch frames moved per refill or drain, in {@code [1, max(1, cacheHigh)]}
  */

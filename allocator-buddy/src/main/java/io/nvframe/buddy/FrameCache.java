@@ -6,13 +6,17 @@ import java.lang.ref.WeakReference;
  * One thread's cache of free blocks of orders {@code 0..maxCachedOrder} (Linux {@code
  * per_cpu_pages}). Each order has a FIFO ring of block pfns: allocation takes the oldest block, a
  * free appends, so back-to-back allocate/free pairs rotate through the cached blocks instead of
- * re-flushing one frame word's cache line (brief §4.2, lesson 4).
+ * storing to and flushing the same frame word's cache line again and again.
  *
- * <p>The owning thread uses the cache almost exclusively; other threads only touch it in {@link
- * BuddyAllocator#drainCaches()}, {@code verify()} and {@code stats()}. A {@link SpinLock} (one CAS
- * to take it uncontended, a release store to drop it) makes those rare visits safe without putting
- * a heavier lock on the fast path. Lock order: a cache lock before a zone lock, never two cache
- * locks except in {@code verify()}, which takes them in registry order before the zone locks.
+ * <p>The owning thread takes and puts blocks ({@link ThreadCaches#take}, {@link
+ * ThreadCaches#offer}). Other threads lock the cache too: to drain it into the zones when any
+ * thread calls {@link BuddyAllocator#drainCaches()} or finds no free block anywhere (the last
+ * resort before {@link BuddyAllocator#NO_FRAME}); to drain and drop it when its owner has died and
+ * another thread attaches a new cache; and to read it in {@link BuddyAllocator#verify()} and {@link
+ * BuddyAllocator#stats()} (so also {@code toString()}). A {@link SpinLock} (one CAS to take it
+ * uncontended, a release store to drop it) makes those visits safe without a heavier lock on the
+ * owner's path. Lock order: a cache lock before a zone lock; only {@code verify()} holds more than
+ * one cache lock, taking them in registry order before the zone locks.
  *
  * <p>All blocks in a cache are persistently free (their frame words say free) and are in no
  * zone's free lists. A cache also carries its thread's home zone; with caching configured off it

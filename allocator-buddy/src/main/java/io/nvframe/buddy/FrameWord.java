@@ -25,8 +25,10 @@ package io.nvframe.buddy;
  *       logical page id + 1).
  * </ul>
  *
- * <p>The redo log and the core module write these words directly, so the layout is fixed. Field
- * widths are named constants; shifts and masks are derived from them.
+ * <p>The words are on persistent media, and the redo log writes some of them on the allocator's
+ * behalf (the words {@link BuddyAllocator#publishedWord} and {@link BuddyAllocator#freedWord}
+ * return), so the layout is fixed. Field widths are named constants; shifts and masks are derived
+ * from them.
  */
 public final class FrameWord {
   /** Width of the owner tag field. */

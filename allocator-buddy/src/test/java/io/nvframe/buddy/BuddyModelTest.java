@@ -205,7 +205,8 @@ class BuddyModelTest {
 
   private void commit(Block b) {
     b.owner = rnd.nextLong() & FrameWord.MAX_OWNER;
-    m.storeLong(a.wordOffset(b.pfn), FrameWord.allocated(b.order, b.gen, b.owner));
+    // the model plays the redo log: it writes the word the allocator gives it
+    m.storeLong(a.wordOffset(b.pfn), BuddyAllocator.publishedWord(b.order, b.gen, b.owner));
     m.persist(a.wordOffset(b.pfn), 8);
     a.commitReserved(b.pfn, b.order, b.gen, b.owner);
     b.state = State.ALLOCATED;
@@ -217,7 +218,7 @@ class BuddyModelTest {
   }
 
   private void applyFree(Block b) {
-    m.storeLong(a.wordOffset(b.pfn), FrameWord.free(FrameWord.nextGeneration(b.gen)));
+    m.storeLong(a.wordOffset(b.pfn), BuddyAllocator.freedWord(b.gen));
     m.persist(a.wordOffset(b.pfn), 8);
     b.state = State.FREEING_APPLIED;
   }
@@ -316,13 +317,13 @@ class BuddyModelTest {
   private void expectRejected(ErrorCode code, Executable call) {
     byte[] table = BuddyTestSupport.tableBytes(m, tableOffset, frames);
     AllocatorStats before = a.stats();
-    TreeMap<Long, Integer> blocks = a.sharedFreeBlocks();
+    TreeMap<Long, Integer> blocks = a.zones.freeBlocks();
     InvalidFrameException e = assertThrows(InvalidFrameException.class, call, ctx);
     assertEquals(code, e.code(), ctx + ": " + e.getMessage());
     assertArrayEquals(table, BuddyTestSupport.tableBytes(m, tableOffset, frames),
         ctx + ": a rejected call wrote to the table");
     assertEquals(before, a.stats(), ctx + ": a rejected call changed the allocator");
-    assertEquals(blocks, a.sharedFreeBlocks(), ctx + ": a rejected call changed the free lists");
+    assertEquals(blocks, a.zones.freeBlocks(), ctx + ": a rejected call changed the free lists");
   }
 
   // ------------------------------------------------------------------ reopen (A5)
@@ -341,11 +342,11 @@ class BuddyModelTest {
     }
     TreeMap<Long, Integer> expected = BuddyTestSupport.coalesced(
         BuddyTestSupport.inUse(frames, persistentlyAllocated), maxOrder);
-    assertEquals(expected, b.sharedFreeBlocks(), ctx + ": rebuilt free blocks");
+    assertEquals(expected, b.zones.freeBlocks(), ctx + ": rebuilt free blocks");
     boolean quiescent = live.values().stream().allMatch(x -> x.state == State.ALLOCATED);
     if (quiescent) {
       a.drainCaches();
-      assertEquals(expected, a.sharedFreeBlocks(), ctx + ": incremental free blocks (A5)");
+      assertEquals(expected, a.zones.freeBlocks(), ctx + ": incremental free blocks (A5)");
       assertEquals(b.stats(), a.stats(), ctx + ": stats (A5)");
     }
   }

@@ -126,7 +126,7 @@ class ConcurrentStressTest {
     a.drainCaches();
     a.checkInvariants();
     assertEquals(BuddyTestSupport.coalesced(new boolean[(int) FRAMES], MAX_ORDER),
-        a.sharedFreeBlocks(), "seed " + seed + ": everything coalesces back");
+        a.zones.freeBlocks(), "seed " + seed + ": everything coalesces back");
   }
 
   private static void release(BuddyAllocator a, Medium m, AtomicIntegerArray stamps, Held x,

@@ -62,9 +62,10 @@ class CorruptTableTest {
   }
 
   /**
-   * The scan reads the table through a 64 KiB buffer in chunks and groups of eight: tables whose
-   * size is not a multiple of those, heads and corruption in the last words, and a last buffer
-   * that is only partly refilled (its tail still holds earlier heads) are all read exactly.
+   * The scan reads the table through a 64 KiB buffer in spans of 512 words and groups of
+   * sixteen: tables whose size is not a multiple of those, heads and corruption in the last
+   * words, and a last buffer that is only partly refilled (its tail still holds earlier heads)
+   * are all read exactly.
    */
   @ParameterizedTest(name = "{0} frames")
   @ValueSource(longs = {1, 7, 9, 13, 511, 513, 8191, 8192, 8193, 8197, 16390})
@@ -83,7 +84,7 @@ class CorruptTableTest {
     live.keySet().forEach(pfn -> a.validate(pfn, 0, (int) (long) pfn));
     assertEquals(frames - live.size(), a.stats().freeFrames(), "free frames");
     assertEquals(BuddyTestSupport.coalesced(BuddyTestSupport.inUse(frames, live), maxOrder),
-        new java.util.TreeMap<>(a.sharedFreeBlocks()), "free blocks");
+        new java.util.TreeMap<>(a.zones.freeBlocks()), "free blocks");
 
     m.storeLong(OFFSET + 8 * (frames - 1), FrameWord.free(1) | 1L);
     MediaCorruptedException e = assertThrows(MediaCorruptedException.class,
@@ -105,7 +106,7 @@ class CorruptTableTest {
     a.validate(16, 0, 65535);
     assertEquals(20 - 8 - 4 - 1, a.stats().freeFrames());
     // free frames: 12..15 (order 2), 17 (0), 18..19 (1)
-    assertEquals(java.util.Map.of(12L, 2, 17L, 0, 18L, 1), a.sharedFreeBlocks());
+    assertEquals(java.util.Map.of(12L, 2, 17L, 0, 18L, 1), a.zones.freeBlocks());
   }
 
   @Test

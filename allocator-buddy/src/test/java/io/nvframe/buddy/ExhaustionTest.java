@@ -37,7 +37,7 @@ class ExhaustionTest {
     Medium m = BuddyTestSupport.formatted(0, frames);
     BuddyAllocator a = BuddyAllocator.open(m, 0, frames, maxOrder, config);
     TreeMap<Long, Integer> empty = BuddyTestSupport.coalesced(new boolean[(int) frames], maxOrder);
-    assertEquals(empty, a.sharedFreeBlocks(), "fresh table");
+    assertEquals(empty, a.zones.freeBlocks(), "fresh table");
     for (int order = 0; order <= maxOrder; order++) {
       List<Long> handles = new ArrayList<>();
       for (long h = a.allocate(order, 1); h != BuddyAllocator.NO_FRAME; h = a.allocate(order, 1)) {
@@ -52,7 +52,7 @@ class ExhaustionTest {
       }
       a.drainCaches();
       a.checkInvariants();
-      assertEquals(empty, a.sharedFreeBlocks(), ctx + ": everything coalesces back");
+      assertEquals(empty, a.zones.freeBlocks(), ctx + ": everything coalesces back");
       assertEquals(frames, a.stats().freeFrames(), ctx);
       int largest = Math.min(maxOrder, 63 - Long.numberOfLeadingZeros(frames));
       assertEquals(largest, a.stats().largestFreeOrder(), ctx);
@@ -87,7 +87,7 @@ class ExhaustionTest {
     a.drainCaches();
     a.checkInvariants();
     assertEquals(BuddyTestSupport.coalesced(new boolean[(int) frames], maxOrder),
-        a.sharedFreeBlocks(), ctx + ": everything coalesces back");
+        a.zones.freeBlocks(), ctx + ": everything coalesces back");
     assertNotEquals(-1, a.stats().largestFreeOrder(), ctx);
     assertEquals(0, a.stats().cachedFrames(), ctx);
   }

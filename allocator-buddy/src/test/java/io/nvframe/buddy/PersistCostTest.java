@@ -12,7 +12,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Fence accounting (brief §4.6): each standalone allocate and free is 1 store + 1 flush + 1 fence. */
+/**
+ * Fence accounting (README, "Algorithm"): each standalone allocate and free is 1 store + 1 flush +
+ * 1 fence.
+ */
 class PersistCostTest {
   static Stream<Arguments> configs() {
     return Stream.of(

@@ -34,10 +34,10 @@ class ThreadCacheTest {
     AllocatorStats s = a.stats();
     assertEquals(64, s.cachedFrames(), "one refill batch of 64 order-0 frames stays cached");
     assertEquals(1024, s.freeFrames(), "cached frames are free");
-    assertEquals(1, a.registeredCaches());
+    assertEquals(1, a.caches.registered().size());
     a.checkInvariants(); // A6 accounts for the dead thread's cache
     churn(a, 1, 1); // this thread attaches its cache and reclaims the dead one
-    assertEquals(1, a.registeredCaches());
+    assertEquals(1, a.caches.registered().size());
     assertEquals(32 * 2, a.stats().cachedFrames(), "only this thread's order-1 batch");
     a.checkInvariants();
     BuddyTestSupport.assertRebuildEquals(a, m, "after reclaim");
@@ -48,7 +48,7 @@ class ThreadCacheTest {
   void aLiveThreadsCacheIsDrainedWhenMemoryRunsOut() throws Exception {
     Medium m = BuddyTestSupport.formatted(0, 64);
     BuddyAllocator a = BuddyAllocator.open(m, 0, 64, 6); // one zone: the refill can take it all
-    assertEquals(1, a.zoneCount());
+    assertEquals(1, a.zones.count());
     CountDownLatch filled = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
     Thread t = new Thread(() -> {
@@ -63,7 +63,7 @@ class ThreadCacheTest {
     t.start();
     filled.await();
     assertEquals(64, a.stats().cachedFrames());
-    assertTrue(a.sharedFreeBlocks().isEmpty(), "shared lists are empty");
+    assertTrue(a.zones.freeBlocks().isEmpty(), "shared lists are empty");
     long h = a.allocate(3, 9); // must drain the other thread's cache rather than fail
     assertNotEquals(BuddyAllocator.NO_FRAME, h);
     a.checkInvariants();
@@ -99,7 +99,8 @@ class ThreadCacheTest {
     }
     a.drainCaches();
     assertEquals(0, a.stats().cachedFrames());
-    assertEquals(0, a.registeredCaches(), "every dead thread's cache is dropped once drained");
+    assertEquals(0, a.caches.registered().size(),
+        "every dead thread's cache is dropped once drained");
     a.checkInvariants(); // A2/A4: no frame lost
     assertEquals(512, a.stats().freeFrames());
   }
@@ -129,7 +130,7 @@ class ThreadCacheTest {
     Thread v = Thread.ofVirtual().start(() -> churn(a, 0, 20));
     v.join();
     assertEquals(0, a.stats().cachedFrames());
-    assertEquals(0, a.registeredCaches());
+    assertEquals(0, a.caches.registered().size());
     a.checkInvariants();
   }
 }

@@ -33,14 +33,14 @@ class ValidationErrorTest {
   private void assertRejected(ErrorCode code, long pfn, Executable call) {
     byte[] table = BuddyTestSupport.tableBytes(medium, OFFSET, FRAMES);
     AllocatorStats stats = a.stats();
-    TreeMap<Long, Integer> blocks = a.sharedFreeBlocks();
+    TreeMap<Long, Integer> blocks = a.zones.freeBlocks();
     InvalidFrameException e = assertThrows(InvalidFrameException.class, call);
     assertEquals(code, e.code(), e.getMessage());
     assertTrue(e.getMessage().contains("pfn=" + pfn), e.getMessage());
     assertTrue(e.getMessage().endsWith("[" + code.id() + "]"), e.getMessage());
     assertArrayEquals(table, BuddyTestSupport.tableBytes(medium, OFFSET, FRAMES), "table changed");
     assertEquals(stats, a.stats(), "stats changed");
-    assertEquals(blocks, a.sharedFreeBlocks(), "free lists changed");
+    assertEquals(blocks, a.zones.freeBlocks(), "free lists changed");
     a.checkInvariants();
   }
 

@@ -48,22 +48,22 @@ class VerifyTest {
 
   @Test
   void leakedFreeBlock() {
-    a.damageFreeLists(8, 3, false);
+    a.zones.damage(8, 3, false);
     assertReported("leak", p -> p.startsWith("A2") && p.contains("[8, 16)"));
     assertReported("count", p -> p.startsWith("A4"));
   }
 
   @Test
   void freeBlockOverAnAllocatedOne() {
-    a.damageFreeLists(0, 1, true);
+    a.zones.damage(0, 1, true);
     assertReported("overlap", p -> p.startsWith("A2") && p.contains("pfn 0"));
   }
 
   @Test
   void unmergedBuddies() {
-    a.damageFreeLists(8, 3, false);
-    a.damageFreeLists(8, 2, true);
-    a.damageFreeLists(12, 2, true);
+    a.zones.damage(8, 3, false);
+    a.zones.damage(8, 2, true);
+    a.zones.damage(12, 2, true);
     assertReported("not coalesced", p -> p.startsWith("A3") && p.contains("8")
         && p.contains("12"));
   }

@@ -19,10 +19,10 @@ class ZoneTest {
       "1, 0, 0, 1", "1, 10, 10, 1", "64, 3, 3, 8", "100, 4, 4, 7", "1000, 6, 7, 8",
       "262144, 10, 15, 8", "1024, 10, 10, 1", "1025, 10, 10, 2", "4096, 6, 9, 8"})
   void zoneSizeDependsOnGeometryOnly(long frames, int maxOrder, int shift, int zones) {
-    assertEquals(shift, BuddyAllocator.zoneShift(frames, maxOrder));
+    assertEquals(shift, Zones.shift(frames, maxOrder));
     Medium m = BuddyTestSupport.formatted(0, frames);
     BuddyAllocator a = BuddyAllocator.open(m, 0, frames, maxOrder);
-    assertEquals(zones, a.zoneCount());
+    assertEquals(zones, a.zones.count());
     a.checkInvariants();
   }
 
@@ -30,7 +30,7 @@ class ZoneTest {
   void threadsStartInDifferentHomeZonesAndFallBack() throws Exception {
     Medium m = BuddyTestSupport.formatted(0, 64); // 8 zones of 8 frames
     BuddyAllocator a = BuddyAllocator.open(m, 0, 64, 3, BuddyConfig.noCache());
-    assertEquals(8, a.zoneCount());
+    assertEquals(8, a.zones.count());
     long first = BuddyAllocator.handlePfn(a.allocate(3, 1)); // this thread: home zone 0
     assertEquals(0, first);
     AtomicLong other = new AtomicLong();
@@ -50,10 +50,10 @@ class ZoneTest {
   void freeBlocksNeverCrossZones() {
     Medium m = BuddyTestSupport.formatted(0, 1000);
     BuddyAllocator a = BuddyAllocator.open(m, 0, 1000, 6);
-    long zoneFrames = 1L << BuddyAllocator.zoneShift(1000, 6);
-    a.sharedFreeBlocks().forEach((pfn, order) -> assertEquals(pfn / zoneFrames,
+    long zoneFrames = 1L << Zones.shift(1000, 6);
+    a.zones.freeBlocks().forEach((pfn, order) -> assertEquals(pfn / zoneFrames,
         (pfn + (1L << order) - 1) / zoneFrames, "block " + pfn + "/" + order));
-    assertNotEquals(1, a.zoneCount());
-    assertTrue(a.toString().contains("zones=" + a.zoneCount()), a.toString());
+    assertNotEquals(1, a.zones.count());
+    assertTrue(a.toString().contains("zones=" + a.zones.count()), a.toString());
   }
 }
