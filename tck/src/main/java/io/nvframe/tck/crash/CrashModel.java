@@ -162,7 +162,10 @@ public final class CrashModel {
     for (long line : dirty.keySet()) {
       List<Unit> us = units.get(line);
       List<Unit> pending = us.subList(durableCount.getOrDefault(line, 0), us.size());
-      lines.add(candidates(line, durable, pending));
+      CrashPoint.DirtyLine d = candidates(line, durable, pending);
+      if (d.candidates().size() > 1) { // stores that rewrote the same bytes leave nothing to choose
+        lines.add(d);
+      }
     }
     return new CrashPoint(ordinal, index, durable, List.copyOf(lines));
   }

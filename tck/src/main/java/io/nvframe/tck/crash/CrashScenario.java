@@ -209,7 +209,11 @@ public final class CrashScenario<R> {
       return this;
     }
 
-    /** Recovery failures that are declared outcomes (e.g. media detected as unrecoverable). */
+    /**
+     * Recovery failures that are declared outcomes (e.g. no structure yet before the operation that
+     * creates it). With {@link #observe}, such a failure is accepted only where the oracle allows
+     * the state of an image whose recovery fails this way (the state before the creating operation).
+     */
     public Builder<R> unrecoverable(Predicate<Throwable> declared) {
       this.unrecoverable = Objects.requireNonNull(declared, "declared");
       return this;

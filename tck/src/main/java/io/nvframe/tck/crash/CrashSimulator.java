@@ -54,6 +54,9 @@ public final class CrashSimulator {
         + options.mode() + "]", () -> reports.accept(run(s, options))));
   }
 
+  /** The observed state of an image whose recovery fails in a declared way. */
+  static final String UNRECOVERABLE = "(declared unrecoverable)";
+
   private static final class Run<R> {
     final CrashScenario<R> s;
     final CrashOptions o;
@@ -161,6 +164,9 @@ public final class CrashSimulator {
       try {
         r = s.recovery.recover(m);
       } catch (Exception | Error e) {
+        if (s.unrecoverable.test(e)) {
+          return UNRECOVERABLE; // e.g. before the operation that creates the structure
+        }
         throw new IllegalStateException("scenario '" + s.name + "': recovery of " + what + " (no crash) failed", e);
       }
       try {
@@ -340,6 +346,11 @@ public final class CrashSimulator {
         r = s.recovery.recover(recoveryMedium);
       } catch (Exception | Error e) {
         if (s.unrecoverable.test(e)) {
+          List<Object> allowed = s.observe != null ? allowed(status) : null;
+          if (allowed != null && !allowed.contains(UNRECOVERABLE)) {
+            throw fail(p, assignment, "recovery", "recovery failed in a declared-unrecoverable way (" + e
+                + ") although the durable operations require a recoverable state", e);
+          }
           unrecoverable++;
           return;
         }
