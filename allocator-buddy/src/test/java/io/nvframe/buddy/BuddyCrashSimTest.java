@@ -41,9 +41,9 @@ class BuddyCrashSimTest {
   }
 
   /** A seeded run of allocations and frees; each is one named operation. */
-  static CrashScenario<BuddyAllocator> scenario(long seed, boolean cache, MutatingMedium.Mutation mutation, long k) {
+  static CrashScenario<BuddyCrashSimTest.Recovered> scenario(long seed, boolean cache, MutatingMedium.Mutation mutation, long k) {
     BuddyConfig config = cache ? BuddyConfig.defaults() : BuddyConfig.noCache();
-    return CrashScenario.<BuddyAllocator>named("alloc/free seed " + seed + (cache ? " cached" : "")
+    return CrashScenario.<Recovered>named("alloc/free seed " + seed + (cache ? " cached" : "")
             + (mutation == null ? "" : " " + mutation + " #" + k))
         .medium(() -> {
           Medium m = TestMedia.heap(OFFSET + BuddyAllocator.tableBytes(FRAMES) + 64);
@@ -71,18 +71,29 @@ class BuddyCrashSimTest {
             }
           }
         })
-        .recover(m -> BuddyAllocator.open(m, OFFSET, FRAMES, MAX_ORDER, config))
-        .invariants(BuddyAllocator::checkInvariants)
+        .recover(m -> new Recovered(BuddyAllocator.open(m, OFFSET, FRAMES, MAX_ORDER, config), m))
+        .invariants(r -> r.allocator().checkInvariants())
         .observe(BuddyCrashSimTest::state)
         .commitWords((off, len) -> off >= OFFSET && off + len <= OFFSET + 8 * FRAMES)
         .readTolerated((off, len) -> off >= OFFSET && off + len <= OFFSET + 8 * FRAMES)
-        .close(a -> { })
+        .close(r -> r.medium().close())
         .build();
   }
 
-  /** The frame words and the statistics (free frames and blocks per order). */
-  static Object state(BuddyAllocator a) {
+  /** The recovered allocator and its medium. */
+  record Recovered(BuddyAllocator allocator, Medium medium) {}
+
+  /**
+   * The frame words, the statistics (free frames and blocks per order) and a digest of every byte
+   * outside the table (which allocate and free must never touch).
+   */
+  static Object state(Recovered r) {
+    BuddyAllocator a = r.allocator();
     List<Object> s = new ArrayList<>();
+    byte[] all = new byte[(int) r.medium().size()];
+    r.medium().read(0, all, 0, all.length);
+    s.add(java.util.Arrays.hashCode(java.util.Arrays.copyOf(all, (int) OFFSET)));
+    s.add(java.util.Arrays.hashCode(java.util.Arrays.copyOfRange(all, (int) (OFFSET + 8 * FRAMES), all.length)));
     for (long p = 0; p < FRAMES; p++) {
       s.add(a.word(p));
     }
@@ -131,7 +142,7 @@ class BuddyCrashSimTest {
     assertTrue(List.of("recovery", "invariants", "oracle").contains(f.check()), f.getMessage());
   }
 
-  private static io.nvframe.tck.crash.CrashReport CrashSimulator(CrashScenario<BuddyAllocator> s) {
+  private static io.nvframe.tck.crash.CrashReport CrashSimulator(CrashScenario<BuddyCrashSimTest.Recovered> s) {
     return io.nvframe.tck.crash.CrashSimulator.run(s, CrashOptions.defaults());
   }
 

@@ -194,6 +194,23 @@ class RedoCrashSimTest {
     assertTrue(r.points() >= 15, r.toString());
   }
 
+  /**
+   * The exhaustive profile ({@code ./mvnw verify -Plong}): 40 more seeds with 1024 random images
+   * per bounded point, in the x86 and the unordered model, at least 1,000,000 images in all.
+   */
+  @org.junit.jupiter.api.Tag("long")
+  @Test
+  void exhaustiveProfile() {
+    CrashTally tally = new CrashTally("log-redo-exhaustive");
+    for (long i = 0; i < 40; i++) {
+      long seed = 0xE4A0_0000L + i * 104729;
+      tally.run(scenario(seed, true, null, 0), CrashOptions.defaults().seed(seed).cap(4096, 1024));
+      tally.run(scenario(seed, true, null, 0), CrashOptions.defaults().seed(seed).mode(PersistencyMode.NO_SAME_LINE_ORDER));
+    }
+    System.out.println(tally.figureLine());
+    assertTrue(tally.images() >= 1_000_000, tally.figureLine());
+  }
+
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void lazilyAndUnderOtherModels(long seed) {
