@@ -223,6 +223,10 @@ class RegionCrashSimTest {
           }
         })
         .observe(RegionCrashSimTest::state)
+        // lane headers: the log's state words are its commit words
+        .commitWords((off, len) -> in(areas, "lane logs", off, len)
+            && (off - areas.stream().filter(x -> x.name().equals("lane logs")).findFirst().orElseThrow().offset())
+                % RegionBuilder.DEFAULT_LANE_SIZE < 64)
         // recovery validates these before trusting them: header copies and lane records by CRC,
         // frame words are single atomic commit words
         .readTolerated((off, len) -> in(areas, "header A", off, len) || in(areas, "header B", off, len)

@@ -193,10 +193,16 @@ final class ToyLog {
 
   /** Scenario: three appends, two pair updates, two allocations. */
   static CrashScenario<ToyLog> scenario(Bug bug) {
+    return scenario(bug, () -> new ImageMedium(new byte[SIZE], 64));
+  }
+
+  /** The scenario on media from {@code media} (of at least {@link #SIZE} bytes, zeroed). */
+  static CrashScenario<ToyLog> scenario(Bug bug, java.util.function.Supplier<Medium> media) {
     return CrashScenario.<ToyLog>named("toy " + bug)
         .medium(() -> {
-          ImageMedium m = new ImageMedium(new byte[SIZE], 64);
+          Medium m = media.get();
           m.storeLong(PAIR + 8, -1); // the pair starts as (0, ~0)
+          m.persist(PAIR + 8, 8);
           return m;
         })
         .driver((medium, ops) -> {
