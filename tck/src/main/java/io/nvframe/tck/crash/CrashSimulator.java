@@ -572,21 +572,29 @@ public final class CrashSimulator {
       if (done || suspicious.isEmpty() || length <= 0) {
         return;
       }
-      for (long l = offset / lineSize; l <= (offset + length - 1) / lineSize; l++) {
-        boolean[] settled = suspicious.get(l);
-        if (settled == null) {
-          continue;
-        }
-        long from = Math.max(offset, l * lineSize);
-        long to = Math.min(offset + length, (l + 1) * lineSize);
+      eachSuspiciousLine(offset, length, (l, settled, from, to) -> {
         for (long b = from; b < to; b++) {
           if (!settled[(int) (b - l * lineSize)]) {
             if (!toleratedRead(from, to - from) && violations.size() < 8) {
               violations.add("read [" + offset + ", +" + length + ") touches line " + l + " (offset " + l * lineSize
                   + "), not durable at the crash point");
             }
-            break;
+            return;
           }
+        }
+      });
+    }
+
+    /** What to do with the part {@code [from, to)} of suspicious line {@code l}. */
+    private interface LinePart {
+      void accept(long l, boolean[] settled, long from, long to);
+    }
+
+    private void eachSuspiciousLine(long offset, long length, LinePart part) {
+      for (long l = offset / lineSize; l <= (offset + length - 1) / lineSize; l++) {
+        boolean[] settled = suspicious.get(l);
+        if (settled != null) {
+          part.accept(l, settled, Math.max(offset, l * lineSize), Math.min(offset + length, (l + 1) * lineSize));
         }
       }
     }
@@ -596,15 +604,12 @@ public final class CrashSimulator {
     }
 
     private void onWrite(long offset, long length) {
-      for (long l = offset / lineSize; l <= (offset + length - 1) / lineSize; l++) {
-        boolean[] settled = suspicious.get(l);
-        if (settled != null) {
-          long from = Math.max(offset, l * lineSize);
-          long to = Math.min(offset + length, (l + 1) * lineSize);
+      if (length > 0) {
+        eachSuspiciousLine(offset, length, (l, settled, from, to) -> {
           for (long b = from; b < to; b++) {
             settled[(int) (b - l * lineSize)] = true;
           }
-        }
+        });
       }
     }
 

@@ -1,16 +1,11 @@
 package io.nvframe.tck.crash;
 
-import io.nvframe.spi.Capability;
 import io.nvframe.spi.Medium;
-import io.nvframe.spi.PersistStats;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * Wraps any {@link Medium} and records every store, flush and fence (with the calling thread) into
@@ -27,8 +22,7 @@ import java.util.Set;
  * recorded only while {@link #recordReads(boolean)} is on. Recording is synchronized, so
  * concurrent threads are serialised into one linearisation.
  */
-public final class RecordingMedium implements Medium {
-  private final Medium delegate;
+public final class RecordingMedium extends ForwardingMedium {
   private final byte[] initial;
   private final List<TraceEvent> events = new ArrayList<>();
   private final List<TraceEvent> reads = new ArrayList<>();
@@ -41,7 +35,7 @@ public final class RecordingMedium implements Medium {
    * so the medium must be smaller than 2 GiB).
    */
   public RecordingMedium(Medium delegate) {
-    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    super(delegate);
     if (delegate.size() > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
           "crash simulation copies the medium: use one under 2 GiB, got " + delegate.size() + " bytes");
@@ -116,27 +110,9 @@ public final class RecordingMedium implements Medium {
     }
   }
 
-  @Override
-  public long size() {
-    return delegate.size();
-  }
 
-  @Override
-  public int atomicWriteUnit() {
-    return delegate.atomicWriteUnit();
-  }
 
-  @Override
-  public int flushGranularity() {
-    return delegate.flushGranularity();
-  }
 
-  @Override
-  public Set<Capability> capabilities() {
-    Set<Capability> caps = new HashSet<>(delegate.capabilities());
-    caps.remove(Capability.BYTE_ADDRESSABLE);
-    return Set.copyOf(caps);
-  }
 
   @Override
   public long loadLong(long offset) {
@@ -224,33 +200,13 @@ public final class RecordingMedium implements Medium {
     }
   }
 
-  @Override
-  public Optional<MemorySegment> segment() {
-    return Optional.empty();
-  }
 
-  @Override
-  public PersistStats stats() {
-    return delegate.stats();
-  }
 
   @Override
   public String description() {
     return "recording(" + delegate.description() + ")";
   }
 
-  @Override
-  public java.util.Map<String, String> properties() {
-    return delegate.properties();
-  }
 
-  @Override
-  public boolean isOpen() {
-    return delegate.isOpen();
-  }
 
-  @Override
-  public void close() {
-    delegate.close();
-  }
 }
