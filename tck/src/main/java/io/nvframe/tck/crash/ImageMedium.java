@@ -261,6 +261,17 @@ public final class ImageMedium implements Medium {
     return pages[p];
   }
 
+  /** The array holding {@code offset}: its private page, else the base. */
+  private byte[] arrayOf(long offset) {
+    byte[] page = pages[(int) (offset >>> PAGE_SHIFT)];
+    return page != null ? page : base;
+  }
+
+  /** The index of {@code offset} in {@link #arrayOf}. */
+  private int indexOf(long offset) {
+    return pages[(int) (offset >>> PAGE_SHIFT)] != null ? (int) (offset & (PAGE - 1)) : (int) offset;
+  }
+
   @Override
   public long size() {
     return base.length;
@@ -286,10 +297,7 @@ public final class ImageMedium implements Medium {
     check(offset, 8);
     aligned(offset, 8);
     touch(offset, 8, false);
-    byte[] page = pages[(int) (offset >>> PAGE_SHIFT)];
-    return page != null
-        ? (long) LONG.get(page, (int) (offset & (PAGE - 1)))
-        : (long) LONG.get(base, (int) offset);
+    return (long) LONG.get(arrayOf(offset), indexOf(offset));
   }
 
   @Override
@@ -307,10 +315,7 @@ public final class ImageMedium implements Medium {
     check(offset, 4);
     aligned(offset, 4);
     touch(offset, 4, false);
-    byte[] page = pages[(int) (offset >>> PAGE_SHIFT)];
-    return page != null
-        ? (int) INT.get(page, (int) (offset & (PAGE - 1)))
-        : (int) INT.get(base, (int) offset);
+    return (int) INT.get(arrayOf(offset), indexOf(offset));
   }
 
   @Override

@@ -46,15 +46,6 @@ class ThirdPartyBackendTest {
       return java.util.Set.of(io.nvframe.spi.Capability.VOLATILE, io.nvframe.spi.Capability.BYTE_ADDRESSABLE);
     }
 
-    @Override
-    public int atomicWriteUnit() {
-      return 8;
-    }
-
-    @Override
-    public int flushGranularity() {
-      return 64;
-    }
   }
 
   @Test
