@@ -278,6 +278,7 @@ class RegionCrashSimTest {
   @EnumSource(value = Shape.class, names = {"CREATE_AND_HEADER", "TRANSACTIONS", "STANDALONE"})
   void everyCrashImageRecovers(Shape shape) throws IOException {
     var r = TALLY.run(scenario(shape), CrashOptions.defaults().cap(1024, 64));
+    System.out.println("crash-sim report: " + r);
     assertTrue(r.points() >= 3, r.toString());
   }
 
