@@ -365,6 +365,16 @@ final class BTree {
       free(n.pfn, n.gen);
     }
 
+    /** A node written in this transaction (not readable through the cache yet), else the stored one. */
+    Node writtenOrRead(long pfn, int gen) {
+      for (Node n : written) {
+        if (n.pfn == pfn && n.gen == gen) {
+          return n;
+        }
+      }
+      return node(pfn, gen);
+    }
+
     void applyAfterCommit() {
       for (long pfn : freed) {
         forget(pfn);
@@ -437,7 +447,7 @@ final class BTree {
           new long[] {halves.left().pfn, halves.right().pfn}, new int[] {halves.left().gen, halves.right().gen}));
       publish(ch, newRoot, height + 1, newSize);
     } else if (!changed.isLeaf() && changed.count() == 1) {
-      publish(ch, node(changed.childPfn[0], changed.childGen[0]), height - 1, newSize);
+      publish(ch, ch.writtenOrRead(changed.childPfn[0], changed.childGen[0]), height - 1, newSize);
     } else {
       publish(ch, ch.write(changed), height, newSize);
     }

@@ -378,7 +378,7 @@ public final class Compare {
       }
     }
     out.println();
-    out.println("| store | workload | keys | threads | ops/s | p50 µs | p99 µs |");
+    out.println("| store | workload | key choice | threads | ops/s | p50 µs | p99 µs |");
     out.println("| --- | --- | --- | ---: | ---: | ---: | ---: |");
     for (Result r : results) {
       out.printf(Locale.ROOT, "| %s | %s | %s | %d | %,.0f | %.1f | %.1f |%n", r.store(), r.workload(), r.distribution(),
