@@ -55,6 +55,41 @@ class ModelTest {
     }
   }
 
+  /**
+   * Longest keys and largest entries: internal nodes hold only about seven children, so a few
+   * hundred entries make a tree of height 4 or more, and every put or remove still fits in one
+   * default (4 KiB) log lane, since only allocator entries and metadata words are logged.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {5, 6})
+  void largestEntriesMakeTallTreesWithinOneLane(long seed) {
+    try (Region region = Regions.builder().backend("heap").capacity(64L << 20).maxOrder(4).lanes(2).create()) {
+      BTreeMap<byte[], byte[]> map = BTreeMap.open(region, "tall", Codecs.BYTES, Codecs.BYTES);
+      TreeMap<byte[], byte[]> model = new TreeMap<>(Arrays::compareUnsigned);
+      Random random = new Random(seed);
+      int maxValue = 4096 / 2 - 8 - 4 - BTree.MAX_KEY - 4;
+      int maxHeight = 0;
+      for (int i = 0; i < 1500; i++) {
+        byte[] k = new byte[BTree.MAX_KEY];
+        k[random.nextInt(8)] = (byte) random.nextInt(256); // long shared prefixes, differing early
+        k[BTree.MAX_KEY - 1] = (byte) random.nextInt(256);
+        String context = "seed " + seed + " op " + i;
+        if (i < 900 || random.nextInt(3) > 0 && i < 1100) {
+          byte[] v = new byte[random.nextInt(maxValue + 1)];
+          assertArrayEquals(model.put(k, v), map.put(k, v), context);
+        } else {
+          byte[] victim = model.isEmpty() ? k : model.ceilingKey(k) != null ? model.ceilingKey(k) : model.firstKey();
+          assertArrayEquals(model.remove(victim), map.remove(victim), context);
+        }
+        if (i % 100 == 99) {
+          compareAll(map, model, context);
+          maxHeight = Math.max(maxHeight, TestRegions.checkAll(region, map, context).height());
+        }
+      }
+      assertTrue(maxHeight >= 4, "seed " + seed + ": height " + maxHeight + ", expected >= 4");
+    }
+  }
+
   private static byte[] key(Random r) {
     // a small alphabet: shared prefixes and plenty of hits among short keys; up to 60 bytes, so
     // that internal nodes fill up too
