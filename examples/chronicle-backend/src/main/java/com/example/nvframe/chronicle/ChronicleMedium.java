@@ -300,6 +300,7 @@ final class ChronicleMedium implements Medium {
   @Override
   public Map<String, String> properties() {
     return Map.of(
+        "chronicle.mode", "msync",
         "chronicle.mapping", "MappedFile.ofSingle (one MAP_SHARED mapping)",
         "chronicle.durability", "msync(MS_SYNC) of the flushed pages at fence",
         "chronicle.readOnly", Boolean.toString(readOnly));
