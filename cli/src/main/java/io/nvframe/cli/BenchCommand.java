@@ -27,14 +27,19 @@ import picocli.CommandLine.Option;
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
  * allocating a 4 KiB frame and linking it. Like the PMDK programs, each thread runs each operation for
  * a fixed time; ops/s is the sum of the threads' rates, ns/op the mean over threads of one thread's
- * time per operation, and link cleanup is not timed. Each point first runs unmeasured for {@code
- * --warmup} seconds (the JIT). Fences and flushes per operation come from the medium's counters,
- * read while every worker waits at a barrier, minus the untimed cleanup frees (one flush and one
- * fence each), so they are exact. {@code --open-region} measures region open instead (PMDK's {@code
- * pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with PMDK; for rigorous
- * numbers use the JMH benchmarks in {@code benchmarks/}.
+ * time per operation, and link cleanup is not timed. Operations run in batches of 512: one batch in
+ * four reads the clock after every operation for the latency percentiles (p50, p99, from a
+ * log-linear histogram), the others only around the batch, and only those give the rate (the extra
+ * clock reads are not in it). Each point first runs unmeasured for {@code --warmup} seconds (the
+ * JIT), then {@code --repeats} measured times. Fences and flushes per operation come from the
+ * medium's counters, read while every worker waits at a barrier, minus the untimed cleanup frees
+ * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each in
+ * a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
+ * (PMDK's {@code pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with
+ * PMDK; for rigorous numbers use the JMH benchmarks in {@code benchmarks/}.
  */
-@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions.")
+@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions; "
+    + "--backends compares backends (table, --json FILE, --chart FILE.png).")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
