@@ -47,8 +47,10 @@ final class BenchChart {
     if (points.isEmpty()) {
       ops.add("no backend measured");
     }
+    String note = skipped.isEmpty() ? subtitle
+        : subtitle + "; skipped: " + String.join(", ", skipped.stream().map(BackendComparison.Skipped::backend).toList());
     for (String op : ops) {
-      panels.add(panel(op, points, backends, threads, subtitle, skipped));
+      panels.add(panel(op, points, backends, threads, note, skipped));
     }
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
@@ -86,7 +88,8 @@ final class BenchChart {
     // a log axis needs explicit positive bounds: whole powers of ten around all panels' values
     double min = points.stream().mapToDouble(BackendComparison.Point::opsPerSec).filter(v -> v > 0).min().orElse(1);
     double max = points.stream().mapToDouble(BackendComparison.Point::opsPerSec).max().orElse(10);
-    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+    // one decade below the smallest value, so that the shortest bar still holds its label
+    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min)) - 1));
     chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(Math.max(max, 10) * 1.5))));
     List<String> categories = threads.stream().map(t -> t + (t == 1 ? " thread" : " threads")).toList();
     int series = 0;

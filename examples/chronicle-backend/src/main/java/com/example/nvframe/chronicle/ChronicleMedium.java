@@ -193,13 +193,10 @@ final class ChronicleMedium implements Medium {
     ensureOpen();
     long length = dst.byteSize();
     Objects.checkFromIndexSize(offset, length, size);
-    byte[] chunk = new byte[(int) Math.min(length, CHUNK)];
-    for (long done = 0; done < length; ) {
-      int n = (int) Math.min(chunk.length, length - done);
+    inChunks(length, new byte[(int) Math.min(length, CHUNK)], (chunk, done, n) -> {
       readInto(offset + done, chunk, 0, n);
       MemorySegment.copy(chunk, 0, dst, ValueLayout.JAVA_BYTE, done, n);
-      done += n;
-    }
+    });
   }
 
   @Override
@@ -216,13 +213,10 @@ final class ChronicleMedium implements Medium {
     ensureWritable();
     long length = src.byteSize();
     Objects.checkFromIndexSize(offset, length, size);
-    byte[] chunk = new byte[(int) Math.min(length, CHUNK)];
-    for (long done = 0; done < length; ) {
-      int n = (int) Math.min(chunk.length, length - done);
+    inChunks(length, new byte[(int) Math.min(length, CHUNK)], (chunk, done, n) -> {
       MemorySegment.copy(src, ValueLayout.JAVA_BYTE, done, chunk, 0, n);
       store.write(offset + done, chunk, 0, n);
-      done += n;
-    }
+    });
     counters.store(length);
   }
 
@@ -230,13 +224,9 @@ final class ChronicleMedium implements Medium {
   public void fill(long offset, long length, byte value) {
     ensureWritable();
     Objects.checkFromIndexSize(offset, length, size);
-    byte[] chunk = new byte[(int) Math.min(length, CHUNK)];
-    Arrays.fill(chunk, value);
-    for (long done = 0; done < length; ) {
-      int n = (int) Math.min(chunk.length, length - done);
-      store.write(offset + done, chunk, 0, n);
-      done += n;
-    }
+    byte[] pattern = new byte[(int) Math.min(length, CHUNK)];
+    Arrays.fill(pattern, value);
+    inChunks(length, pattern, (chunk, done, n) -> store.write(offset + done, chunk, 0, n));
     counters.store(length);
   }
 
@@ -333,6 +323,20 @@ final class ChronicleMedium implements Medium {
       } catch (IOException ignored) {
         // closing the file (next) releases it as well
       }
+    }
+  }
+
+  /** One step of a chunked copy: {@code n} bytes at position {@code done} of the range, through {@code chunk}. */
+  private interface ChunkStep {
+    void copy(byte[] chunk, long done, int n);
+  }
+
+  /** Walks {@code [0, length)} in pieces of at most {@code chunk.length} bytes. */
+  private static void inChunks(long length, byte[] chunk, ChunkStep step) {
+    for (long done = 0; done < length; ) {
+      int n = (int) Math.min(chunk.length, length - done);
+      step.copy(chunk, done, n);
+      done += n;
     }
   }
 
