@@ -383,8 +383,8 @@ final class BackendComparison {
   }
 
   private String chartSubtitle(int repeats) {
-    return String.format(Locale.ROOT, "median of %d x %.1f s; %s; %s", repeats, bench.seconds, machine(),
-        ZonedDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE));
+    return String.format(Locale.ROOT, "median of %d x %.1f s; %d CPUs; %s", repeats, bench.seconds,
+        Runtime.getRuntime().availableProcessors(), ZonedDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE));
   }
 
   private static String machine() {

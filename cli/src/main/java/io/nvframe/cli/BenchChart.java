@@ -21,7 +21,7 @@ import org.knowm.xchart.style.Styler;
  * backends differ by orders of magnitude), labelled with its value. Drawn headless with XChart.
  */
 final class BenchChart {
-  private static final int PANEL_WIDTH = 560;
+  private static final int PANEL_WIDTH = 600;
   private static final int PANEL_HEIGHT = 520;
 
   /** A fixed colour per position, readable on white and in grey print. */
