@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +62,10 @@ final class BackendComparison {
 
   private final BenchCommand bench;
   private final PrintWriter out;
+  /** Jars from --backend-path, added to the children's class path. */
+  private List<Path> extraClassPath = List.of();
+  /** Sees the CLI's class path and the --backend-path jars. */
+  private ClassLoader loader = BackendComparison.class.getClassLoader();
 
   BackendComparison(BenchCommand bench, PrintWriter out) {
     this.bench = bench;
@@ -85,7 +91,10 @@ final class BackendComparison {
     if (names.isEmpty()) {
       throw new IllegalArgumentException("--backends needs at least one backend name, e.g. heap,dax");
     }
-    Set<String> installed = Regions.availableBackends().stream().map(BackendInfo::name).collect(Collectors.toSet());
+    extraClassPath = expandBackendPath(bench.backendPath);
+    loader = extraClassPath.isEmpty() ? BackendComparison.class.getClassLoader()
+        : new URLClassLoader(toUrls(extraClassPath), BackendComparison.class.getClassLoader());
+    Set<String> installed = Regions.availableBackends(loader).stream().map(BackendInfo::name).collect(Collectors.toSet());
     int pointsPerBackend = bench.ops.size() * bench.threads.size();
     int stepsPerBackend = pointsPerBackend * (1 + repeats);
     List<Point> points = new ArrayList<>();
@@ -104,7 +113,8 @@ final class BackendComparison {
         long stepsBefore = bar.getCurrent();
         bar.setExtraMessage(name);
         if (!installed.contains(name)) {
-          skipped.add(new Skipped(name, "not installed: no provider named '" + name + "' on the class path (installed: "
+          skipped.add(new Skipped(name, "not installed: no provider named '" + name + "' on the class path"
+              + (extraClassPath.isEmpty() ? "" : " or the --backend-path") + " (installed: "
               + installed.stream().sorted().collect(Collectors.joining(", ")) + ")"));
         } else {
           double budget = pointsPerBackend * (warmup + repeats * bench.seconds);
@@ -120,6 +130,9 @@ final class BackendComparison {
       }
     } finally {
       deleteTree(scratch);
+      if (loader instanceof URLClassLoader extra) {
+        extra.close();
+      }
     }
     Map<String, Object> doc = document(points, skipped, repeats, warmup);
     if (jsonOnly) {
@@ -189,14 +202,20 @@ final class BackendComparison {
     command.add(ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     command.addAll(inheritedJvmOptions());
-    command.addAll(backendJvmOptions(name));
+    command.addAll(backendJvmOptions(name, loader));
     String classPath = System.getProperty("java.class.path");
-    if (isCliJar(classPath)) {
-      command.add("-jar");
+    boolean cliJar = isCliJar(classPath);
+    if (cliJar && extraClassPath.isEmpty()) {
+      command.add("-jar"); // the manifest's flags apply
       command.add(classPath);
     } else {
+      if (cliJar) {
+        command.addAll(manifestJvmOptions(Path.of(classPath))); // -cp ignores the manifest's flags
+      }
+      List<String> entries = new ArrayList<>(List.of(classPath));
+      extraClassPath.forEach(p -> entries.add(p.toString()));
       command.add("-cp");
-      command.add(classPath);
+      command.add(String.join(java.io.File.pathSeparator, entries));
       command.add(Main.class.getName());
     }
     command.addAll(List.of("bench", "--backend", name, "--dir", bench.dir.toString(), "--size", Long.toString(bench.size),
@@ -227,14 +246,64 @@ final class BackendComparison {
   }
 
   /** The options a backend declares in {@code META-INF/nvframe/NAME.jvm-options}, if it ships that file. */
-  static List<String> backendJvmOptions(String name) throws IOException {
-    try (InputStream in = BackendComparison.class.getClassLoader().getResourceAsStream("META-INF/nvframe/" + name + ".jvm-options")) {
+  static List<String> backendJvmOptions(String name, ClassLoader loader) throws IOException {
+    try (InputStream in = loader.getResourceAsStream("META-INF/nvframe/" + name + ".jvm-options")) {
       if (in == null) {
         return List.of();
       }
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
       return text.isEmpty() ? List.of() : Arrays.asList(text.split("\\s+"));
     }
+  }
+
+  /**
+   * The flags an executable jar's manifest grants with {@code java -jar} ({@code Add-Exports},
+   * {@code Add-Opens}, {@code Enable-Native-Access}), as command-line options for a JVM that puts
+   * the jar on {@code -cp} instead.
+   */
+  static List<String> manifestJvmOptions(Path jar) throws IOException {
+    List<String> options = new ArrayList<>();
+    try (JarFile file = new JarFile(jar.toFile())) {
+      java.util.jar.Attributes main = file.getManifest() == null ? new java.util.jar.Attributes()
+          : file.getManifest().getMainAttributes();
+      for (String[] kind : new String[][] {{"Add-Exports", "--add-exports="}, {"Add-Opens", "--add-opens="}}) {
+        String value = main.getValue(kind[0]);
+        if (value != null) {
+          for (String modulePackage : value.trim().split("\\s+")) {
+            options.add(kind[1] + modulePackage + "=ALL-UNNAMED");
+          }
+        }
+      }
+      if (main.getValue("Enable-Native-Access") != null) {
+        options.add("--enable-native-access=ALL-UNNAMED");
+      }
+    }
+    return options;
+  }
+
+  /** The jars named by --backend-path: files as given, folders as the jars in them. */
+  static List<Path> expandBackendPath(List<Path> entries) throws IOException {
+    List<Path> jars = new ArrayList<>();
+    for (Path entry : entries == null ? List.<Path>of() : entries) {
+      if (Files.isDirectory(entry)) {
+        try (var files = Files.list(entry)) {
+          files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().forEach(jars::add);
+        }
+      } else if (Files.isRegularFile(entry)) {
+        jars.add(entry);
+      } else {
+        throw new IllegalArgumentException("--backend-path: " + entry + " is neither a jar nor a folder of jars");
+      }
+    }
+    return jars.stream().map(Path::toAbsolutePath).toList();
+  }
+
+  private static URL[] toUrls(List<Path> jars) throws IOException {
+    URL[] urls = new URL[jars.size()];
+    for (int i = 0; i < urls.length; i++) {
+      urls[i] = jars.get(i).toUri().toURL();
+    }
+    return urls;
   }
 
   /** True when the class path is just the CLI's jar (its manifest then carries the launcher's flags). */

@@ -79,6 +79,11 @@ final class BenchCommand implements Callable<Integer> {
           + "declares; backends not installed or not usable here are skipped with the reason.")
   List<String> backends;
 
+  @Option(names = "--backend-path", split = ",", paramLabel = "JAR|DIR",
+      description = "With --backends: more backends, from these jars (a folder: the jars in it), e.g. a third-party "
+          + "backend and its libraries.")
+  List<Path> backendPath;
+
   @Option(names = "--chart", paramLabel = "FILE.png", description = "With --backends: a bar chart of the medians (PNG).")
   Path chart;
 
@@ -128,8 +133,9 @@ final class BenchCommand implements Callable<Integer> {
     if (backends != null) {
       return new BackendComparison(this, spec.commandLine().getOut()).run();
     }
-    if (chart != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--chart needs --backends (one or more backends to compare)");
+    if (chart != null || backendPath != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          (chart != null ? "--chart" : "--backend-path") + " needs --backends (one or more backends to compare)");
     }
     boolean jsonOnly = "-".equals(json);
     boolean quiet = jsonOnly || childReport != null;

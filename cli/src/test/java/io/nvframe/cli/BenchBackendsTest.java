@@ -91,6 +91,92 @@ class BenchBackendsTest {
     assertTrue(png.getWidth() >= 1000 && png.getHeight() >= 400, "chart size " + png.getWidth() + "x" + png.getHeight());
   }
 
+  /** A third-party backend compiled here, in a jar of its own with a services file and a jvm-options file. */
+  private Path thirdPartyJar() throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src/thirdparty"));
+    Files.writeString(src.resolve("CopyProvider.java"), """
+        package thirdparty;
+        import io.nvframe.spi.*;
+        import java.lang.foreign.Arena;
+        import java.util.Set;
+        public final class CopyProvider implements BackendProvider {
+          static final Set<Capability> CAPS = Set.of(Capability.VOLATILE, Capability.BYTE_ADDRESSABLE);
+          public CopyProvider() {}
+          public String name() { return "heap-copy"; }
+          public Set<Capability> capabilities() { return CAPS; }
+          public Availability probe(ProviderConfig c) {
+            return "yes".equals(System.getProperty("thirdparty.flag"))
+                ? Availability.available("flag set") : Availability.unavailable("needs -Dthirdparty.flag=yes");
+          }
+          public Medium create(ProviderConfig c) {
+            Arena arena = Arena.ofShared();
+            return new SegmentMedium(arena.allocate(c.capacity(), 4096), "heap-copy") {
+              public Set<Capability> capabilities() { return CAPS; }
+              protected void doFlush(long offset, long length) {}
+              protected void doFence() {}
+              protected void doClose() { arena.close(); }
+            };
+          }
+          public Medium open(ProviderConfig c) { throw new UnsupportedOperationException("volatile"); }
+        }
+        """);
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    String cp = List.of(io.nvframe.spi.BackendProvider.class, io.nvframe.api.NvframeException.class).stream()
+        .map(c -> {
+          try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+          } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+          }
+        })
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    int rc = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(), "-cp", cp,
+        src.resolve("CopyProvider.java").toString());
+    assertEquals(0, rc, "the test backend compiles");
+    Path jar = dir.resolve("lib/heap-copy.jar");
+    Files.createDirectories(jar.getParent());
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+      try (var files = Files.walk(classes)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+          out.write(Files.readAllBytes(f));
+          out.closeEntry();
+        }
+      }
+      out.putNextEntry(new java.util.jar.JarEntry("META-INF/services/io.nvframe.spi.BackendProvider"));
+      out.write("thirdparty.CopyProvider\n".getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+      out.putNextEntry(new java.util.jar.JarEntry("META-INF/nvframe/heap-copy.jvm-options"));
+      out.write("-Dthirdparty.flag=yes\n".getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  @Test
+  void backendPathAddsAThirdPartyBackendWithItsFlags() throws IOException {
+    Path jar = thirdPartyJar();
+    String[] common = {"--seconds", "0.05", "--warmup", "0.05", "--repeats", "1", "--threads", "1",
+        "--ops", "alloc_free_4k", "--size", "16MiB"};
+    Result without = run(concat(new String[] {"bench", "--backends", "heap-copy"}, common));
+    assertEquals(0, without.code(), without.err());
+    assertTrue(without.out().contains("skipped heap-copy: not installed"), without.out());
+    // a folder of jars; the child JVM gets -Dthirdparty.flag=yes from the jar, so probe says available
+    Result with = run(concat(new String[] {"bench", "--backends", "heap-copy", "--backend-path", jar.getParent().toString()},
+        common));
+    assertEquals(0, with.code(), with.out() + with.err());
+    assertTrue(Pattern.compile("(?m)^heap-copy\\s+-\\s+alloc_free_4k\\s+1\\s").matcher(with.out()).find(), with.out());
+    Result missing = run("bench", "--backends", "heap", "--backend-path", dir.resolve("nope").toString());
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("neither a jar nor a folder of jars"), missing.err());
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   @Test
   void jsonWithoutAFileStillPrintsJsonInsteadOfTheTable() {
     Result r = run("bench", "--backend", "heap", "--seconds", "0.05", "--warmup", "0.05", "--threads", "1",
