@@ -3,8 +3,10 @@ package io.nvframe.cli;
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionStats;
+import io.nvframe.core.BackendInfo;
 import io.nvframe.core.RegionBuilder;
 import io.nvframe.core.Regions;
+import io.nvframe.spi.Capability;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import picocli.CommandLine;
@@ -24,14 +27,19 @@ import picocli.CommandLine.Option;
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
  * allocating a 4 KiB frame and linking it. Like the PMDK programs, each thread runs each operation for
  * a fixed time; ops/s is the sum of the threads' rates, ns/op the mean over threads of one thread's
- * time per operation, and link cleanup is not timed. Each point first runs unmeasured for {@code
- * --warmup} seconds (the JIT). Fences and flushes per operation come from the medium's counters,
- * read while every worker waits at a barrier, minus the untimed cleanup frees (one flush and one
- * fence each), so they are exact. {@code --open-region} measures region open instead (PMDK's {@code
- * pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with PMDK; for rigorous
- * numbers use the JMH benchmarks in {@code benchmarks/}.
+ * time per operation, and link cleanup is not timed. Operations run in batches of 512: one batch in
+ * four reads the clock after every operation for the latency percentiles (p50, p99, from a
+ * log-linear histogram), the others only around the batch, and only those give the rate (the extra
+ * clock reads are not in it). Each point first runs unmeasured for {@code --warmup} seconds (the
+ * JIT), then {@code --repeats} measured times. Fences and flushes per operation come from the
+ * medium's counters, read while every worker waits at a barrier, minus the untimed cleanup frees
+ * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each in
+ * a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
+ * (PMDK's {@code pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with
+ * PMDK; for rigorous numbers use the JMH benchmarks in {@code benchmarks/}.
  */
-@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions.")
+@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions; "
+    + "--backends compares backends (table, --json FILE, --chart FILE.png).")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -62,7 +70,29 @@ final class BenchCommand implements Callable<Integer> {
       + "the first is a cold open when the file existed before this run.")
   int openRepeats = 20;
 
-  @Option(names = "--json", description = "Machine-readable output.") boolean json;
+  @Option(names = "--json", arity = "0..1", fallbackValue = "-", paramLabel = "FILE",
+      description = "Machine-readable output: written to FILE next to the table, or, without FILE, printed instead of the table.")
+  String json;
+
+  @Option(names = "--backends", split = ",", paramLabel = "NAME",
+      description = "Compare these backends (e.g. heap,dax,btt,chronicle): each runs in its own JVM with the flags it "
+          + "declares; backends not installed or not usable here are skipped with the reason.")
+  List<String> backends;
+
+  @Option(names = "--backend-path", split = ",", paramLabel = "JAR|DIR",
+      description = "With --backends: more backends, from these jars (a folder: the jars in it), e.g. a third-party "
+          + "backend and its libraries.")
+  List<Path> backendPath;
+
+  @Option(names = "--chart", paramLabel = "FILE.png", description = "With --backends: a bar chart of the medians (PNG).")
+  Path chart;
+
+  @Option(names = "--repeats", description = "Measured repetitions of each point, after one warm-up; medians and spread "
+      + "are over them (default: 5 with --backends, else 1).")
+  Integer repeats;
+
+  /** Set by {@link BackendComparison} in the child JVM it starts: write raw rows there, print progress. */
+  @Option(names = "--child-report", hidden = true) Path childReport;
 
   /** Frames allocated and written in a region made for --open-region (pool_open.c's NOBJ). */
   static final int OPEN_FRAMES = 16_384;
@@ -97,38 +127,71 @@ final class BenchCommand implements Callable<Integer> {
     if (openRegion != null) {
       return measureOpen();
     }
+    if (repeats != null && repeats < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--repeats must be at least 1");
+    }
+    if (backends != null) {
+      return new BackendComparison(this, spec.commandLine().getOut()).run();
+    }
+    if (chart != null || backendPath != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          (chart != null ? "--chart" : "--backend-path") + " needs --backends (one or more backends to compare)");
+    }
+    boolean jsonOnly = "-".equals(json);
+    boolean quiet = jsonOnly || childReport != null;
+    int reps = repeats == null ? 1 : repeats;
     PrintWriter out = spec.commandLine().getOut();
     List<Map<String, Object>> rows = new ArrayList<>();
     Path file = null;
+    if (childReport != null) {
+      Optional<BackendInfo> info = Regions.availableBackends().stream().filter(i -> i.name().equals(backend)).findFirst();
+      String why = info.isEmpty() ? "not installed (no provider named '" + backend + "' on the class path)"
+          : info.get().available() ? null : info.get().reason();
+      if (why != null) {
+        BackendComparison.writeSkipped(childReport, why);
+        return 0;
+      }
+    }
     RegionBuilder b = open.apply(Regions.builder().backend(backend).capacity(size).lanes(64));
-    if (!backend.equals("heap")) {
+    if (!isVolatile(backend)) {
       Files.createDirectories(dir);
       file = Files.createTempFile(dir, "nvframe-bench-", ".nvf");
       Files.delete(file);
       b.path(file);
     }
     try (Region region = b.create()) {
-      String mode = region.info().medium().getOrDefault("dax.mode", "-");
+      // the backend's mode property ("dax.mode", "chronicle.mode", ...), if it has one
+      Map<String, String> props = region.info().medium();
+      String mode = props.getOrDefault(backend + ".mode", props.getOrDefault("dax.mode", "-"));
       String writeback = region.info().medium().getOrDefault("dax.writeback", "-");
-      if (!json) {
-        out.printf("nvframe bench: backend %s, mode %s%s, %s region in %s, %.1f s per point%n", backend, mode,
+      if (!quiet) {
+        out.printf("nvframe bench: backend %s, mode %s%s, %s region in %s, %.1f s per point%s%n", backend, mode,
             writeback.equals("-") ? "" : " (write-back " + writeback + ")", Sizes.format(size),
-            file == null ? "memory" : dir, seconds);
-        out.printf("%-18s %7s %14s %10s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "fences/op", "flushes/op");
+            file == null ? "memory" : dir, seconds, reps == 1 ? "" : ", " + reps + " repetitions");
+        out.printf("%-18s %7s %14s %10s %8s %8s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "p50 ns",
+            "p99 ns", "fences/op", "flushes/op");
       }
       for (Op op : ops) {
         for (int t : threads) {
           run(region, op, t, warmup != null ? warmup : Math.max(1, seconds / 2)); // warm-up
-          Map<String, Object> row = run(region, op, t, seconds);
-          row.put("backend", backend);
-          row.put("mode", mode);
-          row.put("writeback", writeback);
-          rows.add(row);
-          if (!json) {
-            out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %10.2f %10.2f%n", op.name().toLowerCase(Locale.ROOT), t,
-                (double) row.get("opsPerSecond"), (double) row.get("nsPerOp"), (double) row.get("fencesPerOp"),
-                (double) row.get("flushesPerOp"));
-            out.flush();
+          progress();
+          for (int rep = 1; rep <= reps; rep++) {
+            Map<String, Object> row = run(region, op, t, seconds);
+            row.put("backend", backend);
+            row.put("mode", mode);
+            row.put("writeback", writeback);
+            if (reps > 1) {
+              row.put("repetition", rep);
+            }
+            rows.add(row);
+            progress();
+            if (!quiet) {
+              out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %8.0f %8.0f %10.2f %10.2f%n",
+                  op.name().toLowerCase(Locale.ROOT), t, (double) row.get("opsPerSecond"), (double) row.get("nsPerOp"),
+                  (double) row.get("p50Ns"), (double) row.get("p99Ns"), (double) row.get("fencesPerOp"),
+                  (double) row.get("flushesPerOp"));
+              out.flush();
+            }
           }
         }
       }
@@ -137,10 +200,30 @@ final class BenchCommand implements Callable<Integer> {
         Files.deleteIfExists(file);
       }
     }
-    if (json) {
+    if (childReport != null) {
+      BackendComparison.writeRows(childReport, rows);
+    } else if (jsonOnly) {
       out.println(Json.write(rows));
+    } else if (json != null) {
+      BackendComparison.writeFile(Path.of(json), Json.write(rows));
+      out.println("JSON: " + json);
     }
     return 0;
+  }
+
+  /** In a child JVM of {@link BackendComparison}: one line per finished warm-up or repetition. */
+  private void progress() {
+    if (childReport != null) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(BackendComparison.PROGRESS_LINE);
+      out.flush();
+    }
+  }
+
+  /** Volatile backends (heap) need no path; every other one gets a file in --dir. */
+  private static boolean isVolatile(String name) {
+    return Regions.availableBackends().stream()
+        .anyMatch(i -> i.name().equals(name) && i.capabilities().contains(Capability.VOLATILE));
   }
 
   /**
@@ -219,7 +302,7 @@ final class BenchCommand implements Callable<Integer> {
       row.put("warmOpenMsMax", rest[rest.length - 1]);
       row.put("warmOpenInternalMsMedian", restInternal[restInternal.length / 2]);
     }
-    if (json) {
+    if (json != null) {
       out.println(Json.write(List.of(row)));
     } else {
       if (created) {
@@ -239,8 +322,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private static Map<String, Object> run(Region region, Op op, int threads, double seconds) throws Exception {
-    long[] ops = new long[threads];
-    long[] nanos = new long[threads];
+    Measured[] results = new Measured[threads];
     // the counters are read by the barrier actions, while every worker waits: they cover exactly
     // the measured loops (each thread's set-up and tear-down frames are allocated and freed outside)
     RegionStats[] window = new RegionStats[2];
@@ -254,9 +336,7 @@ final class BenchCommand implements Callable<Integer> {
         try {
           Frame page = region.allocate(0);
           Frame links = region.allocate(0);
-          long[] result = worker(region, op, page, links, start, (long) (seconds * 1e9));
-          ops[id] = result[0];
-          nanos[id] = result[1];
+          results[id] = worker(region, op, page, links, start, (long) (seconds * 1e9));
           stop.await();
           region.free(page);
           region.free(links);
@@ -282,10 +362,12 @@ final class BenchCommand implements Callable<Integer> {
     long total = 0;
     double rate = 0;
     double nsPerOp = 0;
-    for (int i = 0; i < threads; i++) {
-      total += ops[i];
-      rate += ops[i] / (nanos[i] / 1e9);
-      nsPerOp += nanos[i] / (double) ops[i] / threads;
+    LatencyHistogram latency = new LatencyHistogram();
+    for (Measured m : results) {
+      total += m.ops();
+      rate += m.rateOps() / (m.rateNanos() / 1e9);
+      nsPerOp += m.rateNanos() / (double) m.rateOps() / threads;
+      latency.add(m.latency());
     }
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("operation", op.name().toLowerCase(Locale.ROOT));
@@ -293,6 +375,8 @@ final class BenchCommand implements Callable<Integer> {
     row.put("ops", total);
     row.put("opsPerSecond", rate);
     row.put("nsPerOp", nsPerOp);
+    row.put("p50Ns", latency.quantile(0.50));
+    row.put("p99Ns", latency.quantile(0.99));
     // link cleanup (frees outside the timed part) is excluded from the counts as well
     long cleanupFences = op == Op.TX_ALLOC_4K_LINK ? total : 0;
     row.put("fencesPerOp", (after.fences() - before.fences() - cleanupFences) / (double) total);
@@ -300,50 +384,76 @@ final class BenchCommand implements Callable<Integer> {
     return row;
   }
 
-  /** Runs {@code op} for {@code budget} ns of timed work; returns {ops, timed ns}. */
-  private static long[] worker(Region region, Op op, Frame page, Frame links, CyclicBarrier start, long budget)
+  /**
+   * One thread's result: all operations, and the operations and time of the rate batches (the
+   * batches that time every operation for the latency histogram are left out of the rate, since
+   * their clock reads cost time).
+   */
+  private record Measured(long ops, long rateOps, long rateNanos, LatencyHistogram latency) {}
+
+  /** One batch in {@value} (the second, sixth, ...) times each operation on its own (latency); the others time the batch (rate). */
+  private static final int LATENCY_EVERY = 4;
+
+  private static final int BATCH = 512;
+
+  /** Runs {@code op} for {@code budget} ns of timed work. */
+  private static Measured worker(Region region, Op op, Frame page, Frame links, CyclicBarrier start, long budget)
       throws Exception {
     byte[] data = new byte[64];
-    List<Frame> linked = new ArrayList<>(512);
+    int[] offset = {0};
+    List<Frame> linked = new ArrayList<>(BATCH);
+    LatencyHistogram latency = new LatencyHistogram();
     start.await();
     long ops = 0;
-    long timed = 0;
-    int offset = 0;
-    while (timed < budget) {
+    long rateOps = 0;
+    long rateNanos = 0;
+    long elapsed = 0;
+    for (long batchNo = 0; elapsed < budget || rateOps == 0 || latency.count() == 0; batchNo++) {
+      boolean timeEach = batchNo % LATENCY_EVERY == 1;
       long t0 = System.nanoTime();
-      int batch = 512;
-      switch (op) {
-        case ALLOC_FREE_4K -> {
-          for (int i = 0; i < batch; i++) {
-            region.free(region.allocate(0));
-          }
-        }
-        case TX_UPDATE_64B -> {
-          for (int i = 0; i < batch; i++) {
-            int off = offset;
-            offset = (offset + 64) & 4095;
-            data[0]++;
-            region.transact(tx -> tx.write(page, off, data));
-          }
-        }
-        case TX_ALLOC_4K_LINK -> {
-          for (int i = 0; i < batch; i++) {
-            int slot = i;
-            region.transact(tx -> {
-              Frame f = tx.allocate(0);
-              tx.putLong(links, slot * 8L, f.pfn());
-              linked.add(f);
-            });
-          }
-        }
+      batch(region, op, page, links, data, offset, linked, timeEach ? latency : null);
+      long t = System.nanoTime() - t0;
+      elapsed += t;
+      ops += BATCH;
+      if (!timeEach) {
+        rateOps += BATCH;
+        rateNanos += t;
       }
-      timed += System.nanoTime() - t0;
-      ops += batch;
       for (Frame f : linked) {
         region.free(f);
       }
       linked.clear();
     }
-    return new long[] {ops, timed};
+    return new Measured(ops, rateOps, rateNanos, latency);
+  }
+
+  /** {@link #BATCH} operations; with a histogram, each one's time goes into it. */
+  private static void batch(Region region, Op op, Frame page, Frame links, byte[] data, int[] offset,
+      List<Frame> linked, LatencyHistogram latency) {
+    long last = latency == null ? 0 : System.nanoTime();
+    for (int i = 0; i < BATCH; i++) {
+      switch (op) {
+        case ALLOC_FREE_4K -> region.free(region.allocate(0));
+        case TX_UPDATE_64B -> {
+          int off = offset[0];
+          offset[0] = (off + 64) & 4095;
+          data[0]++;
+          region.transact(tx -> tx.write(page, off, data));
+        }
+        case TX_ALLOC_4K_LINK -> {
+          int slot = i;
+          region.transact(tx -> {
+            Frame f = tx.allocate(0);
+            tx.putLong(links, slot * 8L, f.pfn());
+            linked.add(f);
+          });
+        }
+      }
+      if (latency != null) {
+        long now = System.nanoTime();
+        latency.record(now - last);
+        last = now;
+      }
+    }
   }
 }

@@ -3,8 +3,10 @@ package io.nvframe.benchmarks.region;
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionStats;
+import io.nvframe.core.BackendInfo;
 import io.nvframe.core.RegionBuilder;
 import io.nvframe.core.Regions;
+import io.nvframe.spi.Capability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>The forks open {@code java.base/jdk.internal.misc} so that {@code emulate} uses the split
  * write-back (line write-backs at flush, one store fence at fence, like PMDK's flush mode); with
  * only the export it falls back to one fence per flush (backend-dax {@code CacheLineWriteback}).
+ *
+ * <p>{@code backend} takes any installed backend ({@code heap}, {@code dax}, the example {@code
+ * chronicle}, ...): the same rows as {@code nvframe bench --backends}. {@code mode} is the dax
+ * mapping mode; other backends have none and need {@code -p mode=default}. A backend whose probe
+ * fails here (chronicle without its JVM flags, which the forks get from {@code -jvmArgsAppend}, see
+ * benchmarks/README.md) stops the trial with the probe's reason.
  */
 @State(Scope.Benchmark)
 @Fork(jvmArgsAppend = {"--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"})
@@ -53,6 +61,7 @@ public class RegionBenchmark {
   @Param({"dax"})
   public String backend;
 
+  /** dax mapping mode, or {@code default} (the backend's own choice; the only value for other backends). */
   @Param({"emulate", "msync"})
   public String mode;
 
@@ -68,11 +77,23 @@ public class RegionBenchmark {
     if (dir == null) {
       dir = System.getProperty("nvframe.bench.dir", "/dev/shm");
     }
+    BackendInfo info = Regions.availableBackends().stream().filter(i -> i.name().equals(backend)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("backend '" + backend + "' is not installed; installed: "
+            + Regions.availableBackends().stream().map(BackendInfo::name).toList()));
+    if (!info.available()) {
+      throw new IllegalStateException("backend '" + backend + "' cannot run in this JVM: " + info.reason());
+    }
+    if (!backend.equals("dax") && !mode.equals("default")) {
+      throw new IllegalArgumentException("mode '" + mode + "' is a dax mapping mode; run " + backend + " with -p mode=default");
+    }
     RegionBuilder b = Regions.builder().backend(backend).capacity(1L << 30).lanes(64);
-    if (!backend.equals("heap")) {
+    if (!info.capabilities().contains(Capability.VOLATILE)) {
       file = Files.createTempFile(Path.of(dir), "nvframe-bench-", ".nvf");
       Files.delete(file);
-      b.path(file).option("dax.mode", mode);
+      b.path(file);
+    }
+    if (!mode.equals("default")) {
+      b.option("dax.mode", mode);
     }
     region = b.create();
     start = region.stats();
