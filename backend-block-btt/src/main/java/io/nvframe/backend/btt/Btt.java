@@ -340,11 +340,37 @@ public final class Btt implements AutoCloseable {
           + (problems.size() > 4 ? "; ..." : "");
       return;
     }
+    java.util.BitSet pending = new java.util.BitSet();
+    for (int lane = 0; lane < info.nfree(); lane++) {
+      Flog.Entry e = cur[lane];
+      if (e.oldPost() != e.newPost() && mapPost(m, a, e.lba()) == e.oldPost()) {
+        pending.set(lane);
+      }
+    }
+    if (!pending.isEmpty()) {
+      // a roll-forward must not map a block that another lba or lane already owns
+      java.util.BitSet used = new java.util.BitSet();
+      for (int premap = 0; premap < info.externalNlba(); premap++) {
+        used.set(mapPost(m, a, premap));
+      }
+      for (int lane = 0; lane < info.nfree(); lane++) {
+        used.set(cur[lane].oldPost());
+      }
+      for (int lane = pending.nextSetBit(0); lane >= 0; lane = pending.nextSetBit(lane + 1)) {
+        if (used.get(cur[lane].newPost())) {
+          problems.add("flog lane " + lane + ": LOG_NEW_MAPPED committed entry " + cur[lane] + " cannot be rolled forward: block "
+              + cur[lane].newPost() + " is already in use");
+        }
+      }
+      if (!problems.isEmpty()) {
+        a.error = String.join("; ", problems.subList(0, Math.min(4, problems.size())));
+        return;
+      }
+    }
     for (int lane = 0; lane < info.nfree(); lane++) {
       Flog.Entry e = cur[lane];
       if (e.oldPost() != e.newPost()) {
-        int entry = m.loadInt(a.mapEntryOffset(e.lba()));
-        int post = (entry & FLAG_MASK) == 0 ? e.lba() : entry & POSTMAP_MASK;
+        int post = mapPost(m, a, e.lba());
         if (post == e.oldPost()) {
           int value = (e.newMap() & FLAG_MASK) == 0 ? e.newPost() | MAP_NORMAL : e.newMap();
           if (ro) {
@@ -361,6 +387,12 @@ public final class Btt implements AutoCloseable {
       a.nextEntry[lane] = 1 - current[lane];
       a.nextSeq[lane] = Flog.nextSeq(e.seq());
     }
+  }
+
+  /** Post-map block of {@code premap} as stored (identity for an initial entry). */
+  private static int mapPost(Medium m, Arena a, int premap) {
+    int entry = m.loadInt(a.mapEntryOffset(premap));
+    return (entry & FLAG_MASK) == 0 ? premap : entry & POSTMAP_MASK;
   }
 
   private static void checkRange(Medium medium, long base, long rawSize) {
@@ -458,6 +490,9 @@ public final class Btt implements AutoCloseable {
           return;
         }
         int post = entry & POSTMAP_MASK;
+        if (post >= a.info.internalNlba()) {
+          throw corrupt(a, lba, premap, entry);
+        }
         a.rtt.set(lane, post);
         if (mapEntry(a, premap) != entry) {
           continue;
@@ -499,6 +534,9 @@ public final class Btt implements AutoCloseable {
       lock.lock();
       try {
         int raw = medium.loadInt(a.mapEntryOffset(premap));
+        if ((raw & FLAG_MASK) != 0 && (raw & POSTMAP_MASK) >= a.info.internalNlba()) {
+          throw corrupt(a, lba, premap, raw);
+        }
         // the flog records the old block as a clean free block (its Zero/Error state belonged to the lba)
         oldEntry = ((raw & FLAG_MASK) == 0 ? premap : raw & POSTMAP_MASK) | MAP_NORMAL;
         medium.storeLong(entryOff, Integer.toUnsignedLong(premap) | (long) oldEntry << 32);
@@ -628,6 +666,12 @@ public final class Btt implements AutoCloseable {
     return new NvframeIOException(ErrorCode.MEDIA_ERROR, "BTT block " + lba + " (arena " + a.index + ", pre-map "
         + premap + ", post-map block " + (entry & POSTMAP_MASK) + ") of " + medium.description()
         + " is marked as a media error; writing the block clears the error");
+  }
+
+  private MediaCorruptedException corrupt(Arena a, long lba, int premap, int entry) {
+    return new MediaCorruptedException(ErrorCode.HEADER_CORRUPT, String.format("BTT block %d (arena %d, pre-map %d) of %s:"
+        + " map entry 0x%08x points past the arena's %d blocks; run 'nvframe btt check'", lba, a.index, premap,
+        medium.description(), entry, Integer.toUnsignedLong(a.info.internalNlba())));
   }
 
   private void ensureOpen() {

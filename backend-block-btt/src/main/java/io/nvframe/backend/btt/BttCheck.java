@@ -209,9 +209,21 @@ public final class BttCheck {
     if (!flogOk) {
       return;
     }
+    BitSet used = new BitSet((int) internal);
+    if (mapOk) {
+      for (int premap = 0; premap < external; premap++) {
+        used.set(map[premap]);
+      }
+      for (int lane = 0; lane < info.nfree(); lane++) {
+        used.set(cur[lane].oldPost());
+      }
+    }
     for (int lane = 0; lane < info.nfree(); lane++) {
       Flog.Entry e = cur[lane];
-      if (e.oldPost() != e.newPost() && map[e.lba()] == e.oldPost()) {
+      if (e.oldPost() != e.newPost() && map[e.lba()] == e.oldPost() && used.get(e.newPost())) {
+        count.add("LOG_NEW_MAPPED", "flog lane " + lane + " " + e + ": committed, map[" + e.lba()
+            + "] holds old_map, but new_map " + e.newPost() + " is already in use: cannot roll forward", false);
+      } else if (e.oldPost() != e.newPost() && map[e.lba()] == e.oldPost()) {
         count.add("LOG_MAP_ERR", "flog lane " + lane + " " + e + ": committed, but map[" + e.lba()
             + "] still holds old_map (the map write was lost)", true);
         if (repairs != null) {
