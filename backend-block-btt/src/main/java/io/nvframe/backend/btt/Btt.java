@@ -162,13 +162,14 @@ public final class Btt implements AutoCloseable {
     long off = 0;
     while (true) {
       long available = rawSize - off;
-      InfoPair pair = readInfo(medium, base, off, available, options.parentUuid(), options.maxArenaSize());
+      InfoPair pair = readInfo(medium, base, off, available, options.parentUuid(), options.maxArenaSize(),
+          infos.isEmpty() ? 0 : infos.get(0).externalLbaSize());
       if (pair.chosen == null) {
         if (off == 0 && !pair.primarySigned && !pair.backupSigned) {
           throw new MediaCorruptedException(ErrorCode.NOT_A_REGION, "no BTT layout at offset " + base + " of "
               + medium.description() + ": no BTT_ARENA_INFO signature (primary or backup); format it first");
         }
-        throw new MediaCorruptedException(ErrorCode.HEADER_CORRUPT, "BTT arena " + list.size() + " at offset "
+        throw new MediaCorruptedException(ErrorCode.HEADER_CORRUPT, "BTT arena " + infos.size() + " at offset "
             + (base + off) + " of " + medium.description() + ": primary info: " + String.join("; ", pair.primaryProblems)
             + "; backup info: " + String.join("; ", pair.backupProblems)
             + "; no valid copy is left (check it with 'nvframe btt check')");
@@ -178,10 +179,10 @@ public final class Btt implements AutoCloseable {
           byte[] raw = pair.chosen.encode();
           medium.write(base + off, raw, 0, raw.length);
           medium.persist(base + off, raw.length);
-          actions.add("arena " + list.size() + ": primary info restored from the backup ("
+          actions.add("arena " + infos.size() + ": primary info restored from the backup ("
               + String.join("; ", pair.primaryProblems) + ")");
         } else {
-          actions.add("arena " + list.size() + ": primary info unusable, using the backup (read-only: not restored)");
+          actions.add("arena " + infos.size() + ": primary info unusable, using the backup (read-only: not restored)");
         }
       }
       BttInfo info = pair.chosen;
@@ -236,7 +237,7 @@ public final class Btt implements AutoCloseable {
    * primary's {@code infooff}, or, when the primary is unusable, at {@code min(available,
    * maxArena) - 4096}, where the layout rules put it).
    */
-  static InfoPair readInfo(Medium m, long base, long off, long available, byte[] parent, long maxArena) {
+  static InfoPair readInfo(Medium m, long base, long off, long available, byte[] parent, long maxArena, int blockSize) {
     InfoPair p = new InfoPair();
     p.primary = new byte[BttInfo.SIZE];
     if (available < BttInfo.SIZE * 2L) {
@@ -246,7 +247,7 @@ public final class Btt implements AutoCloseable {
     }
     m.read(base + off, p.primary, 0, BttInfo.SIZE);
     p.primarySigned = BttInfo.hasSignature(p.primary);
-    p.primaryProblems = BttInfo.validate(p.primary, available, parent);
+    p.primaryProblems = BttInfo.validate(p.primary, available, parent, blockSize);
     long backupRel;
     if (p.primaryProblems.isEmpty()) {
       backupRel = BttInfo.decode(p.primary).infoOff();
@@ -257,7 +258,7 @@ public final class Btt implements AutoCloseable {
     p.backup = new byte[BttInfo.SIZE];
     m.read(base + p.backupOffset, p.backup, 0, BttInfo.SIZE);
     p.backupSigned = BttInfo.hasSignature(p.backup);
-    List<String> bp = new ArrayList<>(BttInfo.validate(p.backup, available, parent));
+    List<String> bp = new ArrayList<>(BttInfo.validate(p.backup, available, parent, blockSize));
     if (bp.isEmpty() && BttInfo.decode(p.backup).infoOff() != backupRel) {
       bp.add("INFO_FIELD backup infooff " + BttInfo.decode(p.backup).infoOff() + " is not where it was found ("
           + backupRel + ")");

@@ -91,9 +91,10 @@ public final class BttCheck {
       return new Report(checked, problems, List.of());
     }
     long off = 0;
+    int blockSize = 0;
     for (int index = 0; ; index++) {
       long available = rawSize - off;
-      Btt.InfoPair pair = Btt.readInfo(m, base, off, available, options.parentUuid(), options.maxArenaSize());
+      Btt.InfoPair pair = Btt.readInfo(m, base, off, available, options.parentUuid(), options.maxArenaSize(), blockSize);
       if (pair.chosen == null) {
         if (index == 0 && !pair.primarySigned && !pair.backupSigned) {
           problems.add(new Problem(-1, "NO_LAYOUT", "no BTT_ARENA_INFO signature at offset " + base
@@ -109,6 +110,7 @@ public final class BttCheck {
         break;
       }
       BttInfo info = pair.chosen;
+      blockSize = info.externalLbaSize();
       boolean primaryBad = !pair.primaryProblems.isEmpty();
       for (String p : pair.primaryProblems) {
         problems.add(new Problem(index, code(p), "primary info at " + (base + off) + ": " + text(p), true));

@@ -151,6 +151,11 @@ public record BttInfo(
    * a stable code: {@code INFO_SIG}, {@code INFO_CSUM}, {@code INFO_VERSION}, {@code INFO_FIELD}.
    */
   static List<String> validate(byte[] raw, long available, byte[] expectedParentUuid) {
+    return validate(raw, available, expectedParentUuid, 0);
+  }
+
+  /** As {@link #validate(byte[], long, byte[])}; a non-zero {@code blockSize} must be the external size. */
+  static List<String> validate(byte[] raw, long available, byte[] expectedParentUuid, int blockSize) {
     List<String> problems = new ArrayList<>();
     if (!hasSignature(raw)) {
       problems.add("INFO_SIG signature is '" + printable(raw, 16) + "', expected 'BTT_ARENA_INFO'");
@@ -166,6 +171,10 @@ public record BttInfo(
     if (expectedParentUuid != null && !Arrays.equals(i.parentUuid, expectedParentUuid)) {
       problems.add("INFO_PARENT parent_uuid " + HexFormat.of().formatHex(i.parentUuid)
           + " is not the pool's uuid " + HexFormat.of().formatHex(expectedParentUuid));
+    }
+    if (blockSize != 0 && i.externalLbaSize != blockSize) {
+      problems.add("INFO_FIELD external_lbasize " + Integer.toUnsignedString(i.externalLbaSize)
+          + " differs from arena 0's " + blockSize);
     }
     if (i.major < 1 || i.major > 2) {
       problems.add("INFO_VERSION version " + i.major + "." + i.minor + " (known: 1.x, 2.x)");
