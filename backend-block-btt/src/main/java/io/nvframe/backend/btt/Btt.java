@@ -614,6 +614,45 @@ public final class Btt implements AutoCloseable {
     return arenas[i].freeBlock.clone();
   }
 
+  /**
+   * The flog of one arena as stored.
+   *
+   * @param layout {@code (0,1)} or {@code (0,2)}
+   * @param unused slots whose current entry records no write (old_map == new_map)
+   * @param used slots whose current entry records a write
+   * @param seq how many current entries have seq 0..3
+   * @param firstFree free blocks of the first lanes (run-time state)
+   */
+  public record FlogSummary(String layout, int unused, int used, int[] seq, String firstFree) {}
+
+  /** Summary of arena {@code i}'s flog. */
+  public FlogSummary flogSummary(int i) {
+    Arena a = arenas[i];
+    int unused = 0;
+    int used = 0;
+    int[] seq = new int[4];
+    for (int lane = 0; lane < a.info.nfree(); lane++) {
+      Flog.Entry e0 = Flog.Entry.read(medium, a.entryOffset(lane, 0));
+      Flog.Entry e1 = Flog.Entry.read(medium, a.entryOffset(lane, 1));
+      int c = Flog.current(e0, e1, new StringBuilder());
+      if (c < 0) {
+        continue;
+      }
+      Flog.Entry e = c == 0 ? e0 : e1;
+      seq[e.seq() & 3]++;
+      if (e.oldPost() == e.newPost()) {
+        unused++;
+      } else {
+        used++;
+      }
+    }
+    StringBuilder free = new StringBuilder();
+    for (int lane = 0; lane < Math.min(4, a.freeBlock.length); lane++) {
+      free.append(lane == 0 ? "" : ", ").append(a.freeBlock[lane]);
+    }
+    return new FlogSummary(a.secondEntry == 16 ? "(0,1)" : "(0,2)", unused, used, seq, free.toString());
+  }
+
   /** True when no lane is held and every RTT slot is idle (B5's idle condition). */
   public boolean idle() {
     if (lanes.anyHeld()) {

@@ -27,13 +27,18 @@ public final class BttFiles {
 
   /** Maps {@code file} with backend {@code backend} (e.g. {@code dax}). */
   public static Medium openMedium(Path file, boolean readOnly, String backend) {
+    return openMedium(file, readOnly, backend, Map.of());
+  }
+
+  /** Maps {@code file} with backend {@code backend} and its options (e.g. {@code dax.mode}). */
+  public static Medium openMedium(Path file, boolean readOnly, String backend, Map<String, String> options) {
     Objects.requireNonNull(file, "file");
     BackendProvider p = BttBackendProvider.find(backend);
     if (p == null) {
       throw new io.nvframe.api.BackendUnavailableException(ErrorCode.BACKEND_UNKNOWN,
           "backend '" + backend + "' is not installed; the BTT tools need a byte-addressable backend such as dax");
     }
-    return p.open(new ProviderConfig(file, 0, readOnly, Map.of()));
+    return p.open(new ProviderConfig(file, 0, readOnly, options));
   }
 
   /** Where the BTT of {@code m} is: at {@code offset} when given, else found (pool header or 0). */
@@ -47,7 +52,12 @@ public final class BttFiles {
    * is refused with {@link ErrorCode#NOT_A_REGION}.
    */
   public static Opened open(Path file, boolean readOnly, Long offset) {
-    Medium m = openMedium(file, readOnly, "dax");
+    return open(file, readOnly, offset, Map.of());
+  }
+
+  /** As {@link #open(Path, boolean, Long)} with options for the {@code dax} backend. */
+  public static Opened open(Path file, boolean readOnly, Long offset, Map<String, String> daxOptions) {
+    Medium m = openMedium(file, readOnly, "dax", daxOptions);
     try {
       BttLocation loc = locate(m, offset);
       Btt btt;
