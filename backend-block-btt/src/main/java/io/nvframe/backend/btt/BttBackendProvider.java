@@ -23,7 +23,10 @@ import java.util.TreeSet;
  * <ul>
  *   <li>{@value #MEDIUM}: backend of the bytes underneath ({@code dax}, {@code heap} in tests);
  *   <li>{@value #BLOCK_SIZE}: external block size on create (default 4096; a multiple of 8);
- *   <li>{@value #OFFSET}: where the BTT starts; default: after a libpmemblk pool header, else 0;
+ *   <li>{@value #OFFSET}: where the BTT starts; on create default {@value #REGION_PREFIX}: the file
+ *       starts with an 8 KiB prefix that mirrors the first 8 KiB of the BTT namespace (the region's
+ *       two header copies), then the BTT; on open default: found (after a libpmemblk pool header, or
+ *       the first BTT info on a 4 KiB boundary);
  *   <li>{@value #NFREE}: free blocks per arena on create (default 256).
  * </ul>
  */
@@ -34,6 +37,8 @@ public final class BttBackendProvider implements BackendProvider {
   public static final String BLOCK_SIZE = "btt.blockSize";
   public static final String OFFSET = "btt.offset";
   public static final String NFREE = "btt.nfree";
+  /** Bytes before the BTT in files this provider creates (mirrors of the region header copies). */
+  public static final long REGION_PREFIX = 8192;
   private static final Set<String> OPTIONS = Set.of(MEDIUM, BLOCK_SIZE, OFFSET, NFREE);
 
   public BttBackendProvider() {}
@@ -75,7 +80,7 @@ public final class BttBackendProvider implements BackendProvider {
     BackendProvider p = innerProvider(config);
     int bs = intOption(config, BLOCK_SIZE, 4096);
     int nfree = intOption(config, NFREE, BttFormat.DEFAULT_NFREE);
-    long offset = longOption(config, OFFSET, 0);
+    long offset = longOption(config, OFFSET, REGION_PREFIX);
     if (bs % 8 != 0) {
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "btt.blockSize " + bs + " is not a multiple of 8; a region on BTT needs 8-byte aligned atomic words");
@@ -86,7 +91,7 @@ public final class BttBackendProvider implements BackendProvider {
       try {
         f = BttFormat.of(bs).withNfree(nfree);
         Btt btt = Btt.format(inner, offset, inner.size() - offset, f, Btt.Options.defaults());
-        return new BttMedium(btt, Map.of("btt.backend", p.name()));
+        return new BttMedium(btt, Map.of("btt.backend", p.name()), Math.min(offset, REGION_PREFIX));
       } catch (IllegalArgumentException e) {
         throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID, "cannot lay out a BTT in "
             + inner.description() + ": " + e.getMessage());
@@ -105,7 +110,8 @@ public final class BttBackendProvider implements BackendProvider {
       String off = config.options().get(OFFSET);
       BttLocation loc = off == null ? BttLocation.find(inner) : BttLocation.raw(inner, longOption(config, OFFSET, 0));
       Btt btt = Btt.open(inner, loc.offset(), loc.rawSize(), loc.options(config.readOnly()));
-      return new BttMedium(btt, Map.of("btt.backend", p.name(), "btt.pool", loc.pool() ? "libpmemblk" : "raw"));
+      long mirror = loc.pool() ? 0 : Math.min(loc.offset(), REGION_PREFIX);
+      return new BttMedium(btt, Map.of("btt.backend", p.name(), "btt.pool", loc.pool() ? "libpmemblk" : "raw"), mirror);
     } catch (RuntimeException e) {
       inner.close();
       throw e;

@@ -62,19 +62,22 @@ public record BttLocation(long offset, long rawSize, byte[] parentUuid, boolean 
   }
 
   /**
-   * Finds the BTT: a libpmemblk pool (then the namespace after its header), else a raw BTT at 0.
-   * Throws when neither holds.
+   * Finds the BTT: a libpmemblk pool (then the namespace after its header), else the first BTT info
+   * signature on a 4 KiB boundary from 0 to 64 KiB (a raw BTT at 0, or after the 8 KiB header prefix
+   * of an nvframe region on BTT). Throws when neither holds.
    */
   public static BttLocation find(Medium m) {
     if (isPmemBlkPool(m)) {
       return pmemBlk(m);
     }
-    if (Btt.hasLayout(m, 0)) {
-      return raw(m, 0);
+    for (long off = 0; off <= MAX_PAGE && off + 2L * BttInfo.SIZE <= m.size(); off += 4096) {
+      if (Btt.hasLayout(m, off)) {
+        return raw(m, off);
+      }
     }
     throw new MediaCorruptedException(ErrorCode.NOT_A_REGION, m.description()
-        + " holds neither a libpmemblk pool (signature PMEMBLK) nor a BTT arena at offset 0 (signature "
-        + "BTT_ARENA_INFO); give the BTT's offset with --offset");
+        + " holds neither a libpmemblk pool (signature PMEMBLK) nor a BTT arena (signature BTT_ARENA_INFO) at a "
+        + "4 KiB boundary up to offset " + MAX_PAGE + "; give the BTT's offset with --offset");
   }
 
   /** The namespace of a libpmemblk pool. */

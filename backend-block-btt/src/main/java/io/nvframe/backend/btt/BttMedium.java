@@ -38,16 +38,34 @@ public final class BttMedium implements Medium {
   private final ConcurrentHashMap<Long, byte[]> dirty = new ConcurrentHashMap<>();
   private final Object[] stripes = new Object[STRIPES];
   private final PersistCounters counters = new PersistCounters();
+  private final java.util.concurrent.atomic.LongAdder blockWrites = new java.util.concurrent.atomic.LongAdder();
+  private final long mirrorBytes;
   private volatile boolean open = true;
 
   public BttMedium(Btt btt, Map<String, String> extraProperties) {
+    this(btt, extraProperties, 0);
+  }
+
+  /**
+   * A medium over {@code btt} whose first {@code mirrorBytes} bytes are also copied, after each BTT
+   * write that changes them, to the same offsets of the medium underneath (the raw prefix before a
+   * BTT that starts at {@code mirrorBytes}): a region's header copies stay readable straight from the
+   * file, where nvframe looks up a region's backend and geometry before opening it.
+   */
+  public BttMedium(Btt btt, Map<String, String> extraProperties, long mirrorBytes) {
     this.btt = Objects.requireNonNull(btt, "btt");
+    if (mirrorBytes < 0 || mirrorBytes > btt.base()) {
+      throw new IllegalArgumentException("mirror of " + mirrorBytes + " bytes does not fit before the BTT at " + btt.base());
+    }
+    this.mirrorBytes = mirrorBytes;
     this.inner = btt.medium();
     this.bs = btt.blockSize();
     if (bs % 8 != 0) {
       throw new IllegalArgumentException("a BTT medium needs a block size that is a multiple of 8, got " + bs);
     }
-    this.size = btt.blockCount() * bs;
+    // a whole number of 4 KiB pages (regions lay out pages); a tail of smaller blocks stays unused
+    long bytes = btt.blockCount() * bs;
+    this.size = bytes - bytes % 4096;
     EnumSet<Capability> caps = EnumSet.of(Capability.ATOMIC_BLOCK_WRITE);
     if (inner.capabilities().contains(Capability.DURABLE)) {
       caps.add(Capability.DURABLE);
@@ -257,6 +275,13 @@ public final class BttMedium implements Medium {
       byte[] d = dirty.get(lba);
       if (d != null) {
         btt.write(lba, d, 0);
+        blockWrites.increment();
+        long at = lba * bs;
+        if (at < mirrorBytes) {
+          int n = (int) Math.min(bs, mirrorBytes - at);
+          inner.write(at, d, 0, n);
+          inner.persist(at, n);
+        }
         dirty.remove(lba);
       }
     }
@@ -285,9 +310,20 @@ public final class BttMedium implements Medium {
     return "btt(" + bs + " B blocks) on " + inner.description();
   }
 
+  /** Static facts plus the live counts {@code btt.blockWrites}, {@code btt.inner.flushes} and {@code btt.inner.fences}. */
   @Override
   public Map<String, String> properties() {
-    return properties;
+    Map<String, String> p = new java.util.TreeMap<>(properties);
+    PersistStats s = inner.stats();
+    p.put("btt.blockWrites", Long.toString(blockWrites.sum()));
+    p.put("btt.inner.flushes", Long.toString(s.flushes()));
+    p.put("btt.inner.fences", Long.toString(s.fences()));
+    return p;
+  }
+
+  /** BTT block writes done by {@link #flush} and {@link #close}. */
+  public long blockWrites() {
+    return blockWrites.sum();
   }
 
   @Override
