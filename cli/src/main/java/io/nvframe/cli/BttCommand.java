@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
       BttCommand.Read.class,
       BttCommand.Write.class,
       BttCommand.SetZero.class,
-      BttCommand.SetError.class
+      BttCommand.SetError.class,
+      BttCommand.Bench.class
     })
 final class BttCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -247,6 +248,120 @@ final class BttCommand implements Runnable {
       }
       spec.commandLine().getOut().println("block " + target.lba + " marked as a media error");
       return 0;
+    }
+  }
+
+  @Command(name = "bench", description = "Random block writes, then reads, on a new 1 GiB BTT file (for benchmarks/compare-pmdk.sh).")
+  static final class Bench implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory for the temporary BTT file.") Path dir;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Threads (default 1).") int threads;
+
+    @Option(names = "--block-size", defaultValue = "4096", description = "Block size (default 4096).") int blockSize;
+
+    @Option(names = "--seconds", defaultValue = "3", description = "Seconds per phase (default 3).") double seconds;
+
+    @Option(names = "--size", defaultValue = "1073741824", description = "BTT file size in bytes (default 1 GiB).") long size;
+
+    @Option(names = "--dax-mode", paramLabel = "MODE", defaultValue = "auto", description = "dax.mode of the file mapping.")
+    String daxMode;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      Path file = dir.resolve("nvframe-btt-bench." + ProcessHandle.current().pid() + ".btt");
+      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+        f.setLength(size);
+      }
+      try (Medium m = BttFiles.openMedium(file, false, "dax", Map.of("dax.mode", daxMode))) {
+        Btt btt = Btt.format(m, 0, m.size(), io.nvframe.backend.btt.BttFormat.of(blockSize), Btt.Options.defaults());
+        long n = btt.blockCount();
+        byte[] buf = new byte[blockSize];
+        java.util.Arrays.fill(buf, (byte) 0x5a);
+        long t0 = System.nanoTime();
+        for (long lba = 0; lba < n; lba++) {
+          putLba(buf, lba);
+          btt.write(lba, buf, 0);
+        }
+        double fill = (System.nanoTime() - t0) / 1e9;
+        String tag = blockSize % 1024 == 0 ? blockSize / 1024 + "k" : Integer.toString(blockSize);
+        for (boolean write : new boolean[] {true, false}) {
+          io.nvframe.spi.PersistStats before = m.stats();
+          long[] ops = new long[threads];
+          double[] secs = new double[threads];
+          Thread[] ts = new Thread[threads];
+          java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+          for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts[t] = Thread.ofPlatform().start(() -> {
+              java.util.SplittableRandom r = new java.util.SplittableRandom(0x2545F4914F6CDD1DL * (id + 1) + (write ? 1 : 0));
+              byte[] b = new byte[blockSize];
+              java.util.Arrays.fill(b, (byte) 0x5a);
+              long start = System.nanoTime();
+              long end = start + (long) (seconds * 1e9);
+              long done = 0;
+              try {
+                while (System.nanoTime() < end) {
+                  for (int k = 0; k < 256; k++) {
+                    long lba = r.nextLong(n);
+                    if (write) {
+                      putLba(b, lba);
+                      btt.write(lba, b, 0);
+                    } else {
+                      btt.read(lba, b, 0);
+                      if (getLba(b) != lba) {
+                        throw new IllegalStateException("block " + lba + ": wrong content");
+                      }
+                    }
+                  }
+                  done += 256;
+                }
+              } catch (Throwable e) {
+                failure.set(e);
+              }
+              ops[id] = done;
+              secs[id] = (System.nanoTime() - start) / 1e9;
+            });
+          }
+          for (Thread t : ts) {
+            t.join();
+          }
+          if (failure.get() != null) {
+            throw new IllegalStateException(failure.get().getMessage(), failure.get());
+          }
+          io.nvframe.spi.PersistStats d = m.stats().minus(before);
+          double rate = 0;
+          double nsOp = 0;
+          long total = 0;
+          for (int t = 0; t < threads; t++) {
+            rate += ops[t] / secs[t];
+            nsOp += secs[t] * 1e9 / Math.max(1, ops[t]) / threads;
+            total += ops[t];
+          }
+          out.printf(java.util.Locale.ROOT, "blk_%s_%s %d %,.0f %.1f %.2f %.2f MB_s=%.1f nblock=%d prefill_MB_s=%.1f mode=%s%n",
+              write ? "write" : "read", tag, threads, rate, nsOp, (double) d.fences() / total, (double) d.flushes() / total,
+              rate * blockSize / 1e6, n, n * (double) blockSize / fill / 1e6, m.properties().getOrDefault("dax.mode", daxMode));
+        }
+      } finally {
+        Files.deleteIfExists(file);
+      }
+      return 0;
+    }
+
+    private static void putLba(byte[] b, long lba) {
+      for (int i = 0; i < 8 && i < b.length; i++) {
+        b[i] = (byte) (lba >>> (8 * i));
+      }
+    }
+
+    private static long getLba(byte[] b) {
+      long v = 0;
+      for (int i = 0; i < 8 && i < b.length; i++) {
+        v |= (b[i] & 0xffL) << (8 * i);
+      }
+      return v;
     }
   }
 
