@@ -77,6 +77,10 @@ public final class BttBackendProvider implements BackendProvider {
 
   @Override
   public Medium create(ProviderConfig config) {
+    if (config.capacity() <= 0) {
+      throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
+          "the btt backend needs a capacity > 0 bytes to create a medium; set it with capacity(...)");
+    }
     BackendProvider p = innerProvider(config);
     int bs = intOption(config, BLOCK_SIZE, 4096);
     int nfree = intOption(config, NFREE, BttFormat.DEFAULT_NFREE);
@@ -85,11 +89,19 @@ public final class BttBackendProvider implements BackendProvider {
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "btt.blockSize " + bs + " is not a multiple of 8; a region on BTT needs 8-byte aligned atomic words");
     }
-    Medium inner = p.create(innerConfig(config, config.capacity()));
+    BttFormat f;
+    long raw;
     try {
-      BttFormat f;
+      f = BttFormat.of(bs).withNfree(nfree);
+      raw = f.rawSizeFor(config.capacity());
+    } catch (IllegalArgumentException e) {
+      throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID, "btt cannot offer " + config.capacity()
+          + " bytes of " + bs + "-byte blocks: " + e.getMessage());
+    }
+    // the file holds the prefix and a namespace sized so that the medium offers the capacity asked for
+    Medium inner = p.create(innerConfig(config, offset + raw));
+    try {
       try {
-        f = BttFormat.of(bs).withNfree(nfree);
         Btt btt = Btt.format(inner, offset, inner.size() - offset, f, Btt.Options.defaults());
         return new BttMedium(btt, Map.of("btt.backend", p.name()), Math.min(offset, REGION_PREFIX));
       } catch (IllegalArgumentException e) {
@@ -105,13 +117,20 @@ public final class BttBackendProvider implements BackendProvider {
   @Override
   public Medium open(ProviderConfig config) {
     BackendProvider p = innerProvider(config);
-    Medium inner = p.open(innerConfig(config, config.capacity()));
+    // the file is larger than the medium it carries: open it whole, compare the capacity below
+    Medium inner = p.open(innerConfig(config, 0));
     try {
       String off = config.options().get(OFFSET);
       BttLocation loc = off == null ? BttLocation.find(inner) : BttLocation.raw(inner, longOption(config, OFFSET, 0));
       Btt btt = Btt.open(inner, loc.offset(), loc.rawSize(), loc.options(config.readOnly()));
       long mirror = loc.pool() ? 0 : Math.min(loc.offset(), REGION_PREFIX);
-      return new BttMedium(btt, Map.of("btt.backend", p.name(), "btt.pool", loc.pool() ? "libpmemblk" : "raw"), mirror);
+      BttMedium medium = new BttMedium(btt, Map.of("btt.backend", p.name(), "btt.pool", loc.pool() ? "libpmemblk" : "raw"), mirror);
+      if (config.capacity() != 0 && medium.size() != config.capacity()) {
+        throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID, "the BTT in " + inner.description()
+            + " offers " + medium.size() + " bytes but capacity " + config.capacity() + " was requested; pass capacity 0 "
+            + "to use what the BTT holds");
+      }
+      return medium;
     } catch (RuntimeException e) {
       inner.close();
       throw e;

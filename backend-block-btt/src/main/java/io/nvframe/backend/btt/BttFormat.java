@@ -82,6 +82,49 @@ public record BttFormat(
     return (int) BttInfo.roundUp(v, 256);
   }
 
+  /** External blocks of a namespace of {@code rawSize} bytes (0 when it cannot hold a BTT). */
+  public long blocksFor(long rawSize) {
+    if (rawSize < minArenaSize) {
+      return 0;
+    }
+    try {
+      return arenas(rawSize).stream().mapToLong(i -> Integer.toUnsignedLong(i.externalNlba())).sum();
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * The smallest namespace, a multiple of 4096 bytes, whose BTT offers {@code bytes} of blocks
+   * rounded down to whole 4 KiB pages (what {@link BttMedium} exposes), preferring exactly {@code
+   * bytes}; throws when that needs more than 2^60 bytes.
+   */
+  public long rawSizeFor(long bytes) {
+    long blocks = (bytes + externalLbaSize - 1) / externalLbaSize;
+    long perArena = arenas(maxArenaSize).get(0).externalNlba();
+    long full = blocks / perArena;
+    long rest = blocks - full * perArena;
+    long flog = BttInfo.flogSize(nfree);
+    long raw = full * maxArenaSize
+        + (rest == 0 ? 0 : Math.max(minArenaSize, 3L * BttInfo.SIZE + flog + (rest + nfree) * (internalLbaSize() + 4L)));
+    raw = BttInfo.roundUp(Math.max(raw, minArenaSize), 4096);
+    long fallback = -1;
+    for (int step = 0; step < 64; step++, raw += 4096) {
+      long exposed = blocksFor(raw) * externalLbaSize;
+      exposed -= exposed % 4096;
+      if (exposed == bytes) {
+        return raw;
+      }
+      if (exposed > bytes && fallback < 0) {
+        fallback = raw;
+      }
+    }
+    if (fallback < 0) {
+      throw new IllegalArgumentException("no BTT namespace found for " + bytes + " bytes of " + externalLbaSize + "-byte blocks");
+    }
+    return fallback;
+  }
+
   /** The info blocks of every arena of a namespace of {@code rawSize} bytes (with a fresh uuid). */
   public List<BttInfo> arenas(long rawSize) {
     if (rawSize < minArenaSize) {
