@@ -9,6 +9,8 @@
 #   obj_tx_update64_in4k  <-> tx_update_64b      transaction updating 64 B of a 4 KiB block
 #   obj_tx_alloc4k_link   <-> tx_alloc_4k_link   transaction allocating 4 KiB + linking it
 #   pool_open (obj, clean) <-> bench --open-region (cold: first open in a fresh JVM; warm: later opens)
+#   blk_write_4k / blk_read_4k, blk_write_512 / blk_read_512 (libpmemblk, benchmarks/pmdk-blk-rw.c)
+#                         <-> nvframe btt bench: random block writes / reads on a new 1 GiB BTT
 #
 # usage: benchmarks/compare-pmdk.sh [pooldir]        (default pooldir: /dev/shm)
 # env:   DURATION    measured seconds per run (default 3)
@@ -17,6 +19,8 @@
 #        MODES       "flush msync" (default; PMDK names, nvframe uses emulate / msync)
 #        OUT         folder for raw results and the table (default: a new folder under /tmp)
 #        WAIT_QUIET  wait up to this many seconds before each run for an idle machine (default 0)
+#        PARTS       which groups to run: "obj open blk" (default; obj = the three pmemobj rows,
+#                    open = pool open, blk = libpmemblk vs the btt backend)
 #        NVFRAME_WRITEBACK  split (default) or per-flush: whether the nvframe JVM gets
 #                    --add-opens java.base/jdk.internal.misc=ALL-UNNAMED, which lets emulate mode
 #                    write back lines at flush and fence once (see backend-dax CacheLineWriteback);
@@ -39,6 +43,7 @@ DURATION=${DURATION:-3}
 REPS=${REPS:-3}
 THREADS=${THREADS:-"1 2"}
 MODES=${MODES:-"flush msync"}
+PARTS=${PARTS:-"obj open blk"}
 WRITEBACK=${NVFRAME_WRITEBACK:-split}
 PMDK_SRC=${PMDK_SRC:-"$repo/../shared/peers/pmdk"}
 OUT=${OUT:-$(mktemp -d /tmp/nvframe-vs-pmdk.XXXXXX)}
@@ -47,7 +52,7 @@ OUT=${OUT:-$(mktemp -d /tmp/nvframe-vs-pmdk.XXXXXX)}
 missing=()
 command -v gcc >/dev/null 2>&1 || missing+=("gcc (apt-get install -y gcc)")
 command -v awk >/dev/null 2>&1 || missing+=("awk")
-for h in libpmem.h libpmemobj.h; do
+for h in libpmem.h libpmemobj.h libpmemblk.h; do
   if command -v gcc >/dev/null 2>&1 && ! echo "#include <$h>" | gcc -E - >/dev/null 2>&1; then
     missing+=("$h (apt-get install -y libpmem-dev libpmemobj-dev libpmemblk-dev)")
   fi
@@ -71,6 +76,7 @@ CC="gcc -O2 -Wall -Wextra"
 $CC -o "$OUT/pmdk-build/obj_alloc" "$PMDK_SRC/obj_alloc.c" -lpmemobj -lpmem -lpthread
 $CC -o "$OUT/pmdk-build/obj_tx" "$PMDK_SRC/obj_tx.c" -lpmemobj -lpmem -lpthread
 $CC -o "$OUT/pmdk-build/pool_open" "$PMDK_SRC/pool_open.c" -lpmemobj -lpmemblk -lpmem -lpthread
+$CC -I "$PMDK_SRC" -o "$OUT/pmdk-build/pmdk-blk-rw" "$repo/benchmarks/pmdk-blk-rw.c" -lpmemblk -lpmem -lpthread
 
 if [ -z "${NVFRAME_JAR:-}" ]; then
   echo "building/checking the nvframe command-line tool (./nvframe) ..." >&2
@@ -158,6 +164,30 @@ nv_run() { # mode threads op
   record "nvframe $op $mode $t ops_s=${3//,/} ns_op=$4 fences_op=$5 flushes_op=$6 other_cpu=$OTHER_CPU rep=$rep"
 }
 
+# blk: one PMDK process and one nvframe process per (mode, threads, block size), each measuring
+# random writes, then random reads
+pmdk_blk_run() { # mode threads bsize
+  local mode=$1 t=$2 bs=$3 line op
+  if [ "$mode" = flush ]; then
+    run env PMEM_IS_PMEM_FORCE=1 DURATION="$DURATION" "$OUT/pmdk-build/pmdk-blk-rw" "$POOLDIR" "$t" "$bs"
+  else
+    run env -u PMEM_IS_PMEM_FORCE DURATION="$DURATION" "$OUT/pmdk-build/pmdk-blk-rw" "$POOLDIR" "$t" "$bs"
+  fi
+  while read -r line; do
+    op=$(echo "$line" | sed -n 's/.* bench=\([a-z0-9_]*\).*/\1/p')
+    record "pmdk $op $mode $t ops_s=$(echo "$line" | sed -n 's/.* ops_s=\([0-9.]*\).*/\1/p') ns_op=$(echo "$line" | sed -n 's/.* ns_op=\([0-9.]*\).*/\1/p') other_cpu=$OTHER_CPU rep=$rep"
+  done < <(echo "$RUN_OUT" | grep '^RESULT ')
+}
+nv_blk_run() { # mode threads bsize
+  local mode=$1 t=$2 bs=$3 line
+  run nvframe btt bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --threads "$t" --block-size "$bs" --seconds "$DURATION"
+  while read -r line; do
+    set -- $line
+    record "nvframe $1 $mode $t ops_s=${3//,/} ns_op=$4 fences_op=$5 flushes_op=$6 other_cpu=$OTHER_CPU rep=$rep"
+  done < <(echo "$RUN_OUT" | grep '^blk_')
+}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 # ---------------------------------------------------------------- the runs
 OPEN_FILE="$POOLDIR/nvframe-compare-open.$$.nvf"
 trap 'rm -f "$OPEN_FILE"' EXIT
@@ -165,6 +195,7 @@ for rep in $(seq "$REPS"); do
   for mode in $MODES; do
     echo "rep $rep/$REPS, mode $mode ..." >&2
     for t in $THREADS; do
+      part obj || continue
       pmdk_run "$mode" "$t" obj_alloc 4k alloc_free_4k
       nv_run "$mode" "$t" alloc_free_4k
       pmdk_run "$mode" "$t" obj_tx update64 tx_update_64b
@@ -172,6 +203,15 @@ for rep in $(seq "$REPS"); do
       pmdk_run "$mode" "$t" obj_tx alloclink tx_alloc_4k_link
       nv_run "$mode" "$t" tx_alloc_4k_link
     done
+    if part blk; then
+      for t in $THREADS; do
+        for bs in 4096 512; do
+          pmdk_blk_run "$mode" "$t" "$bs"
+          nv_blk_run "$mode" "$t" "$bs"
+        done
+      done
+    fi
+    part open || continue
     # open of a clean 1 GiB pool / region holding 16384 allocated 4 KiB blocks
     if [ "$mode" = flush ]; then
       run env PMEM_IS_PMEM_FORCE=1 "$OUT/pmdk-build/pool_open" "$POOLDIR"
@@ -195,7 +235,7 @@ done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 
 # ---------------------------------------------------------------- the table
-awk -v targets="alloc_free_4k=3 tx_update_64b=1.5 tx_alloc_4k_link=2" -v writeback="$WRITEBACK" '
+awk -v targets="alloc_free_4k=3 tx_update_64b=1.5 tx_alloc_4k_link=2 blk_write_4k=1.5 blk_read_4k=1 blk_write_512=1.5 blk_read_512=1" -v writeback="$WRITEBACK" '
 function med(key,   n, i, j, tmp, a) {
   n = split(vals[key], a, " ")
   for (i = 2; i <= n; i++) { tmp = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > tmp; j--) a[j + 1] = a[j]; a[j + 1] = tmp }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
       RootsCommand.class,
       DumpCommand.class,
       BackendsCommand.class,
+      BttCommand.class,
       DemoCommand.class,
       BenchCommand.class,
       DemoWorkerCommand.class,

@@ -1,0 +1,84 @@
+package io.nvframe.backend.btt;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Run-time state of one arena: absolute offsets, the per-lane free list rebuilt from the flog, the
+ * read-tracking table and the map locks.
+ */
+final class Arena {
+  /** RTT value of a lane that reads nothing. */
+  static final int RTT_IDLE = -1;
+
+  final int index;
+  final long start;
+  final BttInfo info;
+  final long dataBase;
+  final long mapBase;
+  final long flogBase;
+  /** Byte offset of a slot's second entry: 16 for the (0,1) layout, 32 for (0,2). */
+  final int secondEntry;
+  final long firstLba;
+  /** Per flog slot: the lane's free block (post-map, no flags). */
+  final int[] freeBlock;
+  /** Per flog slot: which entry (0 or 1) the next write of the lane goes to. */
+  final int[] nextEntry;
+  /** Per flog slot: the sequence number of the next write. */
+  final int[] nextSeq;
+  /** Per lane: the post-map block the lane's reader is reading, or {@link #RTT_IDLE}. */
+  final AtomicIntegerArray rtt;
+  /** Map locks, striped by the map entry's cache line. */
+  final ReentrantLock[] mapLocks;
+  /**
+   * Map entries rolled forward in memory only (a read-only open that found a committed flog entry
+   * whose map write was lost): pre-map -> new entry.
+   */
+  final ConcurrentHashMap<Integer, Integer> volatileMap = new ConcurrentHashMap<>();
+  /** Why the arena is read-only, or null. */
+  volatile String error;
+
+  Arena(int index, long start, BttInfo info, int secondEntry, long firstLba, int lanes) {
+    this.index = index;
+    this.start = start;
+    this.info = info;
+    this.dataBase = start + info.dataOff();
+    this.mapBase = start + info.mapOff();
+    this.flogBase = start + info.flogOff();
+    this.secondEntry = secondEntry;
+    this.firstLba = firstLba;
+    this.freeBlock = new int[info.nfree()];
+    this.nextEntry = new int[info.nfree()];
+    this.nextSeq = new int[info.nfree()];
+    this.rtt = new AtomicIntegerArray(lanes);
+    for (int i = 0; i < lanes; i++) {
+      rtt.set(i, RTT_IDLE);
+    }
+    this.mapLocks = new ReentrantLock[info.nfree()];
+    for (int i = 0; i < mapLocks.length; i++) {
+      mapLocks[i] = new ReentrantLock();
+    }
+  }
+
+  long externalNlba() {
+    return Integer.toUnsignedLong(info.externalNlba());
+  }
+
+  long mapEntryOffset(int premap) {
+    return mapBase + 4L * premap;
+  }
+
+  long blockOffset(int postmap) {
+    return dataBase + (long) postmap * info.internalLbaSize();
+  }
+
+  long entryOffset(int slot, int entry) {
+    return flogBase + (long) slot * Flog.SLOT + (entry == 0 ? 0 : secondEntry);
+  }
+
+  /** The map lock of {@code premap}: one per 64-byte line of map entries, modulo nfree. */
+  ReentrantLock mapLock(int premap) {
+    return mapLocks[(int) ((premap * 4L / 64) % mapLocks.length)];
+  }
+}
