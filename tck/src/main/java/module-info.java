@@ -5,6 +5,7 @@ module io.nvframe.tck {
   requires org.junit.jupiter.params;
 
   exports io.nvframe.tck;
+  exports io.nvframe.tck.crash;
 
   uses io.nvframe.spi.BackendProvider;
 }

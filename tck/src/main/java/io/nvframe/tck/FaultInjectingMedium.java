@@ -1,13 +1,9 @@
 package io.nvframe.tck;
 
-import io.nvframe.spi.Capability;
 import io.nvframe.spi.Medium;
-import io.nvframe.spi.PersistStats;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * Wraps a medium, keeps a model of what is durable, and "crashes" at the k-th store, flush or fence
@@ -25,7 +21,7 @@ import java.util.Set;
  * because writes through them would bypass the model. Single-threaded use only: the model follows
  * one thread's flushes and fences.
  */
-public final class FaultInjectingMedium implements Medium {
+public final class FaultInjectingMedium extends io.nvframe.tck.crash.ForwardingMedium {
   /** What to count toward the crash point. */
   public enum Event {
     STORE,
@@ -46,7 +42,6 @@ public final class FaultInjectingMedium implements Medium {
     }
   }
 
-  private final Medium delegate;
   private final int line;
   private final byte[] durable;
   private final Map<Long, byte[]> flushedNotFenced = new HashMap<>();
@@ -58,10 +53,10 @@ public final class FaultInjectingMedium implements Medium {
   private boolean crashed;
 
   public FaultInjectingMedium(Medium delegate) {
+    super(delegate);
     if (delegate.size() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("fault injection needs a medium under 2 GiB");
     }
-    this.delegate = delegate;
     this.line = delegate.flushGranularity();
     this.durable = new byte[(int) delegate.size()];
     delegate.read(0, durable, 0, durable.length);
@@ -118,27 +113,13 @@ public final class FaultInjectingMedium implements Medium {
     }
   }
 
-  @Override
-  public long size() {
-    return delegate.size();
-  }
 
-  @Override
-  public int atomicWriteUnit() {
-    return delegate.atomicWriteUnit();
-  }
 
   @Override
   public int flushGranularity() {
     return line;
   }
 
-  @Override
-  public Set<Capability> capabilities() {
-    Set<Capability> caps = new java.util.HashSet<>(delegate.capabilities());
-    caps.remove(Capability.BYTE_ADDRESSABLE);
-    return Set.copyOf(caps);
-  }
 
   @Override
   public long loadLong(long offset) {
@@ -221,30 +202,14 @@ public final class FaultInjectingMedium implements Medium {
     flushedNotFenced.clear();
   }
 
-  @Override
-  public Optional<MemorySegment> segment() {
-    return Optional.empty();
-  }
 
-  @Override
-  public PersistStats stats() {
-    return delegate.stats();
-  }
 
   @Override
   public String description() {
     return "fault-injecting(" + delegate.description() + ")";
   }
 
-  @Override
-  public boolean isOpen() {
-    return delegate.isOpen();
-  }
 
-  @Override
-  public void close() {
-    delegate.close();
-  }
 
   private void check() {
     if (crashed) {
