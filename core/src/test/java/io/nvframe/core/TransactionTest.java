@@ -73,14 +73,19 @@ class TransactionTest {
     PersistStats s1 = stats();
     r.transact(tx -> tx.putLong(page, 8, 99L));
     assertEquals(1, stats().minus(s1).fences(), "single 8-byte change");
-    // allocate a frame, write it, link it under a root: 3 fences
+    // allocate a frame, write it, link it under a root: 4 fences (the frame's data is fenced
+    // before the record that links it is written)
     PersistStats s2 = stats();
     r.transact(tx -> {
       Frame f = tx.allocate(0);
       tx.write(f, 0, new byte[512]);
       tx.setRoot("list", f);
     });
-    assertEquals(3, stats().minus(s2).fences(), "allocate + link");
+    assertEquals(4, stats().minus(s2).fences(), "allocate + write + link");
+    // allocate a frame and link it, nothing written into it: 3 fences
+    PersistStats s2b = stats();
+    r.transact(tx -> tx.setRoot("list2", tx.allocate(0)));
+    assertEquals(3, stats().minus(s2b).fences(), "allocate + link");
     // an empty transaction costs nothing
     PersistStats s3 = stats();
     r.transact(tx -> {});

@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
  *       lane (payload, then header: their order does not matter, the CRC decides).
- *   <li>One flush over the record, one flush per coalesced durable range, <b>fence #1 = commit
- *       point</b>: from here on recovery replays the transaction.
+ *   <li>If the write set has durable ranges: one flush per coalesced durable range and <b>fence
+ *       #0</b>, before the record is written (a record that reached the media before the ranges
+ *       would be replayed, with a valid CRC, over lost data). Then one flush over the record,
+ *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction.
  *   <li>The entries are applied from the DRAM buffer (never re-read from the medium): SET8 with an
  *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
  *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
@@ -63,8 +65,9 @@ import org.slf4j.LoggerFactory;
  *       generation stays. The lane lock is released.
  * </ol>
  *
- * A logged commit thus costs exactly 3 fences and {@code 1 + D + T + 1} flushes, where D and T are
- * the numbers of merged line runs of the durable ranges and of the targets.
+ * A logged commit thus costs exactly 3 fences (4 with durable ranges) and {@code D + 1 + T + 1}
+ * flushes, where D and T are the numbers of merged line runs of the durable ranges and of the
+ * targets.
  *
  * <h2>Recovery</h2>
  *
@@ -357,14 +360,17 @@ public final class RedoLog {
     long base = lane.offset;
     int recordBytes = HEADER_BYTES + payloadBytes;
 
+    FlushPlan plan = lane.plan;
+    if (writeSet.durableCount() > 0) {
+      // the durable ranges must be durable before any byte of the record can be: a record that
+      // reaches the media first would be replayed (valid CRC) over data that was lost
+      writeSet.addDurableRangesTo(plan);
+      plan.flush(medium);
+      medium.fence(); // #0: durable ranges, before the record is written
+    }
     medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
     medium.write(base, buf, 0, HEADER_BYTES);
     medium.flush(base, recordBytes);
-    FlushPlan plan = lane.plan;
-    if (writeSet.durableCount() > 0) {
-      writeSet.addDurableRangesTo(plan);
-      plan.flush(medium);
-    }
     medium.fence(); // #1: commit point
 
     RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);

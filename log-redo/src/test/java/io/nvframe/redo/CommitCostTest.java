@@ -104,7 +104,7 @@ class CommitCostTest {
   }
 
   @Test
-  void durableRangesAddFlushesButNoFence() {
+  void durableRangesOfALoggedCommitAreFencedBeforeTheRecord() {
     Cost c = commit(ws -> {
       ws.putLong(LINE_A, 1);
       ws.putLong(LINE_A + 8, 2);
@@ -112,8 +112,8 @@ class CommitCostTest {
       ws.addDurableRange(LINE_B + 64, 64); // adjacent: merged with the previous one
       ws.addDurableRange(LINE_C + 4096, 4096);
     });
-    assertEquals(3, c.medium().fences());
-    assertEquals(1 + 2 + 1 + 1, c.medium().flushes(), "record, 2 durable runs, 1 target line, state word");
+    assertEquals(4, c.medium().fences(), "durable ranges, commit point, applied, lane reusable");
+    assertEquals(2 + 1 + 1 + 1, c.medium().flushes(), "2 durable runs, record, 1 target line, state word");
   }
 
   @Test
