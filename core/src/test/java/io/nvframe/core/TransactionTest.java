@@ -14,7 +14,7 @@ import io.nvframe.api.NvframeConfigurationException;
 import io.nvframe.api.Region;
 import io.nvframe.api.Transaction;
 import io.nvframe.api.TransactionConflictException;
-import io.nvframe.api.TransactionTooLargeException;
+import io.nvframe.api.OutOfFramesException;
 import io.nvframe.spi.PersistStats;
 import io.nvframe.tck.RegionCheckExtension;
 import java.nio.file.Path;
@@ -219,19 +219,49 @@ class TransactionTest {
 
   @ParameterizedTest
   @MethodSource("backends")
-  void aTransactionTooLargeForItsLaneFailsBeforeWritingAnything(String backend) {
+  void aTransactionLargerThanItsLaneCommitsThroughExtensionFrames(String backend) {
     Region r = open(backend);
     Frame big = r.allocate(1);
     long free = r.stats().freeFrames();
+    byte[] data = new byte[8192];
+    new java.util.Random(4).nextBytes(data);
     PersistStats before = stats();
-    TransactionTooLargeException e = assertThrows(TransactionTooLargeException.class, () -> r.transact(tx -> {
+    Frame[] fresh = new Frame[1];
+    r.transact(tx -> {
+      fresh[0] = tx.allocate(0);
+      tx.write(big, 0, data);
+      tx.setRoot("fresh", fresh[0]);
+    });
+    assertEquals(3, stats().minus(before).fences(), "a chained record keeps the fence budget");
+    byte[] got = new byte[data.length];
+    r.read(big, 0, got);
+    assertArrayEquals(data, got);
+    assertEquals(free - 1, r.stats().freeFrames(), "extension frames released, the new frame kept");
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aTransactionLargerThanTheFreeFramesFailsBeforeWritingAnything(String backend) {
+    Region r = open(backend);
+    Frame big = r.allocate(3);
+    List<Frame> hog = new ArrayList<>();
+    for (Optional<Frame> f; (f = r.tryAllocate(0)).isPresent(); ) {
+      hog.add(f.get());
+    }
+    r.free(hog.remove(0)); // one frame free: the 32 KiB rewrite needs about 8 extension frames
+    long free = r.stats().freeFrames();
+    PersistStats before = stats();
+    OutOfFramesException e = assertThrows(OutOfFramesException.class, () -> r.transact(tx -> {
       tx.allocate(0);
-      tx.write(big, 0, new byte[8192]);
+      tx.write(big, 0, new byte[32768]);
+      tx.putLong(big, 0, 1);
     }));
-    assertTrue(e.getMessage().contains("lane"), e.getMessage());
+    assertTrue(e.getMessage().contains("nothing was written"), e.getMessage());
     assertEquals(0, stats().minus(before).stores(), "nothing written");
-    assertEquals(free, r.stats().freeFrames(), "reservation returned");
+    assertEquals(free, r.stats().freeFrames(), "the reservation and the extension frames returned");
     assertEquals(0L, r.getLong(big, 0));
+    r.transact(tx -> tx.putLong(big, 0, 2)); // the region still commits
+    assertEquals(2L, r.getLong(big, 0));
   }
 
   @Test

@@ -146,7 +146,7 @@ class CommitCostTest {
       assertEquals(ErrorCode.TX_TOO_LARGE, e.code());
       String msg = e.getMessage();
       assertTrue(msg.contains("4120 bytes") && msg.contains("4032 payload bytes")
-          && msg.contains("laneSize 4096") && msg.contains("addDurableRange"), msg);
+          && msg.contains("laneSize 4096") && msg.contains("useExtensionSpace"), msg);
       // the log still works afterwards
       ws.clear();
       ws.putLong(AREA_END, 1);
