@@ -39,6 +39,34 @@ class CommitCostTest {
     }
   }
 
+  /** A medium whose flush writes back whole pages (as the dax backend in msync mode reports). */
+  private static final class PageFlushMedium extends io.nvframe.tck.crash.ForwardingMedium {
+    PageFlushMedium(Medium m) {
+      super(m);
+    }
+
+    @Override
+    public int flushGranularity() {
+      return 4096;
+    }
+  }
+
+  @Test
+  void targetsInOnePageAreOneFlushWhenTheMediumFlushesPages() {
+    try (Medium m = new PageFlushMedium(LogFixture.formatted(7))) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_A + 1024, 2); // another line of the same page
+      ws.write(LINE_A + 3000, new byte[40], 0, 40);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      PersistStats cost = m.stats().minus(before);
+      assertEquals(3, cost.fences());
+      assertEquals(1 + 1 + 1, cost.flushes(), "record, one page of targets, state word");
+    }
+  }
+
   @Test
   void singleAlignedWordIsOneStoreOneFlushOneFenceAndNoRecord() {
     Cost c = commit(ws -> ws.putLong(LINE_A, 5));

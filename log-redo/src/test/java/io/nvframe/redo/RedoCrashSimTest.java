@@ -162,23 +162,34 @@ class RedoCrashSimTest {
             });
           }
         })
-        .recover(m -> {
-          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
-          log.recover();
-          return new Recovered(log, m);
-        })
+        .recover(RedoCrashSimTest::recoverLog)
         .invariants(r -> assertEquals(List.of(), r.log().verify(), "L1 after recovery"))
         .observe(r -> {
-          byte[] data = new byte[DATA - 4096];
-          r.medium().read(AREA_END, data, 0, data.length);
+          byte[] data = dataArea(r.medium());
           String ranges = "logged: " + published(r.medium(), AREA_END + 128, link, FRESH, freshBytes)
               + ", single-word: " + published(r.medium(), LINK_SINGLE, linkSingle, FRESH_SINGLE, freshSingle);
           return new Data(data, ranges);
         })
-        .commitWords((off, len) -> off >= AREA && off < AREA_END && (off - AREA) % LANE_SIZE < RedoLog.HEADER_BYTES)
+        .commitWords(RedoCrashSimTest::inLaneHeader)
         .readTolerated((off, len) -> off >= AREA && off + len <= AREA_END)
         .close(r -> r.medium().close())
         .build();
+  }
+
+  static Recovered recoverLog(Medium m) {
+    RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
+    log.recover();
+    return new Recovered(log, m);
+  }
+
+  static byte[] dataArea(Medium m) {
+    byte[] data = new byte[DATA - 4096];
+    m.read(AREA_END, data, 0, data.length);
+    return data;
+  }
+
+  static boolean inLaneHeader(long off, long len) {
+    return off >= AREA && off < AREA_END && (off - AREA) % LANE_SIZE < RedoLog.HEADER_BYTES;
   }
 
   private static String published(Medium m, long linkAt, long link, long at, byte[] expected) {
@@ -290,18 +301,12 @@ class RedoCrashSimTest {
             log.commit(ws);
           });
         })
-        .recover(m -> {
-          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
-          log.recover();
-          return new Recovered(log, m);
-        })
+        .recover(RedoCrashSimTest::recoverLog)
         .invariants(r -> assertEquals(List.of(), r.log().verify(), "L1 after recovery"))
         .observe(r -> {
-          byte[] data = new byte[DATA - 4096];
-          r.medium().read(AREA_END, data, 0, data.length);
-          return new Data(data, "logged: " + published(r.medium(), AREA_END + 128, link, FRESH, freshBytes));
+          return new Data(dataArea(r.medium()), "logged: " + published(r.medium(), AREA_END + 128, link, FRESH, freshBytes));
         })
-        .commitWords((off, len) -> off >= AREA && off < AREA_END && (off - AREA) % LANE_SIZE < RedoLog.HEADER_BYTES)
+        .commitWords(RedoCrashSimTest::inLaneHeader)
         // lane records and extension blocks are validated by the record's CRC before use
         .readTolerated((off, len) -> (off >= AREA && off + len <= AREA_END) || off >= POOL)
         .close(r -> r.medium().close())
