@@ -173,6 +173,59 @@ class ChainedRecordTest {
     }
   }
 
+  /**
+   * A committed (not yet applied) chained record, then one byte flipped in a link field, in the
+   * continued payload of each block, or in the header's chain fields: recovery must ignore the
+   * record (the data area stays the pre-state) and leave a clean log. Unflipped, it is replayed.
+   */
+  @Test
+  void aDamagedChainIsNeverReplayed() {
+    byte[] image;
+    byte[] pre;
+    byte[] post;
+    try (Medium base = formatted(12)) {
+      pre = data(base);
+      post = pre.clone();
+      FaultInjectingMedium f = new FaultInjectingMedium(base);
+      RedoLog log = open(f, new PoolSpace(POOL, BLOCK, BLOCKS));
+      WriteSet ws = log.newWriteSet();
+      cases().get(1).tx().accept(ws, post); // 40 KiB COPY: the lane and 10 blocks
+      f.crashAt(Event.FENCE, f.count(Event.FENCE) + 2);
+      assertThrows(FaultInjectingMedium.SimulatedCrash.class, () -> log.commit(ws));
+      image = f.image(CrashImage.PERSISTED_ONLY);
+    }
+    try (Medium m = TestMedia.heapWith(image)) {
+      open(m, null);
+      assertArrayEquals(post, data(m), "undamaged: replayed");
+    }
+    List<Long> flips = new java.util.ArrayList<>();
+    long lane = AREA; // the test thread's lane is whichever holds the VALID header
+    for (int l = 0; l < LANES; l++) {
+      if (RecordFormat.getInt(image, (int) (AREA + (long) l * LANE_SIZE) + RecordFormat.FLAGS_OFFSET) == RecordFormat.FLAG_VALID) {
+        lane = AREA + (long) l * LANE_SIZE;
+      }
+    }
+    flips.add(lane + RecordFormat.EXT_FIRST_OFFSET);
+    flips.add(lane + RecordFormat.EXT_BLOCKS_OFFSET);
+    flips.add(lane + RecordFormat.PAYLOAD_BYTES_OFFSET + 1);
+    for (int b = 0; b < 10; b++) {
+      long block = POOL + (long) b * BLOCK;
+      flips.add(block + RecordFormat.LINK_NEXT_OFFSET + 1);
+      flips.add(block + RecordFormat.LINK_LENGTH_OFFSET);
+      flips.add(block + RecordFormat.LINK_GENERATION_OFFSET);
+      flips.add(block + RecordFormat.LINK_BYTES + 7 + 61L * b); // inside the payload (block 9 holds 656 bytes)
+    }
+    for (long at : flips) {
+      byte[] damaged = image.clone();
+      damaged[(int) at] ^= 0x10;
+      try (Medium m = TestMedia.heapWith(damaged)) {
+        RedoLog log = open(m, null);
+        assertArrayEquals(pre, data(m), "byte " + at + " flipped: the record must be ignored");
+        assertEquals(List.of(), log.verify(), "byte " + at + " flipped");
+      }
+    }
+  }
+
   @Test
   void outOfExtensionSpaceThrowsWithNothingWritten() {
     try (Medium m = formatted(6)) {
