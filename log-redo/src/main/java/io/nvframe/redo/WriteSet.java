@@ -4,18 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import io.nvframe.spi.Medium;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * The changes of one transaction, kept in DRAM until {@link RedoLog#commit(WriteSet)}.
  *
  * <h2>Model</h2>
  *
- * A write set is a map from medium offsets to bytes: a {@link TreeMap} of <em>non-overlapping</em>
- * byte ranges keyed by their start offset. Writing {@code [s, e)} first cuts every stored range
+ * A write set is a map from medium offsets to bytes: a {@link RangeMap} (a sorted array) of
+ * <em>non-overlapping</em> byte ranges keyed by their start offset. Writing {@code [s, e)} first cuts every stored range
  * that overlaps it (keeping the parts before {@code s} and after {@code e}) and then stores the new
  * range whole, so the later write always wins. Ranges that merely touch are kept apart; they merge
  * only when encoded.
@@ -52,7 +49,7 @@ public final class WriteSet {
   private final RedoLog log;
   private final long lowerBound;
   private final long upperBound;
-  private final TreeMap<Long, byte[]> ranges = new TreeMap<>();
+  private final RangeMap ranges = new RangeMap();
   private final byte[] scratchWord = new byte[Long.BYTES];
   private final Encoder encoder = new Encoder();
   private long[] durable = new long[8];
@@ -77,9 +74,9 @@ public final class WriteSet {
    */
   public void putLong(long offset, long value) {
     checkTarget(offset, Long.BYTES, "putLong");
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length == Long.BYTES) {
-      RecordFormat.putLong(floor.getValue(), 0, value); // same word rewritten: shape unchanged
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length == Long.BYTES) {
+      RecordFormat.putLong(ranges.value(floor), 0, value); // same word rewritten: shape unchanged
       return;
     }
     byte[] b = new byte[Long.BYTES];
@@ -101,9 +98,9 @@ public final class WriteSet {
     if (length == 0) {
       return;
     }
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length == length) {
-      System.arraycopy(src, srcOffset, floor.getValue(), 0, length); // exact overwrite
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length == length) {
+      System.arraycopy(src, srcOffset, ranges.value(floor), 0, length); // exact overwrite
       return;
     }
     insert(offset, Arrays.copyOfRange(src, srcOffset, srcOffset + length));
@@ -115,12 +112,12 @@ public final class WriteSet {
    */
   public long getLong(long offset, Medium base) {
     requireNonNull(base, "base");
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length >= Long.BYTES) {
-      return RecordFormat.getLong(floor.getValue(), 0);
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length >= Long.BYTES) {
+      return RecordFormat.getLong(ranges.value(floor), 0);
     }
     boolean touched =
-        (floor != null && floor.getKey() + floor.getValue().length > offset)
+        (floor >= 0 && ranges.start(floor) + ranges.value(floor).length > offset)
             || hasRangeStartingIn(offset, offset + Long.BYTES);
     if (!touched && (offset & 7) == 0) {
       return base.loadLong(offset);
@@ -219,17 +216,17 @@ public final class WriteSet {
   /** The target of the single SET8 entry; only when {@code payloadBytes() == 16}. */
   long singleWordOffset() {
     assert payloadBytes() == RecordFormat.SET8_BYTES;
-    return ranges.firstKey();
+    return ranges.start(0);
   }
 
   /** The value of the single SET8 entry; only when {@code payloadBytes() == 16}. */
   long singleWordValue() {
     assert payloadBytes() == RecordFormat.SET8_BYTES;
     if (ranges.size() == 1) {
-      return RecordFormat.getLong(ranges.firstEntry().getValue(), 0);
+      return RecordFormat.getLong(ranges.value(0), 0);
     }
     byte[] tmp = new byte[Long.BYTES];
-    overlay(ranges.firstKey(), tmp, 0, Long.BYTES);
+    overlay(ranges.start(0), tmp, 0, Long.BYTES);
     return RecordFormat.getLong(tmp, 0);
   }
 
@@ -260,29 +257,31 @@ public final class WriteSet {
 
   private void insert(long start, byte[] bytes) {
     long end = start + bytes.length;
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(start);
-    if (floor != null && floor.getKey() < start) {
-      long fStart = floor.getKey();
-      byte[] f = floor.getValue();
+    int floor = ranges.floor(start);
+    if (floor >= 0 && ranges.start(floor) < start) {
+      long fStart = ranges.start(floor);
+      byte[] f = ranges.value(floor);
       long fEnd = fStart + f.length;
       if (fEnd > start) {
-        ranges.put(fStart, Arrays.copyOf(f, (int) (start - fStart)));
+        ranges.setValue(floor, Arrays.copyOf(f, (int) (start - fStart)));
         if (fEnd > end) {
           ranges.put(end, Arrays.copyOfRange(f, (int) (end - fStart), f.length));
         }
       }
     }
     // ranges starting inside [start, end): drop, keeping any tail beyond end
-    Iterator<Map.Entry<Long, byte[]>> it = ranges.subMap(start, true, end, false).entrySet().iterator();
+    int from = ranges.ceiling(start);
+    int to = from;
     byte[] tail = null;
-    while (it.hasNext()) {
-      Map.Entry<Long, byte[]> e = it.next();
-      long eEnd = e.getKey() + e.getValue().length;
-      if (eEnd > end) {
-        tail = Arrays.copyOfRange(e.getValue(), (int) (end - e.getKey()), e.getValue().length);
+    while (to < ranges.size() && ranges.start(to) < end) {
+      long eStart = ranges.start(to);
+      byte[] e = ranges.value(to);
+      if (eStart + e.length > end) {
+        tail = Arrays.copyOfRange(e, (int) (end - eStart), e.length);
       }
-      it.remove();
+      to++;
     }
+    ranges.remove(from, to);
     if (tail != null) {
       ranges.put(end, tail);
     }
@@ -291,8 +290,8 @@ public final class WriteSet {
   }
 
   private boolean hasRangeStartingIn(long from, long to) {
-    Long k = ranges.ceilingKey(from);
-    return k != null && k < to;
+    int i = ranges.ceiling(from);
+    return i < ranges.size() && ranges.start(i) < to;
   }
 
   private void overlay(long offset, byte[] dst, int dstOffset, int length) {
@@ -300,12 +299,12 @@ public final class WriteSet {
       return;
     }
     long end = offset + length;
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() < offset) {
-      copyIntersection(floor.getKey(), floor.getValue(), offset, end, dst, dstOffset);
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) < offset) {
+      copyIntersection(ranges.start(floor), ranges.value(floor), offset, end, dst, dstOffset);
     }
-    for (Map.Entry<Long, byte[]> e : ranges.subMap(offset, true, end, false).entrySet()) {
-      copyIntersection(e.getKey(), e.getValue(), offset, end, dst, dstOffset);
+    for (int i = ranges.ceiling(offset); i < ranges.size() && ranges.start(i) < end; i++) {
+      copyIntersection(ranges.start(i), ranges.value(i), offset, end, dst, dstOffset);
     }
   }
 
@@ -342,24 +341,23 @@ public final class WriteSet {
   private long walk(EntrySink out, int at) {
     long pos = at;
     int n = 0;
-    Iterator<Map.Entry<Long, byte[]>> it = ranges.entrySet().iterator();
-    Map.Entry<Long, byte[]> e = it.hasNext() ? it.next() : null;
-    while (e != null) {
-      long start = e.getKey();
-      byte[] bytes = e.getValue();
+    int size = ranges.size();
+    int i = 0;
+    while (i < size) {
+      long start = ranges.start(i);
+      byte[] bytes = ranges.value(i);
       n++;
+      i++;
       if (isWord(start, bytes.length)) {
         out.wordRange(pos, start, bytes);
         pos += RecordFormat.SET8_BYTES;
-        e = it.hasNext() ? it.next() : null;
         continue;
       }
       // a COPY run: this range and every adjacent range after it that is not an aligned word
       long end = start + bytes.length;
-      e = it.hasNext() ? it.next() : null;
-      while (e != null && e.getKey() == end && !isWord(e.getKey(), e.getValue().length)) {
-        end += e.getValue().length;
-        e = it.hasNext() ? it.next() : null;
+      while (i < size && ranges.start(i) == end && !isWord(end, ranges.value(i).length)) {
+        end += ranges.value(i).length;
+        i++;
       }
       long length = end - start;
       if (length == Long.BYTES && (start & 7) == 0) {
@@ -419,9 +417,10 @@ public final class WriteSet {
     void copyRun(long pos, long target, long length) {
       int dataAt = (int) pos + RecordFormat.COPY_HEADER_BYTES;
       RecordFormat.putCopyHeader(buf, (int) pos, target, (int) length);
-      for (Map.Entry<Long, byte[]> r : ranges.subMap(target, true, target + length, false).entrySet()) {
-        byte[] v = r.getValue();
-        System.arraycopy(v, 0, buf, dataAt + (int) (r.getKey() - target), v.length);
+      long end = target + length;
+      for (int i = ranges.ceiling(target); i < ranges.size() && ranges.start(i) < end; i++) {
+        byte[] v = ranges.value(i);
+        System.arraycopy(v, 0, buf, dataAt + (int) (ranges.start(i) - target), v.length);
       }
       Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
     }
