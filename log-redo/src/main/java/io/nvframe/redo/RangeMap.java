@@ -3,15 +3,23 @@ package io.nvframe.redo;
 import java.util.Arrays;
 
 /**
- * The ranges of a {@link WriteSet}: start offsets in a sorted {@code long[]} with the bytes of each
- * range in a parallel array. Lookups are binary searches; an insert shifts the tail (write sets are
- * small, and large ones are mostly written in ascending order, which appends). Reused after {@link
- * #clear()} without reallocating. Not thread-safe.
+ * The ranges of a {@link WriteSet}: start offsets in a sorted {@code long[]}; the bytes of range
+ * {@code i} are {@code arena()[at(i), at(i) + length(i))}. The arena is append-only until {@link
+ * #clear()}: cutting a range only changes its {@code at} and {@code length}, so no write copies
+ * bytes already stored, and a reused map allocates nothing once its arrays have grown. Lookups are
+ * binary searches; an insert shifts the tail (large write sets are mostly written in ascending
+ * order, which appends). Not thread-safe.
  */
 final class RangeMap {
+  /** An arena above this is dropped at {@link #clear()} rather than kept for reuse. */
+  private static final int KEEP_ARENA = 1 << 20;
+
   private long[] starts = new long[16];
-  private byte[][] values = new byte[16][];
+  private int[] at = new int[16];
+  private int[] length = new int[16];
   private int size;
+  private byte[] arena = new byte[256];
+  private int used;
 
   int size() {
     return size;
@@ -25,12 +33,36 @@ final class RangeMap {
     return starts[i];
   }
 
-  byte[] value(int i) {
-    return values[i];
+  int at(int i) {
+    return at[i];
   }
 
-  void setValue(int i, byte[] v) {
-    values[i] = v;
+  int length(int i) {
+    return length[i];
+  }
+
+  /** The bytes of every range (see the class comment); valid until the next {@link #allocate}. */
+  byte[] arena() {
+    return arena;
+  }
+
+  /** Reserves {@code n} bytes of arena and returns where they start. */
+  int allocate(int n) {
+    if (n > arena.length - used) {
+      long want = Math.max((long) used + n, Math.min((long) arena.length * 2, Integer.MAX_VALUE - 16));
+      if (want > Integer.MAX_VALUE - 16) {
+        throw new IllegalStateException("a write set holds at most " + (Integer.MAX_VALUE - 16) + " bytes of changes");
+      }
+      arena = Arrays.copyOf(arena, (int) want);
+    }
+    int a = used;
+    used += n;
+    return a;
+  }
+
+  /** Narrows range {@code i} to its first {@code n} bytes. */
+  void truncate(int i, int n) {
+    length[i] = n;
   }
 
   /** Index of the last range starting at or before {@code key}, or -1. */
@@ -44,25 +76,32 @@ final class RangeMap {
 
   /** Index of the first range starting at or after {@code key} ({@code size()} if none). */
   int ceiling(long key) {
+    if (size == 0 || starts[size - 1] < key) {
+      return size;
+    }
     int i = Arrays.binarySearch(starts, 0, size, key);
     return i >= 0 ? i : -i - 1;
   }
 
-  /** Stores {@code v} at {@code key}, replacing a range that starts there. */
-  void put(long key, byte[] v) {
+  /** Stores the range {@code [key, key + n)} with bytes at arena offset {@code a}. */
+  void put(long key, int a, int n) {
     int i = ceiling(key);
     if (i < size && starts[i] == key) {
-      values[i] = v;
+      at[i] = a;
+      length[i] = n;
       return;
     }
     if (size == starts.length) {
       starts = Arrays.copyOf(starts, size * 2);
-      values = Arrays.copyOf(values, size * 2);
+      at = Arrays.copyOf(at, size * 2);
+      length = Arrays.copyOf(length, size * 2);
     }
     System.arraycopy(starts, i, starts, i + 1, size - i);
-    System.arraycopy(values, i, values, i + 1, size - i);
+    System.arraycopy(at, i, at, i + 1, size - i);
+    System.arraycopy(length, i, length, i + 1, size - i);
     starts[i] = key;
-    values[i] = v;
+    at[i] = a;
+    length[i] = n;
     size++;
   }
 
@@ -72,13 +111,16 @@ final class RangeMap {
       return;
     }
     System.arraycopy(starts, to, starts, from, size - to);
-    System.arraycopy(values, to, values, from, size - to);
-    Arrays.fill(values, size - (to - from), size, null);
+    System.arraycopy(at, to, at, from, size - to);
+    System.arraycopy(length, to, length, from, size - to);
     size -= to - from;
   }
 
   void clear() {
-    Arrays.fill(values, 0, size, null);
     size = 0;
+    used = 0;
+    if (arena.length > KEEP_ARENA) {
+      arena = new byte[256];
+    }
   }
 }

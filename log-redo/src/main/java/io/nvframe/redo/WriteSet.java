@@ -11,8 +11,9 @@ import java.util.Objects;
  *
  * <h2>Model</h2>
  *
- * A write set is a map from medium offsets to bytes: a {@link RangeMap} (a sorted array) of
- * <em>non-overlapping</em> byte ranges keyed by their start offset. Writing {@code [s, e)} first cuts every stored range
+ * A write set is a map from medium offsets to bytes: a {@link RangeMap} (sorted arrays over one
+ * append-only byte arena, reused across transactions) of <em>non-overlapping</em> byte ranges keyed
+ * by their start offset. Writing {@code [s, e)} first cuts every stored range
  * that overlaps it (keeping the parts before {@code s} and after {@code e}) and then stores the new
  * range whole, so the later write always wins. Ranges that merely touch are kept apart; they merge
  * only when encoded.
@@ -75,13 +76,13 @@ public final class WriteSet {
   public void putLong(long offset, long value) {
     checkTarget(offset, Long.BYTES, "putLong");
     int floor = ranges.floor(offset);
-    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length == Long.BYTES) {
-      RecordFormat.putLong(ranges.value(floor), 0, value); // same word rewritten: shape unchanged
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) == Long.BYTES) {
+      RecordFormat.putLong(ranges.arena(), ranges.at(floor), value); // same word rewritten: shape unchanged
       return;
     }
-    byte[] b = new byte[Long.BYTES];
-    RecordFormat.putLong(b, 0, value);
-    insert(offset, b);
+    int a = ranges.allocate(Long.BYTES);
+    RecordFormat.putLong(ranges.arena(), a, value);
+    insert(offset, a, Long.BYTES);
   }
 
   /**
@@ -99,11 +100,13 @@ public final class WriteSet {
       return;
     }
     int floor = ranges.floor(offset);
-    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length == length) {
-      System.arraycopy(src, srcOffset, ranges.value(floor), 0, length); // exact overwrite
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) == length) {
+      System.arraycopy(src, srcOffset, ranges.arena(), ranges.at(floor), length); // exact overwrite
       return;
     }
-    insert(offset, Arrays.copyOfRange(src, srcOffset, srcOffset + length));
+    int a = ranges.allocate(length);
+    System.arraycopy(src, srcOffset, ranges.arena(), a, length);
+    insert(offset, a, length);
   }
 
   /**
@@ -113,11 +116,11 @@ public final class WriteSet {
   public long getLong(long offset, Medium base) {
     requireNonNull(base, "base");
     int floor = ranges.floor(offset);
-    if (floor >= 0 && ranges.start(floor) == offset && ranges.value(floor).length >= Long.BYTES) {
-      return RecordFormat.getLong(ranges.value(floor), 0);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) >= Long.BYTES) {
+      return RecordFormat.getLong(ranges.arena(), ranges.at(floor));
     }
     boolean touched =
-        (floor >= 0 && ranges.start(floor) + ranges.value(floor).length > offset)
+        (floor >= 0 && ranges.start(floor) + ranges.length(floor) > offset)
             || hasRangeStartingIn(offset, offset + Long.BYTES);
     if (!touched && (offset & 7) == 0) {
       return base.loadLong(offset);
@@ -223,7 +226,7 @@ public final class WriteSet {
   long singleWordValue() {
     assert payloadBytes() == RecordFormat.SET8_BYTES;
     if (ranges.size() == 1) {
-      return RecordFormat.getLong(ranges.value(0), 0);
+      return RecordFormat.getLong(ranges.arena(), ranges.at(0));
     }
     byte[] tmp = new byte[Long.BYTES];
     overlay(ranges.start(0), tmp, 0, Long.BYTES);
@@ -255,37 +258,40 @@ public final class WriteSet {
     }
   }
 
-  private void insert(long start, byte[] bytes) {
-    long end = start + bytes.length;
+  /** Stores {@code [start, start + n)} with its bytes at arena offset {@code a}, cutting what it overlaps. */
+  private void insert(long start, int a, int n) {
+    long end = start + n;
     int floor = ranges.floor(start);
     if (floor >= 0 && ranges.start(floor) < start) {
       long fStart = ranges.start(floor);
-      byte[] f = ranges.value(floor);
-      long fEnd = fStart + f.length;
+      int fAt = ranges.at(floor);
+      long fEnd = fStart + ranges.length(floor);
       if (fEnd > start) {
-        ranges.setValue(floor, Arrays.copyOf(f, (int) (start - fStart)));
+        ranges.truncate(floor, (int) (start - fStart));
         if (fEnd > end) {
-          ranges.put(end, Arrays.copyOfRange(f, (int) (end - fStart), f.length));
+          ranges.put(end, fAt + (int) (end - fStart), (int) (fEnd - end));
         }
       }
     }
     // ranges starting inside [start, end): drop, keeping any tail beyond end
     int from = ranges.ceiling(start);
     int to = from;
-    byte[] tail = null;
+    int tailAt = -1;
+    int tailLength = 0;
     while (to < ranges.size() && ranges.start(to) < end) {
       long eStart = ranges.start(to);
-      byte[] e = ranges.value(to);
-      if (eStart + e.length > end) {
-        tail = Arrays.copyOfRange(e, (int) (end - eStart), e.length);
+      long eEnd = eStart + ranges.length(to);
+      if (eEnd > end) {
+        tailAt = ranges.at(to) + (int) (end - eStart);
+        tailLength = (int) (eEnd - end);
       }
       to++;
     }
     ranges.remove(from, to);
-    if (tail != null) {
-      ranges.put(end, tail);
+    if (tailAt >= 0) {
+      ranges.put(end, tailAt, tailLength);
     }
-    ranges.put(start, bytes);
+    ranges.put(start, a, n);
     dirty = true;
   }
 
@@ -301,19 +307,21 @@ public final class WriteSet {
     long end = offset + length;
     int floor = ranges.floor(offset);
     if (floor >= 0 && ranges.start(floor) < offset) {
-      copyIntersection(ranges.start(floor), ranges.value(floor), offset, end, dst, dstOffset);
+      copyIntersection(floor, offset, end, dst, dstOffset);
     }
     for (int i = ranges.ceiling(offset); i < ranges.size() && ranges.start(i) < end; i++) {
-      copyIntersection(ranges.start(i), ranges.value(i), offset, end, dst, dstOffset);
+      copyIntersection(i, offset, end, dst, dstOffset);
     }
   }
 
-  private static void copyIntersection(
-      long rStart, byte[] r, long offset, long end, byte[] dst, int dstOffset) {
+  /** Copies the part of range {@code i} inside {@code [offset, end)} to {@code dst}. */
+  private void copyIntersection(int i, long offset, long end, byte[] dst, int dstOffset) {
+    long rStart = ranges.start(i);
     long from = Math.max(rStart, offset);
-    long to = Math.min(rStart + r.length, end);
+    long to = Math.min(rStart + ranges.length(i), end);
     if (from < to) {
-      System.arraycopy(r, (int) (from - rStart), dst, dstOffset + (int) (from - offset), (int) (to - from));
+      System.arraycopy(ranges.arena(), ranges.at(i) + (int) (from - rStart), dst,
+          dstOffset + (int) (from - offset), (int) (to - from));
     }
   }
 
@@ -345,18 +353,19 @@ public final class WriteSet {
     int i = 0;
     while (i < size) {
       long start = ranges.start(i);
-      byte[] bytes = ranges.value(i);
+      int length0 = ranges.length(i);
       n++;
-      i++;
-      if (isWord(start, bytes.length)) {
-        out.wordRange(pos, start, bytes);
+      if (isWord(start, length0)) {
+        out.wordRange(pos, start, ranges.at(i));
         pos += RecordFormat.SET8_BYTES;
+        i++;
         continue;
       }
+      i++;
       // a COPY run: this range and every adjacent range after it that is not an aligned word
-      long end = start + bytes.length;
-      while (i < size && ranges.start(i) == end && !isWord(end, ranges.value(i).length)) {
-        end += ranges.value(i).length;
+      long end = start + length0;
+      while (i < size && ranges.start(i) == end && !isWord(end, ranges.length(i))) {
+        end += ranges.length(i);
         i++;
       }
       long length = end - start;
@@ -374,8 +383,8 @@ public final class WriteSet {
 
   /** What {@link #walk} does with each entry at payload position {@code pos}. */
   private abstract static class EntrySink {
-    /** A SET8 entry for the aligned 8-byte range {@code bytes} at {@code target}. */
-    abstract void wordRange(long pos, long target, byte[] bytes);
+    /** A SET8 entry for the aligned 8-byte range at {@code target}, its bytes at arena offset {@code at}. */
+    abstract void wordRange(long pos, long target, int at);
 
     /** A SET8 entry for a run of adjacent ranges that covers exactly the aligned word at {@code target}. */
     abstract void wordRun(long pos, long target);
@@ -388,7 +397,7 @@ public final class WriteSet {
   private static final EntrySink MEASURE =
       new EntrySink() {
         @Override
-        void wordRange(long pos, long target, byte[] bytes) {}
+        void wordRange(long pos, long target, int at) {}
 
         @Override
         void wordRun(long pos, long target) {}
@@ -402,8 +411,8 @@ public final class WriteSet {
     byte[] buf;
 
     @Override
-    void wordRange(long pos, long target, byte[] bytes) {
-      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(bytes, 0));
+    void wordRange(long pos, long target, int at) {
+      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(ranges.arena(), at));
     }
 
     @Override
@@ -419,8 +428,7 @@ public final class WriteSet {
       RecordFormat.putCopyHeader(buf, (int) pos, target, (int) length);
       long end = target + length;
       for (int i = ranges.ceiling(target); i < ranges.size() && ranges.start(i) < end; i++) {
-        byte[] v = ranges.value(i);
-        System.arraycopy(v, 0, buf, dataAt + (int) (ranges.start(i) - target), v.length);
+        System.arraycopy(ranges.arena(), ranges.at(i), buf, dataAt + (int) (ranges.start(i) - target), ranges.length(i));
       }
       Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
     }
