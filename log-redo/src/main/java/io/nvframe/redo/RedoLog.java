@@ -115,9 +115,7 @@ public final class RedoLog {
   private final long areaEnd;
   private final int capacity;
   private final Lane[] laneArray;
-  private final LongAdder recordsWritten = new LongAdder();
   private final LongAdder singleWordCommits = new LongAdder();
-  private final LongAdder bytesLogged = new LongAdder();
   private final LongAdder recordsReplayed = new LongAdder();
   /** VALID records found by open and not replayed yet; commits are refused while > 0. */
   private volatile int pendingRecords;
@@ -492,8 +490,7 @@ public final class RedoLog {
     medium.flush(stateWord, Long.BYTES);
     medium.fence(); // #3: lane reusable
 
-    recordsWritten.increment();
-    bytesLogged.add(recordBytes);
+    lane.countRecord(recordBytes);
   }
 
   /** Writes and flushes the extension blocks of a chained record (link, then its payload part). */
@@ -534,10 +531,26 @@ public final class RedoLog {
     return areaEnd - areaOffset;
   }
 
+  private long recordsWritten() {
+    long n = 0;
+    for (Lane lane : laneArray) {
+      n += lane.records();
+    }
+    return n;
+  }
+
+  private long bytesLogged() {
+    long n = 0;
+    for (Lane lane : laneArray) {
+      n += lane.bytes();
+    }
+    return n;
+  }
+
   /** Counters since open. */
   public LogStats stats() {
     return new LogStats(
-        recordsWritten.sum(), singleWordCommits.sum(), bytesLogged.sum(), recordsReplayed.sum());
+        recordsWritten(), singleWordCommits.sum(), bytesLogged(), recordsReplayed.sum());
   }
 
   /**
@@ -583,7 +596,7 @@ public final class RedoLog {
   @Override
   public String toString() {
     return "RedoLog(" + lanes + " lanes x " + laneSize + " B at " + areaOffset + ", "
-        + recordsWritten.sum() + " records, "
+        + recordsWritten() + " records, "
         + singleWordCommits.sum() + " single-word commits)";
   }
 
