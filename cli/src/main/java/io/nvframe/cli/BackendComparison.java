@@ -35,6 +35,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * {@code nvframe bench --backends a,b,...}: the same workloads on each backend, each backend in a
  * JVM of its own.
  *
+ * <p>The operations are the region operations on every backend and, on {@code btt}, the BTT block
+ * writes and reads of {@link BlockBench}; an operation that does not apply to a backend has no rows
+ * for it.
+ *
  * <p>Per backend: a name with no provider on the class path is skipped ("not installed"). Else a
  * child JVM runs {@code bench --backend NAME --child-report FILE} with the bench settings; it
  * gets this JVM's module and native-access flags (the launcher's, or the jar manifest's when run
@@ -95,8 +99,7 @@ final class BackendComparison {
     loader = extraClassPath.isEmpty() ? BackendComparison.class.getClassLoader()
         : new URLClassLoader(toUrls(extraClassPath), BackendComparison.class.getClassLoader());
     Set<String> installed = Regions.availableBackends(loader).stream().map(BackendInfo::name).collect(Collectors.toSet());
-    int pointsPerBackend = bench.ops.size() * bench.threads.size();
-    int stepsPerBackend = pointsPerBackend * (1 + repeats);
+    long totalSteps = names.stream().mapToLong(n -> pointsFor(n) * (1L + repeats)).sum();
     List<Point> points = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
     boolean failed = false;
@@ -104,13 +107,15 @@ final class BackendComparison {
     Path scratch = Files.createTempDirectory("nvframe-bench-");
     try (ProgressBar bar = new ProgressBarBuilder()
         .setTaskName("bench")
-        .setInitialMax((long) stepsPerBackend * names.size())
+        .setInitialMax(totalSteps)
         .setStyle(ProgressBarStyle.ASCII)
         .setUpdateIntervalMillis(250)
         .setConsumer(new ConsoleProgressBarConsumer(System.err))
         .build()) {
       for (String name : names) {
         long stepsBefore = bar.getCurrent();
+        int pointsPerBackend = pointsFor(name);
+        long stepsPerBackend = pointsPerBackend * (1L + repeats);
         bar.setExtraMessage(name);
         if (!installed.contains(name)) {
           skipped.add(new Skipped(name, "not installed: no provider named '" + name + "' on the class path"
@@ -118,7 +123,10 @@ final class BackendComparison {
               + installed.stream().sorted().collect(Collectors.joining(", ")) + ")"));
         } else {
           double budget = pointsPerBackend * (warmup + repeats * bench.seconds);
-          Outcome o = measure(name, repeats, warmup, scratch, bar, (long) (budget * 3 + 120));
+          // each block size's BTT file is written whole before its rows: up to two more minutes each
+          long blockFiles = bench.ops.stream().filter(op -> op.isBlock() && op.appliesTo(name)).mapToInt(op -> op.blockSize)
+              .distinct().count();
+          Outcome o = measure(name, repeats, warmup, scratch, bar, (long) (budget * 3 + 120 + 120 * blockFiles));
           if (o.skipReason() != null) {
             skipped.add(new Skipped(name, o.skipReason()));
             failed |= o.failed();
@@ -152,6 +160,11 @@ final class BackendComparison {
     }
     out.flush();
     return failed ? Main.FAILED : 0;
+  }
+
+  /** The points measured on {@code backend}: the operations that apply to it, at every thread count. */
+  private int pointsFor(String backend) {
+    return (int) bench.ops.stream().filter(op -> op.appliesTo(backend)).count() * bench.threads.size();
   }
 
   private record Outcome(List<Point> points, String skipReason, boolean failed) {}

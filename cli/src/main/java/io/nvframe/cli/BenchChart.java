@@ -24,7 +24,7 @@ final class BenchChart {
   private static final int PANEL_WIDTH = 600;
   private static final int PANEL_HEIGHT = 520;
 
-  /** A fixed colour per position, readable on white and in grey print. */
+  /** A fixed colour per backend (by position in the run), readable on white and in grey print. */
   private static final Color[] COLORS = {
     new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd),
     new Color(0x8c564b)
@@ -93,7 +93,9 @@ final class BenchChart {
     chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(Math.max(max, 10) * 1.5))));
     List<String> categories = threads.stream().map(t -> t + (t == 1 ? " thread" : " threads")).toList();
     int series = 0;
+    int backendIndex = -1;
     for (String backend : backends) {
+      backendIndex++; // a backend keeps its colour in every panel, also where others have no bars
       List<Double> values = new ArrayList<>();
       for (int t : threads) {
         values.add(points.stream()
@@ -103,7 +105,7 @@ final class BenchChart {
       if (values.stream().anyMatch(v -> !v.isNaN())) {
         String mode = points.stream().filter(p -> p.backend().equals(backend)).map(BackendComparison.Point::mode)
             .findFirst().filter(m -> !m.equals("-")).map(m -> " (" + m + ")").orElse("");
-        chart.addSeries(backend + mode, categories, values);
+        chart.addSeries(backend + mode, categories, values).setFillColor(COLORS[backendIndex % COLORS.length]);
         series++;
       }
     }

@@ -3,6 +3,7 @@ package io.nvframe.cli;
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionStats;
+import io.nvframe.backend.btt.BttBackendProvider;
 import io.nvframe.core.BackendInfo;
 import io.nvframe.core.RegionBuilder;
 import io.nvframe.core.Regions;
@@ -17,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,12 +25,10 @@ import picocli.CommandLine.Option;
 /**
  * Quick built-in benchmarks with the operations of PMDK's peer programs ({@code ../shared/peers/pmdk}):
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
- * allocating a 4 KiB frame and linking it. Like the PMDK programs, each thread runs each operation for
- * a fixed time; ops/s is the sum of the threads' rates, ns/op the mean over threads of one thread's
- * time per operation, and link cleanup is not timed. Operations run in batches of 512: one batch in
- * four reads the clock after every operation for the latency percentiles (p50, p99, from a
- * log-linear histogram), the others only around the batch, and only those give the rate (the extra
- * clock reads are not in it). Each point first runs unmeasured for {@code --warmup} seconds (the
+ * allocating a 4 KiB frame and linking it; on the {@code btt} backend also random 4 KiB and 512 B
+ * BTT block writes and reads ({@link BlockBench}, libpmemblk's {@code blk_rw}). The measuring loop
+ * is {@link BenchHarness} (fixed time per thread, rates summed, latency batches); link cleanup is
+ * not timed. Each point first runs unmeasured for {@code --warmup} seconds (the
  * JIT), then {@code --repeats} measured times. Fences and flushes per operation come from the
  * medium's counters, read while every worker waits at a barrier, minus the untimed cleanup frees
  * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each in
@@ -38,7 +36,8 @@ import picocli.CommandLine.Option;
  * (PMDK's {@code pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with
  * PMDK; for rigorous numbers use the JMH benchmarks in {@code benchmarks/}.
  */
-@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions; "
+@Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions "
+    + "(and, on btt, random 4 KiB and 512 B block writes and reads); "
     + "--backends compares backends (table, --json FILE, --chart FILE.png).")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -99,9 +98,33 @@ final class BenchCommand implements Callable<Integer> {
 
   @CommandLine.Mixin OpenOptions open = new OpenOptions();
 
-  /** The operations; lower-case names on the command line. */
+  /**
+   * The operations; lower-case names on the command line. The {@code blk_} operations are BTT block
+   * writes and reads ({@link BlockBench}); they apply to the {@code btt} backend only, and are left
+   * out for every other one.
+   */
   enum Op {
-    ALLOC_FREE_4K, TX_UPDATE_64B, TX_ALLOC_4K_LINK;
+    ALLOC_FREE_4K(0, false), TX_UPDATE_64B(0, false), TX_ALLOC_4K_LINK(0, false),
+    BLK_WRITE_4K(4096, true), BLK_READ_4K(4096, false), BLK_WRITE_512(512, true), BLK_READ_512(512, false);
+
+    /** Block size of a block operation, 0 for a region operation. */
+    final int blockSize;
+    /** A block write (else a block read). */
+    final boolean write;
+
+    Op(int blockSize, boolean write) {
+      this.blockSize = blockSize;
+      this.write = write;
+    }
+
+    boolean isBlock() {
+      return blockSize > 0;
+    }
+
+    /** Region operations run on every backend, block operations on {@code btt} only. */
+    boolean appliesTo(String backend) {
+      return !isBlock() || BttBackendProvider.NAME.equals(backend);
+    }
 
     @Override
     public String toString() {
@@ -129,6 +152,10 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (repeats != null && repeats < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--repeats must be at least 1");
+    }
+    if (backends == null && ops.stream().noneMatch(op -> op.appliesTo(backend))) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--ops " + ops + ": the blk_ operations need --backend "
+          + BttBackendProvider.NAME + " (they write and read BTT blocks)");
     }
     if (backends != null) {
       return new BackendComparison(this, spec.commandLine().getOut()).run();
@@ -171,28 +198,45 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("%-18s %7s %14s %10s %8s %8s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "p50 ns",
             "p99 ns", "fences/op", "flushes/op");
       }
-      for (Op op : ops) {
-        for (int t : threads) {
-          run(region, op, t, warmup != null ? warmup : Math.max(1, seconds / 2)); // warm-up
-          progress();
-          for (int rep = 1; rep <= reps; rep++) {
-            Map<String, Object> row = run(region, op, t, seconds);
-            row.put("backend", backend);
-            row.put("mode", mode);
-            row.put("writeback", writeback);
-            if (reps > 1) {
-              row.put("repetition", rep);
+      BlockBench blocks = null; // the BTT file of the current block size, for the blk_ operations
+      try {
+        for (Op op : ops) {
+          if (!op.appliesTo(backend)) {
+            continue;
+          }
+          if (op.isBlock() && (blocks == null || blocks.blockSize() != op.blockSize)) {
+            if (blocks != null) {
+              blocks.close();
+              blocks = null;
             }
-            rows.add(row);
+            blocks = BlockBench.create(dir, size, op.blockSize, daxModeOption());
+          }
+          for (int t : threads) {
+            run(region, blocks, op, t, warmup != null ? warmup : Math.max(1, seconds / 2)); // warm-up
             progress();
-            if (!quiet) {
-              out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %8.0f %8.0f %10.2f %10.2f%n",
-                  op.name().toLowerCase(Locale.ROOT), t, (double) row.get("opsPerSecond"), (double) row.get("nsPerOp"),
-                  (double) row.get("p50Ns"), (double) row.get("p99Ns"), (double) row.get("fencesPerOp"),
-                  (double) row.get("flushesPerOp"));
-              out.flush();
+            for (int rep = 1; rep <= reps; rep++) {
+              Map<String, Object> row = run(region, blocks, op, t, seconds);
+              row.put("backend", backend);
+              row.put("mode", op.isBlock() ? blocks.mode() : mode);
+            row.put("writeback", writeback);
+              if (reps > 1) {
+                row.put("repetition", rep);
+              }
+              rows.add(row);
+              progress();
+              if (!quiet) {
+                out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %8.0f %8.0f %10.2f %10.2f%n",
+                    op, t, (double) row.get("opsPerSecond"), (double) row.get("nsPerOp"),
+                    (double) row.get("p50Ns"), (double) row.get("p99Ns"), (double) row.get("fencesPerOp"),
+                    (double) row.get("flushesPerOp"));
+                out.flush();
+              }
             }
           }
+        }
+      } finally {
+        if (blocks != null) {
+          blocks.close();
         }
       }
     } finally {
@@ -321,139 +365,66 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static Map<String, Object> run(Region region, Op op, int threads, double seconds) throws Exception {
-    Measured[] results = new Measured[threads];
-    // the counters are read by the barrier actions, while every worker waits: they cover exactly
-    // the measured loops (each thread's set-up and tear-down frames are allocated and freed outside)
-    RegionStats[] window = new RegionStats[2];
-    CyclicBarrier start = new CyclicBarrier(threads + 1, () -> window[0] = region.stats());
-    CyclicBarrier stop = new CyclicBarrier(threads + 1, () -> window[1] = region.stats());
-    List<Thread> workers = new ArrayList<>();
-    Throwable[] failure = new Throwable[1];
-    for (int i = 0; i < threads; i++) {
-      int id = i;
-      workers.add(Thread.ofPlatform().name("bench-" + i).start(() -> {
-        try {
-          Frame page = region.allocate(0);
-          Frame links = region.allocate(0);
-          results[id] = worker(region, op, page, links, start, (long) (seconds * 1e9));
-          stop.await();
-          region.free(page);
-          region.free(links);
-        } catch (Throwable e) {
-          synchronized (failure) {
-            failure[0] = e;
-          }
-          start.reset();
-          stop.reset();
-        }
-      }));
-    }
-    start.await();
-    stop.await();
-    RegionStats before = window[0];
-    RegionStats after = window[1];
-    for (Thread w : workers) {
-      w.join();
-    }
-    if (failure[0] != null) {
-      throw new IllegalStateException("benchmark thread failed", failure[0]);
-    }
-    long total = 0;
-    double rate = 0;
-    double nsPerOp = 0;
-    LatencyHistogram latency = new LatencyHistogram();
-    for (Measured m : results) {
-      total += m.ops();
-      rate += m.rateOps() / (m.rateNanos() / 1e9);
-      nsPerOp += m.rateNanos() / (double) m.rateOps() / threads;
-      latency.add(m.latency());
-    }
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("operation", op.name().toLowerCase(Locale.ROOT));
-    row.put("threads", threads);
-    row.put("ops", total);
-    row.put("opsPerSecond", rate);
-    row.put("nsPerOp", nsPerOp);
-    row.put("p50Ns", latency.quantile(0.50));
-    row.put("p99Ns", latency.quantile(0.99));
-    // link cleanup (frees outside the timed part) is excluded from the counts as well
-    long cleanupFences = op == Op.TX_ALLOC_4K_LINK ? total : 0;
-    row.put("fencesPerOp", (after.fences() - before.fences() - cleanupFences) / (double) total);
-    row.put("flushesPerOp", (after.flushes() - before.flushes() - cleanupFences) / (double) total);
-    return row;
+  /** The dax.mode given with --dax-mode or -o dax.mode=..., else auto: the mapping of the block rows' BTT file. */
+  private String daxModeOption() {
+    return open.daxMode != null ? open.daxMode : open.options.getOrDefault("dax.mode", "auto");
   }
 
-  /**
-   * One thread's result: all operations, and the operations and time of the rate batches (the
-   * batches that time every operation for the latency histogram are left out of the rate, since
-   * their clock reads cost time).
-   */
-  private record Measured(long ops, long rateOps, long rateNanos, LatencyHistogram latency) {}
-
-  /** One batch in {@value} (the second, sixth, ...) times each operation on its own (latency); the others time the batch (rate). */
-  private static final int LATENCY_EVERY = 4;
-
-  private static final int BATCH = 512;
-
-  /** Runs {@code op} for {@code budget} ns of timed work. */
-  private static Measured worker(Region region, Op op, Frame page, Frame links, CyclicBarrier start, long budget)
+  /** One operation on {@code threads} threads for {@code seconds} each: a block operation on {@code blocks}, else on the region. */
+  private static Map<String, Object> run(Region region, BlockBench blocks, Op op, int threads, double seconds)
       throws Exception {
+    if (op.isBlock()) {
+      return blocks.run(op.write, threads, seconds).row(op.toString(), threads, 0);
+    }
+    BenchHarness.Result r = BenchHarness.run(threads, seconds, () -> {
+      RegionStats s = region.stats();
+      return new long[] {s.fences(), s.flushes()};
+    }, id -> regionWork(region, op));
+    // link cleanup (one free per operation, outside the timed part: one flush and one fence) is
+    // excluded from the counts as well
+    return r.row(op.toString(), threads, op == Op.TX_ALLOC_4K_LINK ? 1 : 0);
+  }
+
+  /** A thread's frames and operation: a page to update, a frame of links; the linked frames are freed after each batch. */
+  private static BenchHarness.ThreadWork regionWork(Region region, Op op) {
+    Frame page = region.allocate(0);
+    Frame links = region.allocate(0);
     byte[] data = new byte[64];
     int[] offset = {0};
-    List<Frame> linked = new ArrayList<>(BATCH);
-    LatencyHistogram latency = new LatencyHistogram();
-    start.await();
-    long ops = 0;
-    long rateOps = 0;
-    long rateNanos = 0;
-    long elapsed = 0;
-    for (long batchNo = 0; elapsed < budget || rateOps == 0 || latency.count() == 0; batchNo++) {
-      boolean timeEach = batchNo % LATENCY_EVERY == 1;
-      long t0 = System.nanoTime();
-      batch(region, op, page, links, data, offset, linked, timeEach ? latency : null);
-      long t = System.nanoTime() - t0;
-      elapsed += t;
-      ops += BATCH;
-      if (!timeEach) {
-        rateOps += BATCH;
-        rateNanos += t;
-      }
-      for (Frame f : linked) {
-        region.free(f);
-      }
-      linked.clear();
-    }
-    return new Measured(ops, rateOps, rateNanos, latency);
-  }
-
-  /** {@link #BATCH} operations; with a histogram, each one's time goes into it. */
-  private static void batch(Region region, Op op, Frame page, Frame links, byte[] data, int[] offset,
-      List<Frame> linked, LatencyHistogram latency) {
-    long last = latency == null ? 0 : System.nanoTime();
-    for (int i = 0; i < BATCH; i++) {
-      switch (op) {
-        case ALLOC_FREE_4K -> region.free(region.allocate(0));
-        case TX_UPDATE_64B -> {
-          int off = offset[0];
-          offset[0] = (off + 64) & 4095;
-          data[0]++;
-          region.transact(tx -> tx.write(page, off, data));
-        }
-        case TX_ALLOC_4K_LINK -> {
-          int slot = i;
-          region.transact(tx -> {
+    List<Frame> linked = new ArrayList<>(BenchHarness.BATCH);
+    return new BenchHarness.ThreadWork() {
+      @Override
+      public void op(int i) {
+        switch (op) {
+          case ALLOC_FREE_4K -> region.free(region.allocate(0));
+          case TX_UPDATE_64B -> {
+            int off = offset[0];
+            offset[0] = (off + 64) & 4095;
+            data[0]++;
+            region.transact(tx -> tx.write(page, off, data));
+          }
+          case TX_ALLOC_4K_LINK -> region.transact(tx -> {
             Frame f = tx.allocate(0);
-            tx.putLong(links, slot * 8L, f.pfn());
+            tx.putLong(links, i * 8L, f.pfn());
             linked.add(f);
           });
+          default -> throw new IllegalArgumentException(op + " is a block operation, not a region operation");
         }
       }
-      if (latency != null) {
-        long now = System.nanoTime();
-        latency.record(now - last);
-        last = now;
+
+      @Override
+      public void afterBatch() {
+        for (Frame f : linked) {
+          region.free(f);
+        }
+        linked.clear();
       }
-    }
+
+      @Override
+      public void close() {
+        region.free(page);
+        region.free(links);
+      }
+    };
   }
 }

@@ -271,97 +271,18 @@ final class BttCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      Path file = dir.resolve("nvframe-btt-bench." + ProcessHandle.current().pid() + ".btt");
-      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
-        f.setLength(size);
-      }
-      try (Medium m = BttFiles.openMedium(file, false, "dax", Map.of("dax.mode", daxMode))) {
-        Btt btt = Btt.format(m, 0, m.size(), io.nvframe.backend.btt.BttFormat.of(blockSize), Btt.Options.defaults());
-        long n = btt.blockCount();
-        byte[] buf = new byte[blockSize];
-        java.util.Arrays.fill(buf, (byte) 0x5a);
-        long t0 = System.nanoTime();
-        for (long lba = 0; lba < n; lba++) {
-          putLba(buf, lba);
-          btt.write(lba, buf, 0);
-        }
-        double fill = (System.nanoTime() - t0) / 1e9;
+      try (BlockBench b = BlockBench.create(dir, size, blockSize, daxMode)) {
         String tag = blockSize % 1024 == 0 ? blockSize / 1024 + "k" : Integer.toString(blockSize);
         for (boolean write : new boolean[] {true, false}) {
-          io.nvframe.spi.PersistStats before = m.stats();
-          long[] ops = new long[threads];
-          double[] secs = new double[threads];
-          Thread[] ts = new Thread[threads];
-          java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-          for (int t = 0; t < threads; t++) {
-            int id = t;
-            ts[t] = Thread.ofPlatform().start(() -> {
-              java.util.SplittableRandom r = new java.util.SplittableRandom(0x2545F4914F6CDD1DL * (id + 1) + (write ? 1 : 0));
-              byte[] b = new byte[blockSize];
-              java.util.Arrays.fill(b, (byte) 0x5a);
-              long start = System.nanoTime();
-              long end = start + (long) (seconds * 1e9);
-              long done = 0;
-              try {
-                while (System.nanoTime() < end) {
-                  for (int k = 0; k < 256; k++) {
-                    long lba = r.nextLong(n);
-                    if (write) {
-                      putLba(b, lba);
-                      btt.write(lba, b, 0);
-                    } else {
-                      btt.read(lba, b, 0);
-                      if (getLba(b) != lba) {
-                        throw new IllegalStateException("block " + lba + ": wrong content");
-                      }
-                    }
-                  }
-                  done += 256;
-                }
-              } catch (Throwable e) {
-                failure.set(e);
-              }
-              ops[id] = done;
-              secs[id] = (System.nanoTime() - start) / 1e9;
-            });
-          }
-          for (Thread t : ts) {
-            t.join();
-          }
-          if (failure.get() != null) {
-            throw new IllegalStateException(failure.get().getMessage(), failure.get());
-          }
-          io.nvframe.spi.PersistStats d = m.stats().minus(before);
-          double rate = 0;
-          double nsOp = 0;
-          long total = 0;
-          for (int t = 0; t < threads; t++) {
-            rate += ops[t] / secs[t];
-            nsOp += secs[t] * 1e9 / Math.max(1, ops[t]) / threads;
-            total += ops[t];
-          }
-          out.printf(java.util.Locale.ROOT, "blk_%s_%s %d %,.0f %.1f %.2f %.2f MB_s=%.1f nblock=%d prefill_MB_s=%.1f mode=%s%n",
-              write ? "write" : "read", tag, threads, rate, nsOp, (double) d.fences() / total, (double) d.flushes() / total,
-              rate * blockSize / 1e6, n, n * (double) blockSize / fill / 1e6, m.properties().getOrDefault("dax.mode", daxMode));
+          Map<String, Object> row = b.run(write, threads, seconds).row("blk_" + (write ? "write" : "read") + "_" + tag, threads, 0);
+          double rate = (double) row.get("opsPerSecond");
+          out.printf(java.util.Locale.ROOT, "%s %d %,.0f %.1f %.2f %.2f MB_s=%.1f nblock=%d prefill_MB_s=%.1f mode=%s p50_ns=%.0f p99_ns=%.0f%n",
+              row.get("operation"), threads, rate, (double) row.get("nsPerOp"), (double) row.get("fencesPerOp"),
+              (double) row.get("flushesPerOp"), rate * blockSize / 1e6, b.blockCount(), b.prefillMBps(), b.mode(),
+              (double) row.get("p50Ns"), (double) row.get("p99Ns"));
         }
-      } finally {
-        Files.deleteIfExists(file);
       }
       return 0;
-    }
-
-    private static void putLba(byte[] b, long lba) {
-      for (int i = 0; i < 8 && i < b.length; i++) {
-        b[i] = (byte) (lba >>> (8 * i));
-      }
-    }
-
-    private static long getLba(byte[] b) {
-      long v = 0;
-      for (int i = 0; i < 8 && i < b.length; i++) {
-        v |= (b[i] & 0xffL) << (8 * i);
-      }
-      return v;
     }
   }
 

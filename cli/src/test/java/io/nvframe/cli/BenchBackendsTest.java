@@ -1,6 +1,7 @@
 package io.nvframe.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,6 +90,92 @@ class BenchBackendsTest {
     BufferedImage png = ImageIO.read(chart.toFile());
     assertNotNull(png, "the chart is a PNG");
     assertTrue(png.getWidth() >= 1000 && png.getHeight() >= 400, "chart size " + png.getWidth() + "x" + png.getHeight());
+  }
+
+  /**
+   * The BTT block rows: on {@code btt} every block operation at 1 and 2 threads, in the table and
+   * the JSON, with exactly 3 fences per block write and none per read; on {@code heap} none of them
+   * (they do not apply), while the region operation runs on both.
+   */
+  @Test
+  void bttHasBlockRowsWithThreeFencesPerWriteOtherBackendsHaveNone() throws IOException {
+    Path regions = regionDir();
+    Path json = dir.resolve("btt.json");
+    Path chart = dir.resolve("btt.png");
+    List<String> blockOps = List.of("blk_write_4k", "blk_read_4k", "blk_write_512", "blk_read_512");
+    Result r = run("bench", "--backends", "heap,btt", "--dir", regions.toString(), "--size", "32MiB",
+        "--seconds", "0.02", "--warmup", "0.02", "--repeats", "2", "--threads", "1,2",
+        "--ops", "tx_update_64b," + String.join(",", blockOps), "--json", json.toString(), "--chart", chart.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    if (!regions.equals(dir)) {
+      try (var left = Files.list(regions)) {
+        assertEquals(List.of(), left.toList(), "bench deletes its region and BTT files");
+      }
+      Files.delete(regions);
+    }
+    for (String op : blockOps) {
+      for (int threads : new int[] {1, 2}) {
+        assertTrue(Pattern.compile("(?m)^btt\\s+\\S+\\s+" + op + "\\s+" + threads + "\\s").matcher(r.out()).find(),
+            "btt " + op + " " + threads + " row in the table:\n" + r.out());
+      }
+      assertFalse(Pattern.compile("(?m)^heap\\s+\\S+\\s+" + op + "\\s").matcher(r.out()).find(),
+          "no " + op + " row for heap:\n" + r.out());
+    }
+    for (String backend : List.of("heap", "btt")) {
+      assertTrue(Pattern.compile("(?m)^" + backend + "\\s+\\S+\\s+tx_update_64b\\s+1\\s").matcher(r.out()).find(), r.out());
+    }
+    String doc = Files.readString(json);
+    Matcher results = Pattern.compile("\"op\": \"(\\w+)\",\\s*\"backend\": \"([\\w-]+)\",\\s*\"mode\": \"[^\"]*\",\\s*"
+        + "\"threads\": (\\d+),\\s*\"opsPerSec\": ([0-9.E+-]+),.*?\"p50Ns\": ([0-9.E+-]+),\\s*"
+        + "\"p99Ns\": ([0-9.E+-]+),\\s*\"fencesPerOp\": ([0-9.E+-]+),\\s*\"flushesPerOp\": ([0-9.E+-]+)", Pattern.DOTALL)
+        .matcher(doc);
+    Map<String, Integer> blockRows = new java.util.TreeMap<>();
+    int all = 0;
+    while (results.find()) {
+      all++;
+      String op = results.group(1);
+      if (!op.startsWith("blk_")) {
+        continue;
+      }
+      assertEquals("btt", results.group(2), "block rows only for btt: " + results.group());
+      blockRows.merge(op, 1, Integer::sum);
+      assertTrue(Double.parseDouble(results.group(4)) > 0, "opsPerSec > 0: " + results.group());
+      assertTrue(Double.parseDouble(results.group(6)) >= Double.parseDouble(results.group(5)), "p99 >= p50: " + results.group());
+      boolean write = op.startsWith("blk_write");
+      assertEquals(write ? 3.0 : 0.0, Double.parseDouble(results.group(7)), "fences per block op: " + results.group());
+      double flushes = Double.parseDouble(results.group(8));
+      assertTrue(write ? flushes >= 3 : flushes == 0, "flushes per block op: " + results.group());
+    }
+    assertEquals(Map.of("blk_read_4k", 2, "blk_read_512", 2, "blk_write_4k", 2, "blk_write_512", 2), blockRows, doc);
+    assertEquals(2 * 2 + 4 * 2, all, "2 tx_update_64b rows (heap, btt) x 2 thread counts + 8 block rows:\n" + doc);
+    BufferedImage png = ImageIO.read(chart.toFile());
+    assertNotNull(png, "the chart is a PNG");
+    assertTrue(png.getWidth() >= 5 * 600, "one panel per operation, 5 operations: width " + png.getWidth());
+  }
+
+  @Test
+  void blockOperationsAloneNeedTheBttBackend() {
+    Result r = run("bench", "--backend", "heap", "--ops", "blk_write_4k");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("need --backend btt"), r.err());
+  }
+
+  /** {@code btt bench} (compare-pmdk.sh parses its lines) goes through the same block code: 3 fences per write. */
+  @Test
+  void bttBenchPrintsWriteAndReadLinesWithExactFences() throws IOException {
+    Path regions = regionDir();
+    Result r = run("btt", "bench", "--dir", regions.toString(), "--size", Long.toString(32L << 20), "--block-size", "512",
+        "--seconds", "0.02", "--threads", "2", "--dax-mode", "msync");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(Pattern.compile("(?m)^blk_write_512 2 [0-9,]+ [0-9.]+ 3\\.00 [0-9.]+ MB_s=").matcher(r.out()).find(), r.out());
+    assertTrue(Pattern.compile("(?m)^blk_read_512 2 [0-9,]+ [0-9.]+ 0\\.00 0\\.00 MB_s=.* mode=msync").matcher(r.out()).find(),
+        r.out());
+    if (!regions.equals(dir)) {
+      try (var left = Files.list(regions)) {
+        assertEquals(List.of(), left.toList(), "btt bench deletes its file");
+      }
+      Files.delete(regions);
+    }
   }
 
   /** A third-party backend compiled here, in a jar of its own with a services file and a jvm-options file. */
