@@ -47,11 +47,18 @@ final class FrameRegion implements Region {
   private final FrameAccess frames;
   private final BuddyAllocator allocator;
   private final RecoveryResult recovery;
+  /** "A" or "B": the header copy this open rewrote from the other one; null when none was. */
+  private final String headerCopyRewritten;
   private final OpenTimings openTimings;
   private volatile Runnable onClose = () -> {};
   private volatile OwnerReconciler reconciler;
 
-  FrameRegion(RegionHeader header, TxContext ctx, RecoveryResult recovery, OpenTimings openTimings) {
+  FrameRegion(
+      RegionHeader header,
+      TxContext ctx,
+      RecoveryResult recovery,
+      String headerCopyRewritten,
+      OpenTimings openTimings) {
     this.header = header;
     this.ctx = ctx;
     this.frames = ctx.frames;
@@ -59,6 +66,7 @@ final class FrameRegion implements Region {
     this.layout = frames.layout;
     this.allocator = ctx.allocator;
     this.recovery = recovery;
+    this.headerCopyRewritten = headerCopyRewritten;
     this.openTimings = openTimings;
   }
 
@@ -261,6 +269,9 @@ final class FrameRegion implements Region {
     props.put("open.phases", openTimings.phases());
     if (recovery != null) {
       props.put("recovery.recordsReplayed", Integer.toString(recovery.recordsReplayed()));
+    }
+    if (headerCopyRewritten != null) {
+      props.put("recovery.headerCopyRewritten", headerCopyRewritten);
     }
     return new RegionInfo(
         ctx.location(),

@@ -56,11 +56,15 @@ final class RegionOpener {
               + header.layout().capacity()
               + " bytes; the file was truncated or extended (restore it from a backup, or copy it completely)");
     }
+    String headerCopyRewritten = null;
     if (!readOnly && selected.needsRepair()) {
+      // the copy that differs from the selected header: B when B is invalid, otherwise A (invalid,
+      // or valid but older than B)
+      headerCopyRewritten = selected.bValid() ? "A" : "B";
       logger.warn(
           "Region {}: header copy {} is damaged or stale; rewriting it from the good copy",
           location,
-          !selected.aValid() ? "A" : "B");
+          headerCopyRewritten);
       writeHeader(medium, header);
     }
     RegionLayout l = header.layout();
@@ -89,7 +93,7 @@ final class RegionOpener {
     OpenTimings timings = new OpenTimings(start, headerDone, logDone, allocatorDone, System.nanoTime());
     FrameAccess frames = new FrameAccess(medium, l, regionId, location);
     TxContext ctx = new TxContext(frames, allocator, log, roots, lockTimeoutNanos, readOnly);
-    FrameRegion region = new FrameRegion(header, ctx, recovery, timings);
+    FrameRegion region = new FrameRegion(header, ctx, recovery, headerCopyRewritten, timings);
     if (logger.isInfoEnabled()) { // the times are formatted only when the message is logged
       logger.info(
           "Opened region {} (backend {}, {} frames of {} bytes, {}) in {} ms ({})",

@@ -36,6 +36,11 @@ final class Arena {
    * whose map write was lost): pre-map -> new entry.
    */
   final ConcurrentHashMap<Integer, Integer> volatileMap = new ConcurrentHashMap<>();
+  /**
+   * True when {@link #volatileMap} holds an entry; set only while the BTT is opened (before the
+   * {@code Btt} that publishes this arena through a final field exists), so a plain read suffices.
+   */
+  boolean rolledForwardInMemory;
   /** Why the arena is read-only, or null. */
   volatile String error;
 

@@ -376,6 +376,7 @@ public final class Btt implements AutoCloseable {
           int value = (e.newMap() & FLAG_MASK) == 0 ? e.newPost() | MAP_NORMAL : e.newMap();
           if (ro) {
             a.volatileMap.put(e.lba(), value);
+            a.rolledForwardInMemory = true;
             actions.add("arena " + a.index + " lane " + lane + ": lba " + e.lba() + " rolled forward in memory (read-only)");
           } else {
             m.storeInt(a.mapEntryOffset(e.lba()), value);
@@ -502,7 +503,8 @@ public final class Btt implements AutoCloseable {
         return;
       }
     } finally {
-      a.rtt.set(lane, Arena.RTT_IDLE);
+      // release order suffices: the copy above completes before a writer can see the slot idle
+      a.rtt.setRelease(lane, Arena.RTT_IDLE);
       lanes.release(lane);
     }
   }
@@ -525,6 +527,10 @@ public final class Btt implements AutoCloseable {
           Thread.onSpinWait();
         }
       }
+      // touch the map entry's line now, so that its cache miss overlaps the data copy instead of
+      // stalling the locked section below (the value is read again under the lock)
+      long mapOff = a.mapEntryOffset(premap);
+      medium.loadInt(mapOff);
       long dataOff = a.blockOffset(free);
       medium.write(dataOff, src, off, blockSize);
       medium.flush(dataOff, blockSize);
@@ -534,21 +540,25 @@ public final class Btt implements AutoCloseable {
       ReentrantLock lock = a.mapLock(premap);
       lock.lock();
       try {
-        int raw = medium.loadInt(a.mapEntryOffset(premap));
+        int raw = medium.loadInt(mapOff);
         if ((raw & FLAG_MASK) != 0 && (raw & POSTMAP_MASK) >= a.info.internalNlba()) {
           throw corrupt(a, lba, premap, raw);
         }
         // the flog records the old block as a clean free block (its Zero/Error state belonged to the lba)
         oldEntry = ((raw & FLAG_MASK) == 0 ? premap : raw & POSTMAP_MASK) | MAP_NORMAL;
+        // half 1 is not flushed on its own: both halves lie in one 16-byte entry of the lane's
+        // 64-byte-aligned flog slot, i.e. in one cache line, and a line is written back with every
+        // store made to it before, so half 2 never becomes durable without half 1. Fence 1 orders
+        // the data block (flushed above) before the store of half 2; the flush of the whole entry
+        // before fence 2 makes both halves durable.
         medium.storeLong(entryOff, Integer.toUnsignedLong(premap) | (long) oldEntry << 32);
-        medium.flush(entryOff, 8);
         medium.fence();
         int newEntry = free | MAP_NORMAL;
         medium.storeLong(entryOff + 8, Integer.toUnsignedLong(newEntry) | (long) seq << 32);
-        medium.flush(entryOff + 8, 8);
+        medium.flush(entryOff, Flog.ENTRY);
         medium.fence();
-        medium.storeInt(a.mapEntryOffset(premap), newEntry);
-        medium.flush(a.mapEntryOffset(premap), 4);
+        medium.storeInt(mapOff, newEntry);
+        medium.flush(mapOff, 4);
         medium.fence();
       } finally {
         lock.unlock();
@@ -669,7 +679,7 @@ public final class Btt implements AutoCloseable {
   }
 
   private int mapEntry(Arena a, int premap) {
-    if (!a.volatileMap.isEmpty()) {
+    if (a.rolledForwardInMemory) {
       Integer v = a.volatileMap.get(premap);
       if (v != null) {
         return v;
