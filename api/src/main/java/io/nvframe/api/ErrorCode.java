@@ -48,7 +48,7 @@ public enum ErrorCode {
   /** The persistent frame table holds an impossible entry. */
   FRAME_TABLE_CORRUPT(26, "frame table corrupted"),
   /** A transaction does not fit in its redo-log lane. */
-  TX_TOO_LARGE(30, "transaction too large for its log lane"),
+  TX_TOO_LARGE(30, "transaction too large for one redo record"),
   /** A transaction could not lock a frame another transaction holds. */
   TX_CONFLICT(31, "transaction conflict"),
   /** A root name is empty, too long or has characters outside the allowed set. */

@@ -18,8 +18,10 @@ import java.util.Optional;
  *       the free is durable;
  *   <li>leave no trace when closed without commit (or when the body passed to {@link
  *       Region#transact} throws), including releasing frames it reserved;
- *   <li>fail with {@link TransactionTooLargeException} at commit, before anything is written, when
- *       the changes do not fit in the redo log lane;
+ *   <li>fail at commit, before anything is written, with {@link OutOfFramesException} when its
+ *       redo record does not fit its lane and there are not enough free frames to continue it
+ *       in, or with {@link TransactionTooLargeException} when the record is above the per-record
+ *       limit (2 GiB);
  *   <li>be confined to one thread; different transactions may run on different threads.
  * </ul>
  */

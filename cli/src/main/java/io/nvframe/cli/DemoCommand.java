@@ -97,6 +97,10 @@ final class DemoCommand implements Callable<Integer> {
         throw new IllegalStateException("recovered table differs from the replay of " + applied + " operations: expected "
             + expected.size() + " keys, found " + actual.size());
       }
+      String ballast = table.ballastProblem(applied);
+      if (ballast != null) {
+        throw new IllegalStateException("recovered table's large transactions are wrong: " + ballast);
+      }
       var report = region.check();
       if (!report.consistent()) {
         throw new IllegalStateException("region inconsistent after recovery: " + report.problems());

@@ -16,11 +16,15 @@ import java.util.SplittableRandom;
  *                applied-operation count (slot 511)
  *   bucket slot: 0 = empty, else (pfn << 16 | generation) + 1 of an order-0 bucket frame
  *   bucket frame: u64 count | count x (u64 key, u64 value)     (at most 255 entries)
+ *   root "ballast" → a 64 KiB block (order 4) rewritten whole by every 16th operation
  * </pre>
  *
  * The operation sequence is a pure function of the seed (op i: 80% put(key, i), 20% delete(key)),
  * and op i stores the count i + 1 in the same transaction, so after a crash the table must equal
- * exactly the replay of its first {@code count} operations.
+ * exactly the replay of its first {@code count} operations. Every 16th operation also rewrites the
+ * whole ballast block with a pattern of its number, in the same transaction: its redo record
+ * (64 KiB and more) is far larger than a lane and continues in extension frames, so crashes hit
+ * large transactions too.
  */
 final class KvTable {
   static final String ROOT = "kv";
@@ -29,6 +33,9 @@ final class KvTable {
   static final int COUNT_SLOT = 511;
   static final int MAX_ENTRIES = 255;
   static final int KEYS = 20_000;
+  static final String BALLAST = "ballast";
+  static final int BALLAST_ORDER = 4;
+  static final int BALLAST_BYTES = 4096 << BALLAST_ORDER;
 
   private final Region region;
   private final Frame directory;
@@ -54,6 +61,13 @@ final class KvTable {
         tx.setRoot(ROOT, d);
       });
       dir = region.root(ROOT).orElseThrow();
+    }
+    if (region.root(BALLAST).isEmpty()) {
+      region.transact(tx -> {
+        Frame b = tx.allocate(BALLAST_ORDER);
+        tx.write(b, 0, new byte[BALLAST_BYTES]);
+        tx.setRoot(BALLAST, b);
+      });
     }
     return new KvTable(region, dir);
   }
@@ -82,8 +96,44 @@ final class KvTable {
       } else {
         delete(tx, key);
       }
+      if (isLarge(op)) {
+        tx.write(tx.root(BALLAST).orElseThrow(), 0, ballast(seed, op));
+      }
       tx.putLong(directory, COUNT_SLOT * 8L, op + 1);
     });
+  }
+
+  /** Operation {@code op} also rewrites the whole ballast block (a large transaction). */
+  static boolean isLarge(long op) {
+    return (op & 15) == 15;
+  }
+
+  /** The ballast content written by large operation {@code op}: 8-byte words {@code op * 2^20 + i}. */
+  static byte[] ballast(long seed, long op) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(BALLAST_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < BALLAST_BYTES / 8; i++) {
+      b.putLong((op << 20) + i + seed);
+    }
+    return b.array();
+  }
+
+  /**
+   * Null if the ballast holds what the last large operation among the first {@code applied} wrote
+   * (zeros if none), else what differs.
+   */
+  String ballastProblem(long applied) {
+    long last = -1;
+    for (long op = applied - 1; op >= 0; op--) {
+      if (isLarge(op)) {
+        last = op;
+        break;
+      }
+    }
+    byte[] expected = last < 0 ? new byte[BALLAST_BYTES] : ballast(seed, last);
+    byte[] got = new byte[BALLAST_BYTES];
+    region.read(region.root(BALLAST).orElseThrow(), 0, got);
+    int at = java.util.Arrays.mismatch(expected, got);
+    return at < 0 ? null : "ballast differs at byte " + at + " from large operation " + last + "'s content";
   }
 
   private void put(Transaction tx, long key, long value) {

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Real process crashes: a child JVM runs key-value transactions on a region file, printing each
  * operation number after {@code commit()} returns, and is killed with SIGKILL at a seeded random
  * moment. After every kill the region is reopened (recovery) and must hold every reported
- * operation, at most one more (the one in flight, all or nothing), and pass {@code check}.
+ * operation, at most one more (the one in flight, all or nothing), and pass {@code check}. Every
+ * 16th operation is a large transaction (a 64 KiB rewrite, continued in extension frames), whose
+ * content is checked too.
  */
 class ProcessKillTest {
   @TempDir Path dir;
@@ -54,6 +56,7 @@ class ProcessKillTest {
             where1 + ": table holds " + applied + " operations, worker reported " + o.reportedOps());
         Map<Long, Long> expected = KvTable.expected(seed, applied);
         assertEquals(expected, table.contents(), where1 + ": contents differ from the replay of " + applied + " ops");
+        assertEquals(null, table.ballastProblem(applied), where1);
         CheckReport report = r.check();
         assertTrue(report.consistent(), where1 + ": " + report.problems());
         total += applied - o.startOps();

@@ -81,6 +81,9 @@ final class RegionOpener {
     BuddyAllocator allocator =
         BuddyAllocator.open(medium, l.frameTableOffset(), l.frameCount(), l.maxOrder());
     long allocatorDone = System.nanoTime();
+    // records larger than a lane continue in reserved frames (read by recover() above, before the
+    // allocator was rebuilt: they are never published in the frame table)
+    log.useExtensionSpace(new FrameExtensionSpace(allocator, l));
     long regionId = FrameAccess.regionId(header);
     RootDirectory roots = RootDirectory.load(medium, l.rootDirOffset(), regionId, l.frameCount());
     OpenTimings timings = new OpenTimings(start, headerDone, logDone, allocatorDone, System.nanoTime());

@@ -14,7 +14,7 @@ import io.nvframe.api.NvframeConfigurationException;
 import io.nvframe.api.Region;
 import io.nvframe.api.Transaction;
 import io.nvframe.api.TransactionConflictException;
-import io.nvframe.api.TransactionTooLargeException;
+import io.nvframe.api.OutOfFramesException;
 import io.nvframe.spi.PersistStats;
 import io.nvframe.tck.RegionCheckExtension;
 import java.nio.file.Path;
@@ -69,22 +69,41 @@ class TransactionTest {
     PersistStats s0 = stats();
     r.transact(tx -> tx.write(page, 64, new byte[64]));
     assertEquals(3, stats().minus(s0).fences(), "64-byte update");
+    // record, the one target line, the state word
+    assertEquals(3, stats().minus(s0).flushes(), "64-byte update: " + stats().minus(s0));
     // a single 8-byte change: no log, 1 fence
     PersistStats s1 = stats();
     r.transact(tx -> tx.putLong(page, 8, 99L));
     assertEquals(1, stats().minus(s1).fences(), "single 8-byte change");
-    // allocate a frame, write it, link it under a root: 3 fences
+    assertEquals(1, stats().minus(s1).flushes(), "single 8-byte change");
+    // allocate a frame, write it, link it under a root: 4 fences (the frame's data is fenced
+    // before the record that links it is written)
     PersistStats s2 = stats();
     r.transact(tx -> {
       Frame f = tx.allocate(0);
       tx.write(f, 0, new byte[512]);
       tx.setRoot("list", f);
     });
-    assertEquals(3, stats().minus(s2).fences(), "allocate + link");
+    assertEquals(4, stats().minus(s2).fences(), "allocate + write + link");
+    // the written frame (one run), record, targets (frame word, root slot: two lines, or one run
+    // of adjacent pages where a flush writes back whole pages, as dax in msync mode), state word
+    int targetRuns = ((FrameRegion) region).medium.flushGranularity() >= 4096 ? 1 : 2;
+    assertEquals(1 + 1 + targetRuns + 1, stats().minus(s2).flushes(), "allocate + write + link: " + stats().minus(s2));
+    // allocate a frame and link it, nothing written into it: 3 fences
+    PersistStats s2b = stats();
+    r.transact(tx -> tx.setRoot("list2", tx.allocate(0)));
+    assertEquals(3, stats().minus(s2b).fences(), "allocate + link");
+    assertEquals(1 + targetRuns + 1, stats().minus(s2b).flushes(), "allocate + link: " + stats().minus(s2b));
     // an empty transaction costs nothing
     PersistStats s3 = stats();
     r.transact(tx -> {});
     assertEquals(0, stats().minus(s3).fences());
+    // a transaction larger than its lane: the same 3 fences, one more flush per extension block
+    Frame big = r.allocate(1);
+    PersistStats s4 = stats();
+    r.transact(tx -> tx.write(big, 0, new byte[8192]));
+    assertEquals(3, stats().minus(s4).fences(), "8 KiB rewrite (chained record)");
+    assertTrue(stats().minus(s4).flushes() >= 1 + 1 + 1 + 1, "8 KiB rewrite: " + stats().minus(s4));
   }
 
   @ParameterizedTest
@@ -214,19 +233,49 @@ class TransactionTest {
 
   @ParameterizedTest
   @MethodSource("backends")
-  void aTransactionTooLargeForItsLaneFailsBeforeWritingAnything(String backend) {
+  void aTransactionLargerThanItsLaneCommitsThroughExtensionFrames(String backend) {
     Region r = open(backend);
     Frame big = r.allocate(1);
     long free = r.stats().freeFrames();
+    byte[] data = new byte[8192];
+    new java.util.Random(4).nextBytes(data);
     PersistStats before = stats();
-    TransactionTooLargeException e = assertThrows(TransactionTooLargeException.class, () -> r.transact(tx -> {
+    Frame[] fresh = new Frame[1];
+    r.transact(tx -> {
+      fresh[0] = tx.allocate(0);
+      tx.write(big, 0, data);
+      tx.setRoot("fresh", fresh[0]);
+    });
+    assertEquals(3, stats().minus(before).fences(), "a chained record keeps the fence budget");
+    byte[] got = new byte[data.length];
+    r.read(big, 0, got);
+    assertArrayEquals(data, got);
+    assertEquals(free - 1, r.stats().freeFrames(), "extension frames released, the new frame kept");
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aTransactionLargerThanTheFreeFramesFailsBeforeWritingAnything(String backend) {
+    Region r = open(backend);
+    Frame big = r.allocate(3);
+    List<Frame> hog = new ArrayList<>();
+    for (Optional<Frame> f; (f = r.tryAllocate(0)).isPresent(); ) {
+      hog.add(f.get());
+    }
+    r.free(hog.remove(0)); // one frame free: the 32 KiB rewrite needs about 8 extension frames
+    long free = r.stats().freeFrames();
+    PersistStats before = stats();
+    OutOfFramesException e = assertThrows(OutOfFramesException.class, () -> r.transact(tx -> {
       tx.allocate(0);
-      tx.write(big, 0, new byte[8192]);
+      tx.write(big, 0, new byte[32768]);
+      tx.putLong(big, 0, 1);
     }));
-    assertTrue(e.getMessage().contains("lane"), e.getMessage());
+    assertTrue(e.getMessage().contains("nothing was written"), e.getMessage());
     assertEquals(0, stats().minus(before).stores(), "nothing written");
-    assertEquals(free, r.stats().freeFrames(), "reservation returned");
+    assertEquals(free, r.stats().freeFrames(), "the reservation and the extension frames returned");
     assertEquals(0L, r.getLong(big, 0));
+    r.transact(tx -> tx.putLong(big, 0, 2)); // the region still commits
+    assertEquals(2L, r.getLong(big, 0));
   }
 
   @Test

@@ -23,12 +23,24 @@ import java.util.zip.CRC32C;
  *    6  u16 laneId         index of the lane that holds the record
  *    8  u64 generation     sequence * lanes + laneId: increasing per lane, unique, never reused
  *   16  u32 entryCount
- *   20  u32 payloadBytes   multiple of 8, at most laneSize - 64
+ *   20  u32 payloadBytes   multiple of 8; at most laneSize - 64 unless the record is chained
  *   24  u32 flags          VALID (1) or APPLIED (2)    \ one aligned 8-byte "state word",
  *   28  u32 crc32c                                     / replaced atomically on invalidation
- *   32  32 zero bytes
+ *   32  u64 extFirst       0, or the medium offset of the first extension block (chained record)
+ *   40  u32 extBlocks      number of extension blocks (0 when extFirst is 0)
+ *   44  20 zero bytes
  *
- * crc32c (VALID)   = CRC32C(header with crc = 0, then the payload)
+ * chained record (payloadBytes > laneSize - 64): the lane holds the first laneSize - 64 payload
+ * bytes, extension block k the next min(remaining, length_k - 64):
+ *   extension block (64-aligned, length_k a multiple of 64, at least 128, outside the log area)
+ *    0  u64 next           medium offset of block k + 1 (0 in the last block)
+ *    8  u64 length         bytes of this block, link included
+ *   16  u64 generation     the record's generation
+ *   24  40 zero bytes
+ *   64  payload continued
+ *
+ * crc32c (VALID)   = CRC32C(header with crc = 0, then the lane's payload, then for each
+ *                    extension block in chain order: its 64-byte link, its payload bytes)
  * crc32c (APPLIED) = CRC32C(header with crc = 0)            (the payload is no longer covered)
  *
  * entry word, u64:  | op (3 bits) | pool offset (61 bits) |
@@ -58,6 +70,18 @@ final class RecordFormat {
   static final int CRC_OFFSET = 28;
   /** The aligned 8-byte word holding flags (low half) and crc (high half). */
   static final int STATE_WORD_OFFSET = FLAGS_OFFSET;
+  static final int EXT_FIRST_OFFSET = 32;
+  static final int EXT_BLOCKS_OFFSET = 40;
+
+  /** Size of the link at the start of an extension block. */
+  static final int LINK_BYTES = 64;
+  static final int LINK_NEXT_OFFSET = 0;
+  static final int LINK_LENGTH_OFFSET = 8;
+  static final int LINK_GENERATION_OFFSET = 16;
+  /** Largest payload of one record: it is assembled in one Java array. */
+  static final int MAX_PAYLOAD_BYTES = (Integer.MAX_VALUE - 1024) & -8;
+  /** Bytes read at a time when a chained record's CRC is checked. */
+  private static final int STREAM_CHUNK = 1 << 16;
 
   static final int FLAG_VALID = 1;
   static final int FLAG_APPLIED = 2;
@@ -159,6 +183,21 @@ final class RecordFormat {
    */
   static long writeValidHeader(
       byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
+    long appliedWord = fillValidHeader(b, laneId, generation, entryCount, payloadBytes, 0, 0, crc);
+    crc.reset();
+    crc.update(b, 0, HEADER_BYTES + payloadBytes);
+    putInt(b, CRC_OFFSET, (int) crc.getValue());
+    return appliedWord;
+  }
+
+  /**
+   * Fills {@code b[0, 64)} with a VALID header whose crc field is 0, and returns the state word
+   * that later marks the record APPLIED. The caller computes the CRC and stores it at {@link
+   * #CRC_OFFSET}.
+   */
+  static long fillValidHeader(
+      byte[] b, int laneId, long generation, int entryCount, int payloadBytes, long extFirst,
+      int extBlocks, CRC32C crc) {
     java.util.Arrays.fill(b, 0, HEADER_BYTES, (byte) 0);
     putInt(b, MAGIC_OFFSET, MAGIC);
     putShort(b, VERSION_OFFSET, VERSION);
@@ -166,13 +205,20 @@ final class RecordFormat {
     putLong(b, GENERATION_OFFSET, generation);
     putInt(b, ENTRY_COUNT_OFFSET, entryCount);
     putInt(b, PAYLOAD_BYTES_OFFSET, payloadBytes);
+    putLong(b, EXT_FIRST_OFFSET, extFirst);
+    putInt(b, EXT_BLOCKS_OFFSET, extBlocks);
     long appliedWord = appliedStateWord(b, crc);
     putInt(b, FLAGS_OFFSET, FLAG_VALID);
     putInt(b, CRC_OFFSET, 0);
-    crc.reset();
-    crc.update(b, 0, HEADER_BYTES + payloadBytes);
-    putInt(b, CRC_OFFSET, (int) crc.getValue());
     return appliedWord;
+  }
+
+  /** Fills {@code link[0, 64)} with the link of an extension block. */
+  static void fillLink(byte[] link, long next, long length, long generation) {
+    java.util.Arrays.fill(link, 0, LINK_BYTES, (byte) 0);
+    putLong(link, LINK_NEXT_OFFSET, next);
+    putLong(link, LINK_LENGTH_OFFSET, length);
+    putLong(link, LINK_GENERATION_OFFSET, generation);
   }
 
   /**
@@ -233,8 +279,14 @@ final class RecordFormat {
    * @param entryCount entries of a VALID record
    * @param payloadBytes payload bytes of a VALID record
    * @param reason why a DAMAGED header was rejected, else empty
+   * @param record a VALID record, header and whole payload ({@code 64 + payloadBytes} bytes; the
+   *     buffer passed to {@code classify} when the record is not chained), else null
    */
-  record LaneState(Kind kind, long generation, int entryCount, int payloadBytes, String reason) {}
+  record LaneState(Kind kind, long generation, int entryCount, int payloadBytes, String reason, byte[] record) {
+    LaneState(Kind kind, long generation, int entryCount, int payloadBytes, String reason) {
+      this(kind, generation, entryCount, payloadBytes, reason, null);
+    }
+  }
 
   /**
    * Classifies the lane whose header is in {@code b[0, 64)}; for a VALID-flagged header it reads
@@ -284,6 +336,10 @@ final class RecordFormat {
     }
     int entryCount = getInt(b, ENTRY_COUNT_OFFSET);
     int payloadBytes = getInt(b, PAYLOAD_BYTES_OFFSET);
+    long extFirst = getLong(b, EXT_FIRST_OFFSET);
+    if (extFirst != 0) {
+      return classifyChained(b, medium, laneOffset, capacity, lo, hi, crc, generation);
+    }
     if (payloadBytes < 0 || payloadBytes > capacity || (payloadBytes & (ENTRY_ALIGNMENT - 1)) != 0) {
       return damaged(
           generation,
@@ -302,7 +358,103 @@ final class RecordFormat {
     if (bad != null) {
       return damaged(generation, "CRC-correct record of generation " + generation + " is malformed: " + bad);
     }
-    return new LaneState(Kind.VALID, generation, entryCount, payloadBytes, "");
+    return new LaneState(Kind.VALID, generation, entryCount, payloadBytes, "", b);
+  }
+
+  /**
+   * The VALID branch of {@link #classify} for a chained record. The chain is walked twice: first
+   * streaming, to check every link's bounds and the CRC with a bounded buffer (nothing large is
+   * allocated on the word of an unchecked header); then, once the CRC holds, the record is
+   * assembled into one array and its entries are checked.
+   */
+  private static LaneState classifyChained(
+      byte[] b, Medium medium, long laneOffset, int capacity, long lo, long hi, CRC32C crc,
+      long generation) {
+    int entryCount = getInt(b, ENTRY_COUNT_OFFSET);
+    long payloadBytes = Integer.toUnsignedLong(getInt(b, PAYLOAD_BYTES_OFFSET));
+    long extFirst = getLong(b, EXT_FIRST_OFFSET);
+    long extBlocks = Integer.toUnsignedLong(getInt(b, EXT_BLOCKS_OFFSET));
+    if (payloadBytes <= capacity || payloadBytes > MAX_PAYLOAD_BYTES
+        || (payloadBytes & (ENTRY_ALIGNMENT - 1)) != 0 || payloadBytes - capacity > hi - lo) {
+      return damaged(generation, "chained record of generation " + generation + " has payloadBytes "
+          + payloadBytes + " (must be a multiple of 8 above the lane capacity " + capacity
+          + " and at most " + MAX_PAYLOAD_BYTES + ")");
+    }
+    long rest = payloadBytes - capacity;
+    long maxBlocks = Math.ceilDiv(rest, ExtensionSpace.MIN_BLOCK_BYTES - LINK_BYTES);
+    if (extBlocks < 1 || extBlocks > maxBlocks) {
+      return damaged(generation, "chained record of generation " + generation + " claims " + extBlocks
+          + " extension blocks for " + rest + " bytes");
+    }
+    int storedCrc = getInt(b, CRC_OFFSET);
+    medium.read(laneOffset + HEADER_BYTES, b, HEADER_BYTES, capacity);
+    putInt(b, CRC_OFFSET, 0);
+    crc.reset();
+    crc.update(b, 0, HEADER_BYTES + capacity);
+    putInt(b, CRC_OFFSET, storedCrc);
+    byte[] link = new byte[LINK_BYTES];
+    byte[] chunk = new byte[(int) Math.min(rest, STREAM_CHUNK)];
+    long[] starts = new long[(int) Math.min(extBlocks, 64)];
+    long[] lengths = new long[starts.length];
+    long at = extFirst;
+    long remaining = rest;
+    int used = 0;
+    while (remaining > 0) {
+      if (used == extBlocks) {
+        return damaged(generation, "chained record of generation " + generation + " ends after "
+            + used + " extension blocks with " + remaining + " payload bytes missing");
+      }
+      if (at < lo || at > hi - ExtensionSpace.MIN_BLOCK_BYTES || (at & (LINK_BYTES - 1)) != 0) {
+        return damaged(generation, "extension block " + used + " of generation " + generation
+            + " at offset " + at + " is not a 64-aligned block in [" + lo + ", " + hi + ")");
+      }
+      medium.read(at, link, 0, LINK_BYTES);
+      long length = getLong(link, LINK_LENGTH_OFFSET);
+      if (length < ExtensionSpace.MIN_BLOCK_BYTES || (length & (LINK_BYTES - 1)) != 0 || length > hi - at) {
+        return damaged(generation, "extension block " + used + " at offset " + at + " has length " + length);
+      }
+      if (getLong(link, LINK_GENERATION_OFFSET) != generation) {
+        return damaged(generation, "extension block " + used + " at offset " + at
+            + " belongs to generation " + getLong(link, LINK_GENERATION_OFFSET) + ", not " + generation);
+      }
+      crc.update(link, 0, LINK_BYTES);
+      long n = Math.min(remaining, length - LINK_BYTES);
+      for (long done = 0; done < n; ) {
+        int k = (int) Math.min(chunk.length, n - done);
+        medium.read(at + LINK_BYTES + done, chunk, 0, k);
+        crc.update(chunk, 0, k);
+        done += k;
+      }
+      if (used == starts.length) {
+        starts = java.util.Arrays.copyOf(starts, used * 2);
+        lengths = java.util.Arrays.copyOf(lengths, used * 2);
+      }
+      starts[used] = at + LINK_BYTES;
+      lengths[used] = n;
+      used++;
+      remaining -= n;
+      at = getLong(link, LINK_NEXT_OFFSET);
+    }
+    if (used != extBlocks) {
+      return damaged(generation, "chained record of generation " + generation + " claims " + extBlocks
+          + " extension blocks, its payload ends in block " + used);
+    }
+    if ((int) crc.getValue() != storedCrc) {
+      return damaged(generation, "chained VALID record of generation " + generation
+          + " fails its CRC32C (torn or damaged)");
+    }
+    byte[] record = new byte[HEADER_BYTES + (int) payloadBytes];
+    System.arraycopy(b, 0, record, 0, HEADER_BYTES + capacity);
+    int pos = HEADER_BYTES + capacity;
+    for (int i = 0; i < used; i++) {
+      medium.read(starts[i], record, pos, (int) lengths[i]);
+      pos += (int) lengths[i];
+    }
+    String bad = checkEntries(record, HEADER_BYTES, (int) payloadBytes, entryCount, lo, hi);
+    if (bad != null) {
+      return damaged(generation, "CRC-correct record of generation " + generation + " is malformed: " + bad);
+    }
+    return new LaneState(Kind.VALID, generation, entryCount, (int) payloadBytes, "", record);
   }
 
   private static LaneState damaged(long generation, String reason) {

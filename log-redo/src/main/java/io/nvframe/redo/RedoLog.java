@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.nvframe.api.ErrorCode;
 import io.nvframe.api.NvframeConfigurationException;
 import io.nvframe.api.NvframeIOException;
+import io.nvframe.api.OutOfFramesException;
 import io.nvframe.api.TransactionTooLargeException;
 import io.nvframe.spi.Medium;
 import java.util.ArrayList;
@@ -53,8 +54,10 @@ import org.slf4j.LoggerFactory;
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
  *       lane (payload, then header: their order does not matter, the CRC decides).
- *   <li>One flush over the record, one flush per coalesced durable range, <b>fence #1 = commit
- *       point</b>: from here on recovery replays the transaction.
+ *   <li>If the write set has durable ranges: one flush per coalesced durable range and <b>fence
+ *       #0</b>, before the record is written (a record that reached the media before the ranges
+ *       would be replayed, with a valid CRC, over lost data). Then one flush over the record,
+ *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction.
  *   <li>The entries are applied from the DRAM buffer (never re-read from the medium): SET8 with an
  *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
  *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
@@ -63,8 +66,9 @@ import org.slf4j.LoggerFactory;
  *       generation stays. The lane lock is released.
  * </ol>
  *
- * A logged commit thus costs exactly 3 fences and {@code 1 + D + T + 1} flushes, where D and T are
- * the numbers of merged line runs of the durable ranges and of the targets.
+ * A logged commit thus costs exactly 3 fences (4 with durable ranges) and {@code D + 1 + T + 1}
+ * flushes, where D and T are the numbers of merged line runs of the durable ranges and of the
+ * targets.
  *
  * <h2>Recovery</h2>
  *
@@ -124,6 +128,8 @@ public final class RedoLog {
    * #recover()} has nothing to replay or repair and need not read the lanes again.
    */
   private volatile boolean lanesCleanSinceOpen;
+  /** Where records larger than a lane continue; null: such records are refused. */
+  private volatile ExtensionSpace extensions;
 
   private RedoLog(Medium medium, long areaOffset, int lanes, int laneSize, long sequence) {
     this.medium = medium;
@@ -223,7 +229,8 @@ public final class RedoLog {
       RecordFormat.LaneState st = classify(buf, lane, crc);
       switch (st.kind()) {
         case VALID ->
-            replays.add(new Replay(lane, st, Arrays.copyOf(buf, HEADER_BYTES + st.payloadBytes())));
+            replays.add(new Replay(lane, st, st.record() == buf
+                ? Arrays.copyOf(buf, HEADER_BYTES + st.payloadBytes()) : st.record()));
         case DAMAGED -> {
           damaged.add(i);
           String line = "lane " + i + " at offset " + lane.offset + ": ignored, " + st.reason();
@@ -317,20 +324,95 @@ public final class RedoLog {
       commitSingleWord(writeSet);
       return;
     }
+    ExtensionSpace.Block[] chain = null;
+    ExtensionSpace space = null;
     if (payload > capacity) {
-      throw tooLarge(writeSet, payload);
+      space = extensions;
+      if (space == null || payload > RecordFormat.MAX_PAYLOAD_BYTES) {
+        throw tooLarge(writeSet, payload, space != null);
+      }
+      chain = reserveChain(space, writeSet, payload - capacity);
     }
     Lane lane = acquireLane();
+    boolean written = false;
     try {
       if (lanesCleanSinceOpen) {
         lanesCleanSinceOpen = false; // this commit writes a lane: recover() must read them again
       }
-      commitLogged(lane, writeSet);
+      commitLogged(lane, writeSet, (int) payload, chain);
+      written = true;
     } catch (RuntimeException | Error e) {
       failure = e;
       throw e;
     } finally {
       lane.lock.unlock();
+      // after a failed commit the chain may belong to a committed record that recover() must
+      // still read: its blocks stay reserved until the region is reopened (then free again)
+      if (chain != null && written) {
+        releaseChain(space, chain, chain.length);
+      }
+    }
+  }
+
+  /**
+   * Uses {@code space} for the extension blocks of records larger than a lane (see {@link
+   * ExtensionSpace}); without it such records fail with {@link TransactionTooLargeException}.
+   */
+  public void useExtensionSpace(ExtensionSpace space) {
+    this.extensions = requireNonNull(space, "space");
+  }
+
+  /**
+   * Reserves extension blocks for {@code rest} payload bytes beyond the lane, before anything is
+   * written. If the space runs out, gives back what it took and throws.
+   */
+  private ExtensionSpace.Block[] reserveChain(ExtensionSpace space, WriteSet writeSet, long rest) {
+    ExtensionSpace.Block[] blocks = new ExtensionSpace.Block[4];
+    int n = 0;
+    long remaining = rest;
+    try {
+      while (remaining > 0) {
+        ExtensionSpace.Block b = space.reserve(remaining + RecordFormat.LINK_BYTES);
+        if (b == null) {
+          long free = space.freeBytes();
+          releaseChain(space, blocks, n);
+          throw new OutOfFramesException(
+              "transaction needs a redo record of " + (HEADER_BYTES + writeSet.payloadBytes())
+                  + " bytes (" + writeSet.entryCount() + " entries); " + describe() + " holds "
+                  + capacity + " payload bytes per lane and continues larger records in free "
+                  + "frames, but only " + free + " bytes are free (" + remaining + " more payload "
+                  + "bytes were needed); nothing was written. Free frames or split the transaction");
+        }
+        checkBlock(b);
+        if (n == blocks.length) {
+          blocks = Arrays.copyOf(blocks, n * 2);
+        }
+        blocks[n++] = b;
+        remaining -= Math.min(remaining, b.length() - RecordFormat.LINK_BYTES);
+      }
+    } catch (RuntimeException | Error e) {
+      if (!(e instanceof OutOfFramesException)) {
+        releaseChain(space, blocks, n);
+      }
+      throw e;
+    }
+    return Arrays.copyOf(blocks, n);
+  }
+
+  private void checkBlock(ExtensionSpace.Block b) {
+    if (b.length() < ExtensionSpace.MIN_BLOCK_BYTES || b.length() % RecordFormat.LINK_BYTES != 0
+        || b.offset() % RecordFormat.LINK_BYTES != 0 || b.offset() < areaEnd
+        || b.offset() > medium.size() - b.length()) {
+      throw new IllegalStateException(
+          "the extension space of " + describe() + " returned an unusable block " + b + ": it must be "
+              + "64-aligned, at least " + ExtensionSpace.MIN_BLOCK_BYTES + " bytes, a multiple of 64, "
+              + "inside [" + areaEnd + ", " + medium.size() + ")");
+    }
+  }
+
+  private static void releaseChain(ExtensionSpace space, ExtensionSpace.Block[] blocks, int n) {
+    for (int i = 0; i < n; i++) {
+      space.release(blocks[i]);
     }
   }
 
@@ -347,23 +429,57 @@ public final class RedoLog {
     singleWordCommits.increment();
   }
 
-  private void commitLogged(Lane lane, WriteSet writeSet) {
-    byte[] buf = lane.buffer();
+  private void commitLogged(Lane lane, WriteSet writeSet, int payload, ExtensionSpace.Block[] chain) {
+    byte[] buf = chain == null ? lane.buffer() : new byte[HEADER_BYTES + payload];
     int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
     int entries = writeSet.entryCount();
     long generation = nextGeneration(lane);
-    long appliedWord =
-        RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
+    long appliedWord;
+    byte[] links = null;
+    if (chain == null) {
+      appliedWord =
+          RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
+    } else {
+      appliedWord = RecordFormat.fillValidHeader(
+          buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
+      links = new byte[chain.length * RecordFormat.LINK_BYTES];
+      CRC32C crc = lane.crc;
+      crc.reset();
+      crc.update(buf, 0, HEADER_BYTES + capacity);
+      long pos = HEADER_BYTES + capacity;
+      for (int i = 0; i < chain.length; i++) {
+        int l = i * RecordFormat.LINK_BYTES;
+        long next = i + 1 < chain.length ? chain[i + 1].offset() : 0;
+        byte[] link = new byte[RecordFormat.LINK_BYTES];
+        RecordFormat.fillLink(link, next, chain[i].length(), generation);
+        System.arraycopy(link, 0, links, l, link.length);
+        int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, chain[i].length() - RecordFormat.LINK_BYTES);
+        crc.update(links, l, RecordFormat.LINK_BYTES);
+        crc.update(buf, (int) pos, n);
+        pos += n;
+      }
+      RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+    }
     long base = lane.offset;
     int recordBytes = HEADER_BYTES + payloadBytes;
 
-    medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
-    medium.write(base, buf, 0, HEADER_BYTES);
-    medium.flush(base, recordBytes);
     FlushPlan plan = lane.plan;
     if (writeSet.durableCount() > 0) {
+      // the durable ranges must be durable before any byte of the record can be: a record that
+      // reaches the media first would be replayed (valid CRC) over data that was lost
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
+      medium.fence(); // #0: durable ranges, before the record is written
+    }
+    if (chain == null) {
+      medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
+      medium.write(base, buf, 0, HEADER_BYTES);
+      medium.flush(base, recordBytes);
+    } else {
+      writeChain(buf, payloadBytes, chain, links);
+      medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
+      medium.write(base, buf, 0, HEADER_BYTES);
+      medium.flush(base, laneSize);
     }
     medium.fence(); // #1: commit point
 
@@ -380,7 +496,20 @@ public final class RedoLog {
     bytesLogged.add(recordBytes);
   }
 
-  /** Payload bytes a record may hold: {@code laneSize - 64}. */
+  /** Writes and flushes the extension blocks of a chained record (link, then its payload part). */
+  private void writeChain(byte[] buf, int payloadBytes, ExtensionSpace.Block[] chain, byte[] links) {
+    long pos = HEADER_BYTES + capacity;
+    for (int i = 0; i < chain.length; i++) {
+      ExtensionSpace.Block b = chain[i];
+      int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, b.length() - RecordFormat.LINK_BYTES);
+      medium.write(b.offset(), links, i * RecordFormat.LINK_BYTES, RecordFormat.LINK_BYTES);
+      medium.write(b.offset() + RecordFormat.LINK_BYTES, buf, (int) pos, n);
+      medium.flush(b.offset(), RecordFormat.LINK_BYTES + n);
+      pos += n;
+    }
+  }
+
+  /** Payload bytes a record may hold in its lane: {@code laneSize - 64}. */
   public long laneCapacity() {
     return capacity;
   }
@@ -530,15 +659,22 @@ public final class RedoLog {
     }
   }
 
-  private TransactionTooLargeException tooLarge(WriteSet writeSet, long payload) {
+  private TransactionTooLargeException tooLarge(WriteSet writeSet, long payload, boolean chained) {
+    String what = "transaction needs a redo record of " + (HEADER_BYTES + payload) + " bytes ("
+        + writeSet.entryCount() + " entries, " + payload + " payload bytes)";
+    if (chained) {
+      return new TransactionTooLargeException(
+          what + " but one record of " + describe() + " holds at most "
+              + RecordFormat.MAX_PAYLOAD_BYTES + " payload bytes; nothing was written. Split the "
+              + "transaction, or allocate new frames, write them directly and register them with "
+              + "addDurableRange instead of rewriting existing pages through the log");
+    }
     return new TransactionTooLargeException(
-        "transaction needs a redo record of " + (HEADER_BYTES + payload) + " bytes ("
-            + writeSet.entryCount() + " entries, " + payload + " payload bytes) but a lane of "
-            + describe() + " holds at most " + capacity + " payload bytes (laneSize " + laneSize
-            + "); nothing was written. Commit fewer changes per transaction, create the region "
-            + "with a larger laneSize (a multiple of " + LANE_ALIGNMENT + "), or allocate a new "
-            + "frame, write it directly and register it with addDurableRange instead of "
-            + "rewriting a whole existing page through the log");
+        what + " but a lane of " + describe() + " holds at most " + capacity + " payload bytes "
+            + "(laneSize " + laneSize + ") and this log has no extension space to continue it in; "
+            + "nothing was written. Commit fewer changes per transaction, create the log with a "
+            + "larger laneSize (a multiple of " + LANE_ALIGNMENT + "), or give it an extension space "
+            + "(useExtensionSpace)");
   }
 
   private static void checkGeometry(Medium medium, long areaOffset, int lanes, int laneSize) {

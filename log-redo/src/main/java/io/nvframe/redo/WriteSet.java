@@ -4,18 +4,16 @@ import static java.util.Objects.requireNonNull;
 
 import io.nvframe.spi.Medium;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * The changes of one transaction, kept in DRAM until {@link RedoLog#commit(WriteSet)}.
  *
  * <h2>Model</h2>
  *
- * A write set is a map from medium offsets to bytes: a {@link TreeMap} of <em>non-overlapping</em>
- * byte ranges keyed by their start offset. Writing {@code [s, e)} first cuts every stored range
+ * A write set is a map from medium offsets to bytes: a {@link RangeMap} (sorted arrays over one
+ * append-only byte arena, reused across transactions) of <em>non-overlapping</em> byte ranges keyed
+ * by their start offset. Writing {@code [s, e)} first cuts every stored range
  * that overlaps it (keeping the parts before {@code s} and after {@code e}) and then stores the new
  * range whole, so the later write always wins. Ranges that merely touch are kept apart; they merge
  * only when encoded.
@@ -52,7 +50,7 @@ public final class WriteSet {
   private final RedoLog log;
   private final long lowerBound;
   private final long upperBound;
-  private final TreeMap<Long, byte[]> ranges = new TreeMap<>();
+  private final RangeMap ranges = new RangeMap();
   private final byte[] scratchWord = new byte[Long.BYTES];
   private final Encoder encoder = new Encoder();
   private long[] durable = new long[8];
@@ -77,14 +75,14 @@ public final class WriteSet {
    */
   public void putLong(long offset, long value) {
     checkTarget(offset, Long.BYTES, "putLong");
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length == Long.BYTES) {
-      RecordFormat.putLong(floor.getValue(), 0, value); // same word rewritten: shape unchanged
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) == Long.BYTES) {
+      RecordFormat.putLong(ranges.arena(), ranges.at(floor), value); // same word rewritten: shape unchanged
       return;
     }
-    byte[] b = new byte[Long.BYTES];
-    RecordFormat.putLong(b, 0, value);
-    insert(offset, b);
+    int a = ranges.allocate(Long.BYTES);
+    RecordFormat.putLong(ranges.arena(), a, value);
+    insert(offset, a, Long.BYTES);
   }
 
   /**
@@ -101,12 +99,14 @@ public final class WriteSet {
     if (length == 0) {
       return;
     }
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length == length) {
-      System.arraycopy(src, srcOffset, floor.getValue(), 0, length); // exact overwrite
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) == length) {
+      System.arraycopy(src, srcOffset, ranges.arena(), ranges.at(floor), length); // exact overwrite
       return;
     }
-    insert(offset, Arrays.copyOfRange(src, srcOffset, srcOffset + length));
+    int a = ranges.allocate(length);
+    System.arraycopy(src, srcOffset, ranges.arena(), a, length);
+    insert(offset, a, length);
   }
 
   /**
@@ -115,12 +115,12 @@ public final class WriteSet {
    */
   public long getLong(long offset, Medium base) {
     requireNonNull(base, "base");
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() == offset && floor.getValue().length >= Long.BYTES) {
-      return RecordFormat.getLong(floor.getValue(), 0);
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) == offset && ranges.length(floor) >= Long.BYTES) {
+      return RecordFormat.getLong(ranges.arena(), ranges.at(floor));
     }
     boolean touched =
-        (floor != null && floor.getKey() + floor.getValue().length > offset)
+        (floor >= 0 && ranges.start(floor) + ranges.length(floor) > offset)
             || hasRangeStartingIn(offset, offset + Long.BYTES);
     if (!touched && (offset & 7) == 0) {
       return base.loadLong(offset);
@@ -219,17 +219,17 @@ public final class WriteSet {
   /** The target of the single SET8 entry; only when {@code payloadBytes() == 16}. */
   long singleWordOffset() {
     assert payloadBytes() == RecordFormat.SET8_BYTES;
-    return ranges.firstKey();
+    return ranges.start(0);
   }
 
   /** The value of the single SET8 entry; only when {@code payloadBytes() == 16}. */
   long singleWordValue() {
     assert payloadBytes() == RecordFormat.SET8_BYTES;
     if (ranges.size() == 1) {
-      return RecordFormat.getLong(ranges.firstEntry().getValue(), 0);
+      return RecordFormat.getLong(ranges.arena(), ranges.at(0));
     }
     byte[] tmp = new byte[Long.BYTES];
-    overlay(ranges.firstKey(), tmp, 0, Long.BYTES);
+    overlay(ranges.start(0), tmp, 0, Long.BYTES);
     return RecordFormat.getLong(tmp, 0);
   }
 
@@ -258,41 +258,46 @@ public final class WriteSet {
     }
   }
 
-  private void insert(long start, byte[] bytes) {
-    long end = start + bytes.length;
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(start);
-    if (floor != null && floor.getKey() < start) {
-      long fStart = floor.getKey();
-      byte[] f = floor.getValue();
-      long fEnd = fStart + f.length;
+  /** Stores {@code [start, start + n)} with its bytes at arena offset {@code a}, cutting what it overlaps. */
+  private void insert(long start, int a, int n) {
+    long end = start + n;
+    int floor = ranges.floor(start);
+    if (floor >= 0 && ranges.start(floor) < start) {
+      long fStart = ranges.start(floor);
+      int fAt = ranges.at(floor);
+      long fEnd = fStart + ranges.length(floor);
       if (fEnd > start) {
-        ranges.put(fStart, Arrays.copyOf(f, (int) (start - fStart)));
+        ranges.truncate(floor, (int) (start - fStart));
         if (fEnd > end) {
-          ranges.put(end, Arrays.copyOfRange(f, (int) (end - fStart), f.length));
+          ranges.put(end, fAt + (int) (end - fStart), (int) (fEnd - end));
         }
       }
     }
     // ranges starting inside [start, end): drop, keeping any tail beyond end
-    Iterator<Map.Entry<Long, byte[]>> it = ranges.subMap(start, true, end, false).entrySet().iterator();
-    byte[] tail = null;
-    while (it.hasNext()) {
-      Map.Entry<Long, byte[]> e = it.next();
-      long eEnd = e.getKey() + e.getValue().length;
+    int from = ranges.ceiling(start);
+    int to = from;
+    int tailAt = -1;
+    int tailLength = 0;
+    while (to < ranges.size() && ranges.start(to) < end) {
+      long eStart = ranges.start(to);
+      long eEnd = eStart + ranges.length(to);
       if (eEnd > end) {
-        tail = Arrays.copyOfRange(e.getValue(), (int) (end - e.getKey()), e.getValue().length);
+        tailAt = ranges.at(to) + (int) (end - eStart);
+        tailLength = (int) (eEnd - end);
       }
-      it.remove();
+      to++;
     }
-    if (tail != null) {
-      ranges.put(end, tail);
+    ranges.remove(from, to);
+    if (tailAt >= 0) {
+      ranges.put(end, tailAt, tailLength);
     }
-    ranges.put(start, bytes);
+    ranges.put(start, a, n);
     dirty = true;
   }
 
   private boolean hasRangeStartingIn(long from, long to) {
-    Long k = ranges.ceilingKey(from);
-    return k != null && k < to;
+    int i = ranges.ceiling(from);
+    return i < ranges.size() && ranges.start(i) < to;
   }
 
   private void overlay(long offset, byte[] dst, int dstOffset, int length) {
@@ -300,21 +305,23 @@ public final class WriteSet {
       return;
     }
     long end = offset + length;
-    Map.Entry<Long, byte[]> floor = ranges.floorEntry(offset);
-    if (floor != null && floor.getKey() < offset) {
-      copyIntersection(floor.getKey(), floor.getValue(), offset, end, dst, dstOffset);
+    int floor = ranges.floor(offset);
+    if (floor >= 0 && ranges.start(floor) < offset) {
+      copyIntersection(floor, offset, end, dst, dstOffset);
     }
-    for (Map.Entry<Long, byte[]> e : ranges.subMap(offset, true, end, false).entrySet()) {
-      copyIntersection(e.getKey(), e.getValue(), offset, end, dst, dstOffset);
+    for (int i = ranges.ceiling(offset); i < ranges.size() && ranges.start(i) < end; i++) {
+      copyIntersection(i, offset, end, dst, dstOffset);
     }
   }
 
-  private static void copyIntersection(
-      long rStart, byte[] r, long offset, long end, byte[] dst, int dstOffset) {
+  /** Copies the part of range {@code i} inside {@code [offset, end)} to {@code dst}. */
+  private void copyIntersection(int i, long offset, long end, byte[] dst, int dstOffset) {
+    long rStart = ranges.start(i);
     long from = Math.max(rStart, offset);
-    long to = Math.min(rStart + r.length, end);
+    long to = Math.min(rStart + ranges.length(i), end);
     if (from < to) {
-      System.arraycopy(r, (int) (from - rStart), dst, dstOffset + (int) (from - offset), (int) (to - from));
+      System.arraycopy(ranges.arena(), ranges.at(i) + (int) (from - rStart), dst,
+          dstOffset + (int) (from - offset), (int) (to - from));
     }
   }
 
@@ -342,24 +349,24 @@ public final class WriteSet {
   private long walk(EntrySink out, int at) {
     long pos = at;
     int n = 0;
-    Iterator<Map.Entry<Long, byte[]>> it = ranges.entrySet().iterator();
-    Map.Entry<Long, byte[]> e = it.hasNext() ? it.next() : null;
-    while (e != null) {
-      long start = e.getKey();
-      byte[] bytes = e.getValue();
+    int size = ranges.size();
+    int i = 0;
+    while (i < size) {
+      long start = ranges.start(i);
+      int length0 = ranges.length(i);
       n++;
-      if (isWord(start, bytes.length)) {
-        out.wordRange(pos, start, bytes);
+      if (isWord(start, length0)) {
+        out.wordRange(pos, start, ranges.at(i));
         pos += RecordFormat.SET8_BYTES;
-        e = it.hasNext() ? it.next() : null;
+        i++;
         continue;
       }
+      i++;
       // a COPY run: this range and every adjacent range after it that is not an aligned word
-      long end = start + bytes.length;
-      e = it.hasNext() ? it.next() : null;
-      while (e != null && e.getKey() == end && !isWord(e.getKey(), e.getValue().length)) {
-        end += e.getValue().length;
-        e = it.hasNext() ? it.next() : null;
+      long end = start + length0;
+      while (i < size && ranges.start(i) == end && !isWord(end, ranges.length(i))) {
+        end += ranges.length(i);
+        i++;
       }
       long length = end - start;
       if (length == Long.BYTES && (start & 7) == 0) {
@@ -376,8 +383,8 @@ public final class WriteSet {
 
   /** What {@link #walk} does with each entry at payload position {@code pos}. */
   private abstract static class EntrySink {
-    /** A SET8 entry for the aligned 8-byte range {@code bytes} at {@code target}. */
-    abstract void wordRange(long pos, long target, byte[] bytes);
+    /** A SET8 entry for the aligned 8-byte range at {@code target}, its bytes at arena offset {@code at}. */
+    abstract void wordRange(long pos, long target, int at);
 
     /** A SET8 entry for a run of adjacent ranges that covers exactly the aligned word at {@code target}. */
     abstract void wordRun(long pos, long target);
@@ -390,7 +397,7 @@ public final class WriteSet {
   private static final EntrySink MEASURE =
       new EntrySink() {
         @Override
-        void wordRange(long pos, long target, byte[] bytes) {}
+        void wordRange(long pos, long target, int at) {}
 
         @Override
         void wordRun(long pos, long target) {}
@@ -404,8 +411,8 @@ public final class WriteSet {
     byte[] buf;
 
     @Override
-    void wordRange(long pos, long target, byte[] bytes) {
-      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(bytes, 0));
+    void wordRange(long pos, long target, int at) {
+      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(ranges.arena(), at));
     }
 
     @Override
@@ -419,9 +426,9 @@ public final class WriteSet {
     void copyRun(long pos, long target, long length) {
       int dataAt = (int) pos + RecordFormat.COPY_HEADER_BYTES;
       RecordFormat.putCopyHeader(buf, (int) pos, target, (int) length);
-      for (Map.Entry<Long, byte[]> r : ranges.subMap(target, true, target + length, false).entrySet()) {
-        byte[] v = r.getValue();
-        System.arraycopy(v, 0, buf, dataAt + (int) (r.getKey() - target), v.length);
+      long end = target + length;
+      for (int i = ranges.ceiling(target); i < ranges.size() && ranges.start(i) < end; i++) {
+        System.arraycopy(ranges.arena(), ranges.at(i), buf, dataAt + (int) (ranges.start(i) - target), ranges.length(i));
       }
       Arrays.fill(buf, dataAt + (int) length, dataAt + (int) RecordFormat.align8(length), (byte) 0);
     }

@@ -39,6 +39,34 @@ class CommitCostTest {
     }
   }
 
+  /** A medium whose flush writes back whole pages (as the dax backend in msync mode reports). */
+  private static final class PageFlushMedium extends io.nvframe.tck.crash.ForwardingMedium {
+    PageFlushMedium(Medium m) {
+      super(m);
+    }
+
+    @Override
+    public int flushGranularity() {
+      return 4096;
+    }
+  }
+
+  @Test
+  void targetsInOnePageAreOneFlushWhenTheMediumFlushesPages() {
+    try (Medium m = new PageFlushMedium(LogFixture.formatted(7))) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      ws.putLong(LINE_A, 1);
+      ws.putLong(LINE_A + 1024, 2); // another line of the same page
+      ws.write(LINE_A + 3000, new byte[40], 0, 40);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      PersistStats cost = m.stats().minus(before);
+      assertEquals(3, cost.fences());
+      assertEquals(1 + 1 + 1, cost.flushes(), "record, one page of targets, state word");
+    }
+  }
+
   @Test
   void singleAlignedWordIsOneStoreOneFlushOneFenceAndNoRecord() {
     Cost c = commit(ws -> ws.putLong(LINE_A, 5));
@@ -104,7 +132,7 @@ class CommitCostTest {
   }
 
   @Test
-  void durableRangesAddFlushesButNoFence() {
+  void durableRangesOfALoggedCommitAreFencedBeforeTheRecord() {
     Cost c = commit(ws -> {
       ws.putLong(LINE_A, 1);
       ws.putLong(LINE_A + 8, 2);
@@ -112,8 +140,8 @@ class CommitCostTest {
       ws.addDurableRange(LINE_B + 64, 64); // adjacent: merged with the previous one
       ws.addDurableRange(LINE_C + 4096, 4096);
     });
-    assertEquals(3, c.medium().fences());
-    assertEquals(1 + 2 + 1 + 1, c.medium().flushes(), "record, 2 durable runs, 1 target line, state word");
+    assertEquals(4, c.medium().fences(), "durable ranges, commit point, applied, lane reusable");
+    assertEquals(2 + 1 + 1 + 1, c.medium().flushes(), "2 durable runs, record, 1 target line, state word");
   }
 
   @Test
@@ -146,7 +174,7 @@ class CommitCostTest {
       assertEquals(ErrorCode.TX_TOO_LARGE, e.code());
       String msg = e.getMessage();
       assertTrue(msg.contains("4120 bytes") && msg.contains("4032 payload bytes")
-          && msg.contains("laneSize 4096") && msg.contains("addDurableRange"), msg);
+          && msg.contains("laneSize 4096") && msg.contains("useExtensionSpace"), msg);
       // the log still works afterwards
       ws.clear();
       ws.putLong(AREA_END, 1);

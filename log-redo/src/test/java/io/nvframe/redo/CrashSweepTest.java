@@ -66,7 +66,7 @@ class CrashSweepTest {
       ws.write(AREA_END + 2056, bytes(rnd, 64), 0, 64); // 8-aligned, straddles two lines
       log.commit(ws);
     }),
-    new Shape("mix with durable ranges", 1, new long[] {FRESH, 300, FRESH + 2048, 64},
+    new Shape("mix with durable ranges", 2, new long[] {FRESH, 300, FRESH + 2048, 64},
         (m, log, ws, rnd) -> {
           m.write(FRESH, bytes(rnd, 300), 0, 300);
           m.write(FRESH + 2048, bytes(rnd, 64), 0, 64);

@@ -39,8 +39,13 @@ class RedoCrashSimTest {
   static final long AREA_END = AREA + (long) LANES * LANE_SIZE;
   static final int DATA = 16384;
   static final long FRESH = AREA_END + 12288;
+  /** The durable range published by a single-word commit. */
+  static final long FRESH_SINGLE = FRESH + 1024;
+  /** The word that publishes {@link #FRESH_SINGLE}. */
+  static final long LINK_SINGLE = AREA_END + 256;
   private static final CrashTally TALLY = new CrashTally("log-redo");
   private static final CrashTally MUTANTS = new CrashTally("log-redo");
+  private static final CrashTally CHAINED = new CrashTally("log-redo-chained");
 
   /** The recovered log and its medium. */
   record Recovered(RedoLog log, Medium medium) {}
@@ -75,24 +80,22 @@ class RedoCrashSimTest {
     return b;
   }
 
-  /** Durable-range content of the scenario with {@code seed} (written directly, published by a SET8). */
+  /** Durable-range content of the scenario with {@code seed} (written directly, published by a commit). */
   private static byte[] fresh(long seed) {
     return bytes(new Random(~seed), 300);
   }
 
-  static CrashScenario<Recovered> scenario(long seed, boolean bigRecord, MutatingMedium.Mutation mutation, long k) {
-    return scenario(seed, bigRecord, false, mutation, k);
-  }
-
   /**
-   * {@code loggedDurableRange}: a logged (multi-entry) commit publishes a durable range. The
-   * simulator shows that this loses the range (see {@link #aLoggedCommitDoesNotOrderItsDurableRangesBeforeTheRecord}),
-   * so the default scenario publishes its durable range with a single-word commit only.
+   * Commits of every shape. Two of them publish data written directly into the medium (a durable
+   * range, as core does for frames allocated in the transaction): a logged commit (two SET8, one of
+   * them the link, and a COPY) publishes {@code FRESH}, a single-word commit publishes {@code
+   * FRESH_SINGLE}. The observed state says for each whether it is published and, if so, intact.
    */
-  static CrashScenario<Recovered> scenario(long seed, boolean bigRecord, boolean loggedDurableRange,
-      MutatingMedium.Mutation mutation, long k) {
+  static CrashScenario<Recovered> scenario(long seed, boolean bigRecord, MutatingMedium.Mutation mutation, long k) {
     byte[] freshBytes = fresh(seed);
+    byte[] freshSingle = bytes(new Random(seed * 5), 200);
     long link = new Random(seed * 3).nextLong() | 1;
+    long linkSingle = new Random(seed * 7).nextLong() | 1;
     return CrashScenario.<Recovered>named("commits seed " + seed + (bigRecord ? " with a full lane" : "")
             + (mutation == null ? "" : " " + mutation + " #" + k))
         .medium(() -> {
@@ -121,25 +124,22 @@ class RedoCrashSimTest {
             ws.write(AREA_END + 2056, bytes(rnd, 64), 0, 64);
             log.commit(ws);
           });
-          if (loggedDurableRange) {
-            ops.run("durable range + two SET8 + COPY", () -> {
-              ws.clear();
-              m.write(FRESH, freshBytes, 0, freshBytes.length);
-              ws.addDurableRange(FRESH, freshBytes.length);
-              ws.putLong(AREA_END + 128, link);
-              ws.putLong(AREA_END + 136, rnd.nextLong());
-              ws.write(AREA_END + 3001, bytes(rnd, 20), 0, 20);
-              log.commit(ws);
-            });
-          } else {
-            ops.run("durable range + single SET8", () -> {
-              ws.clear();
-              m.write(FRESH, freshBytes, 0, freshBytes.length);
-              ws.addDurableRange(FRESH, freshBytes.length);
-              ws.putLong(AREA_END + 128, link);
-              log.commit(ws);
-            });
-          }
+          ops.run("durable range + two SET8 + COPY", () -> {
+            ws.clear();
+            m.write(FRESH, freshBytes, 0, freshBytes.length);
+            ws.addDurableRange(FRESH, freshBytes.length);
+            ws.putLong(AREA_END + 128, link);
+            ws.putLong(AREA_END + 136, rnd.nextLong());
+            ws.write(AREA_END + 3001, bytes(rnd, 20), 0, 20);
+            log.commit(ws);
+          });
+          ops.run("durable range + single SET8", () -> {
+            ws.clear();
+            m.write(FRESH_SINGLE, freshSingle, 0, freshSingle.length);
+            ws.addDurableRange(FRESH_SINGLE, freshSingle.length);
+            ws.putLong(LINK_SINGLE, linkSingle);
+            log.commit(ws);
+          });
           ops.run("overlapping writes", () -> {
             ws.clear();
             ws.putLong(AREA_END + 704, rnd.nextLong());
@@ -162,29 +162,43 @@ class RedoCrashSimTest {
             });
           }
         })
-        .recover(m -> {
-          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
-          log.recover();
-          return new Recovered(log, m);
-        })
+        .recover(RedoCrashSimTest::recoverLog)
         .invariants(r -> assertEquals(List.of(), r.log().verify(), "L1 after recovery"))
         .observe(r -> {
-          byte[] data = new byte[DATA - 4096];
-          r.medium().read(AREA_END, data, 0, data.length);
-          String ranges;
-          if (r.medium().loadLong(AREA_END + 128) != link) {
-            ranges = "not published";
-          } else {
-            byte[] f = new byte[freshBytes.length];
-            r.medium().read(FRESH, f, 0, f.length);
-            ranges = Arrays.equals(f, freshBytes) ? "intact" : "LOST although published";
-          }
+          byte[] data = dataArea(r.medium());
+          String ranges = "logged: " + published(r.medium(), AREA_END + 128, link, FRESH, freshBytes)
+              + ", single-word: " + published(r.medium(), LINK_SINGLE, linkSingle, FRESH_SINGLE, freshSingle);
           return new Data(data, ranges);
         })
-        .commitWords((off, len) -> off >= AREA && off < AREA_END && (off - AREA) % LANE_SIZE < RedoLog.HEADER_BYTES)
+        .commitWords(RedoCrashSimTest::inLaneHeader)
         .readTolerated((off, len) -> off >= AREA && off + len <= AREA_END)
         .close(r -> r.medium().close())
         .build();
+  }
+
+  static Recovered recoverLog(Medium m) {
+    RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
+    log.recover();
+    return new Recovered(log, m);
+  }
+
+  static byte[] dataArea(Medium m) {
+    byte[] data = new byte[DATA - 4096];
+    m.read(AREA_END, data, 0, data.length);
+    return data;
+  }
+
+  static boolean inLaneHeader(long off, long len) {
+    return off >= AREA && off < AREA_END && (off - AREA) % LANE_SIZE < RedoLog.HEADER_BYTES;
+  }
+
+  private static String published(Medium m, long linkAt, long link, long at, byte[] expected) {
+    if (m.loadLong(linkAt) != link) {
+      return "not published";
+    }
+    byte[] f = new byte[expected.length];
+    m.read(at, f, 0, f.length);
+    return Arrays.equals(f, expected) ? "intact" : "LOST although published";
   }
 
   @ParameterizedTest(name = "seed {0}")
@@ -220,21 +234,123 @@ class RedoCrashSimTest {
     TALLY.run(scenario(seed, false, null, 0), CrashOptions.defaults().seed(seed).mode(PersistencyMode.EADR));
   }
 
+  /** Extension pool of the chained scenario: after the data area and the fresh ranges. */
+  static final long POOL = AREA_END + DATA;
+  static final int POOL_BLOCK = 1024;
+  static final int POOL_BLOCKS = 12;
+
   /**
-   * A finding of the simulator in the current log: a logged commit flushes the record and the
-   * durable ranges before one fence, so a crash before that fence can leave the record durable
-   * (valid CRC, replayed) and the durable range not: the transaction is visible, its fresh data
-   * lost. Only images mixing the two (not "only persisted" or "everything issued") show it. This
-   * test asserts that the simulator reports it; when the log fences durable ranges before writing
-   * the record, it fails and must be changed to expect success.
+   * Records larger than a lane, chained through extension blocks of a pool whose first two
+   * lines per block hold unflushed junk when the chain is written (as frames freed or written before would): a record
+   * of 600 SET8, a 6 KiB COPY with a durable range, a small record, and a chained record that
+   * reuses the lane and the blocks of the first one. On every image the data area must be the
+   * one after the durable commits (or one more), and recovery must read the chain (the lane
+   * alone does not hold the record).
+   */
+  static CrashScenario<Recovered> chainedScenario(long seed) {
+    return chainedScenarioMutated(seed, null, 0);
+  }
+
+  static CrashScenario<Recovered> chainedScenarioMutated(long seed, MutatingMedium.Mutation mutation, long k) {
+    byte[] freshBytes = fresh(seed);
+    long link = new Random(seed * 3).nextLong() | 1;
+    return CrashScenario.<Recovered>named("chained records seed " + seed)
+        .medium(() -> {
+          Medium m = TestMedia.heap(POOL + (long) POOL_BLOCK * POOL_BLOCKS);
+          RedoLog.format(m, AREA, LANES, LANE_SIZE);
+          byte[] data = bytes(new Random(seed), DATA - 4096);
+          m.write(AREA_END, data, 0, data.length);
+          m.persist(AREA_END, data.length);
+          return m;
+        })
+        .driver((recording, ops) -> {
+          Medium m = mutation == null ? recording : new MutatingMedium(recording, mutation, k);
+          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
+          log.recover();
+          log.useExtensionSpace(new PoolSpace(POOL, POOL_BLOCK, POOL_BLOCKS));
+          Random rnd = new Random(seed);
+          for (int b = 0; b < POOL_BLOCKS; b++) { // the link line and the next of every block: dirty, never flushed
+            m.write(POOL + (long) b * POOL_BLOCK, bytes(rnd, 128), 0, 128);
+          }
+          WriteSet ws = log.newWriteSet();
+          ops.run("chained: 600 SET8", () -> {
+            ws.clear();
+            for (int i = 0; i < 600; i++) {
+              ws.putLong(AREA_END + 16L * i, rnd.nextLong());
+            }
+            log.commit(ws);
+          });
+          ops.run("chained: COPY of 6 KiB + durable range", () -> {
+            ws.clear();
+            m.write(FRESH, freshBytes, 0, freshBytes.length);
+            ws.addDurableRange(FRESH, freshBytes.length);
+            ws.putLong(AREA_END + 128, link);
+            ws.write(AREA_END + 5003, bytes(rnd, 6144), 0, 6144);
+            log.commit(ws);
+          });
+          ops.run("small record", () -> {
+            ws.clear();
+            ws.putLong(AREA_END + 64, rnd.nextLong());
+            ws.write(AREA_END + 9000, bytes(rnd, 40), 0, 40);
+            log.commit(ws);
+          });
+          ops.run("chained again over the same lane and blocks", () -> {
+            ws.clear();
+            ws.write(AREA_END + 3, bytes(rnd, 7000), 0, 7000);
+            ws.putLong(AREA_END + 8192, rnd.nextLong());
+            log.commit(ws);
+          });
+        })
+        .recover(RedoCrashSimTest::recoverLog)
+        .invariants(r -> assertEquals(List.of(), r.log().verify(), "L1 after recovery"))
+        .observe(r -> {
+          return new Data(dataArea(r.medium()), "logged: " + published(r.medium(), AREA_END + 128, link, FRESH, freshBytes));
+        })
+        .commitWords(RedoCrashSimTest::inLaneHeader)
+        // lane records and extension blocks are validated by the record's CRC before use
+        .readTolerated((off, len) -> (off >= AREA && off + len <= AREA_END) || off >= POOL)
+        .close(r -> r.medium().close())
+        .build();
+  }
+
+  /**
+   * Two seeds, eager x86 and unordered (256 images per point, then 32 seeded random ones), and
+   * lazy (64 runs per point). The pool's junk is stored and overwritten by the chain in one epoch, which the
+   * "two stores to one word" performance lint of this tally counts (an artifact of the scenario).
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("chainedSeeds")
+  void everyCrashImageOfAChainedRecordRecovers(long seed) {
+    var r = CHAINED.run(chainedScenario(seed), CrashOptions.defaults().seed(seed).cap(256, 32));
+    assertTrue(r.points() >= 12, r.toString());
+    CHAINED.run(chainedScenario(seed), CrashOptions.defaults().seed(seed).mode(PersistencyMode.NO_SAME_LINE_ORDER).cap(256, 32));
+    CHAINED.run(chainedScenario(seed),
+        CrashOptions.defaults().seed(seed).strategy(CrashOptions.Strategy.LAZY).maxRunsPerPoint(64).cap(256, 8));
+  }
+
+  static LongStream chainedSeeds() {
+    return seeds().limit(2);
+  }
+
+  @Test
+  void aDroppedExtensionBlockFlushIsCaught() {
+    CrashFailure f = MUTANTS.mutant("missing flush (first extension block of the first chained record)",
+        () -> CrashSimulator.run(chainedScenarioMutated(1, MutatingMedium.Mutation.DROP_FLUSH, 1), CrashOptions.defaults().cap(512, 16)));
+    assertTrue(f.check().equals("lint") || f.check().equals("oracle"), f.getMessage());
+  }
+
+  /**
+   * A logged commit orders its durable ranges before its record (fence #0 in {@link RedoLog}):
+   * without that fence a crash can keep the record (valid CRC, replayed, the link visible) and lose
+   * the directly written data, which only images mixing the two show. Dropping fence #0 of the
+   * third commit (fences 1-6 belong to the first two) must be reported by the oracle.
    */
   @Test
-  void aLoggedCommitDoesNotOrderItsDurableRangesBeforeTheRecord() {
-    CrashFailure f = org.junit.jupiter.api.Assertions.assertThrows(CrashFailure.class,
-        () -> CrashSimulator.run(scenario(1, false, true, null, 0), CrashOptions.defaults()));
+  void durableRangesOfALoggedCommitWithoutTheirOwnFenceAreCaught() {
+    CrashFailure f = MUTANTS.mutant("durable ranges not fenced before the record (fence #0 of the third commit dropped)",
+        () -> CrashSimulator.run(scenario(1, false, MutatingMedium.Mutation.DROP_FENCE, 7), CrashOptions.defaults()));
     assertEquals("oracle", f.check(), f.getMessage());
-    assertTrue(f.getMessage().contains("LOST although published"), f.getMessage());
-    System.out.println("crash-sim finding: log-redo durable ranges of a logged commit: " + f.getMessage().lines().limit(6).toList());
+    assertTrue(f.getMessage().contains("logged: LOST although published"), f.getMessage());
   }
 
   @Test
@@ -264,6 +380,8 @@ class RedoCrashSimTest {
   static void figures() {
     System.out.println(TALLY.figureLine());
     System.out.println("crash-sim lints: log-redo " + TALLY.performanceLints());
+    System.out.println(CHAINED.figureLine());
+    System.out.println("crash-sim lints: log-redo-chained " + CHAINED.performanceLints());
     System.out.println(MUTANTS.mutantLines());
   }
 }

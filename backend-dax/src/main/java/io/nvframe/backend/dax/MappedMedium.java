@@ -147,6 +147,15 @@ final class MappedMedium extends SegmentMedium {
     return mode;
   }
 
+  /**
+   * The unit a flush really writes back: a page in msync mode (one msync covers whole pages, so
+   * callers such as the redo log's flush plan merge ranges per page), a cache line otherwise.
+   */
+  @Override
+  public int flushGranularity() {
+    return (int) flush.unit;
+  }
+
   /** What flushes call to write back. */
   FlushPrimitive flushPrimitive() {
     return flush;

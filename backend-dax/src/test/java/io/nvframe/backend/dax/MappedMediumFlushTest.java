@@ -47,6 +47,16 @@ class MappedMediumFlushTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void flushGranularityIsThePageInMsyncModeAndTheLineOtherwise() {
+    try (MappedMedium m = create("msync")) {
+      assertEquals(4096, m.flushGranularity(), "one msync writes back whole pages");
+    }
+    try (MappedMedium m = create("emulate")) {
+      assertEquals(64, m.flushGranularity());
+    }
+  }
+
   @ParameterizedTest(name = "emulate flush({0}, {1}) -> {2} bytes")
   @CsvSource({
     "0, 8, 64",
