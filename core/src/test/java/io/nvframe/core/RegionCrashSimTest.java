@@ -6,11 +6,7 @@ import io.nvframe.api.Frame;
 import io.nvframe.api.MediaCorruptedException;
 import io.nvframe.api.NvframeException;
 import io.nvframe.api.Region;
-import io.nvframe.spi.Availability;
-import io.nvframe.spi.BackendProvider;
-import io.nvframe.spi.Capability;
 import io.nvframe.spi.Medium;
-import io.nvframe.spi.ProviderConfig;
 import io.nvframe.tck.TestMedia;
 import io.nvframe.tck.crash.CrashOptions;
 import io.nvframe.tck.crash.CrashScenario;
@@ -24,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,36 +39,9 @@ class RegionCrashSimTest {
   private static final CrashTally TALLY = new CrashTally("core");
   @TempDir static Path dir;
 
-  /** A backend that hands out the medium the simulator gives it (create and open). */
-  public static final class SimBackend implements BackendProvider {
-    static volatile Medium next;
-
+  /** The tck's hand-off backend, registered through {@link TestProviders} for this test. */
+  public static final class SimBackend extends io.nvframe.tck.crash.HandOffBackend {
     public SimBackend() {}
-
-    @Override
-    public String name() {
-      return "crashsim";
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-      return Set.of(Capability.VOLATILE);
-    }
-
-    @Override
-    public Availability probe(ProviderConfig config) {
-      return Availability.available("test");
-    }
-
-    @Override
-    public Medium create(ProviderConfig config) {
-      return next;
-    }
-
-    @Override
-    public Medium open(ProviderConfig config) {
-      return next;
-    }
   }
 
   private static ClassLoader loader;
@@ -96,7 +64,7 @@ class RegionCrashSimTest {
   }
 
   private static Region open(Path file, Medium m) {
-    SimBackend.next = m;
+    SimBackend.hand(m);
     return Regions.builder().path(file).classLoader(loader())
         .ownerReconciler((frame, owner) -> owner != 77) // owner 77: allocated, never linked
         .open();
@@ -116,7 +84,7 @@ class RegionCrashSimTest {
 
   /** The region's areas (public {@code RegionInfo}) for a region of this test's geometry. */
   private static List<io.nvframe.api.RegionInfo.Area> areas() {
-    SimBackend.next = TestMedia.heap(CAPACITY);
+    SimBackend.hand(TestMedia.heap(CAPACITY));
     try (Region r = create()) {
       return r.info().areas();
     }
@@ -153,7 +121,7 @@ class RegionCrashSimTest {
         .medium(() -> {
           Medium m = TestMedia.heap(CAPACITY);
           if (shape != Shape.CREATE_AND_HEADER) {
-            SimBackend.next = new KeepOpen(m);
+            SimBackend.hand(new KeepOpen(m));
             Region r = create();
             Frame a = r.allocate(0);
             r.transact(tx -> {
@@ -173,7 +141,7 @@ class RegionCrashSimTest {
           Region[] r = new Region[1];
           if (shape == Shape.CREATE_AND_HEADER) {
             ops.run("create", () -> {
-              SimBackend.next = new KeepOpen(m);
+              SimBackend.hand(new KeepOpen(m));
               r[0] = create();
             });
             headerFile(file, m);
