@@ -11,6 +11,7 @@ import io.nvframe.tck.TestMedia;
 import io.nvframe.tck.crash.CrashOptions;
 import io.nvframe.tck.crash.CrashScenario;
 import io.nvframe.tck.crash.CrashTally;
+import io.nvframe.tck.crash.HandOffBackendProvider;
 import io.nvframe.tck.crash.PersistencyMode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -32,23 +33,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  * roots set and removed, free + unlink, standalone allocate and free, with owner reconciliation at
  * open. Recovery is a real {@code Regions.builder()...open()}: header selection, log replay,
  * allocator rebuild, owner reconciliation. The region lives on a medium handed out by a test-only
- * backend ({@link SimBackend}, registered through a class loader like {@link TestProviders} does).
+ * backend (tck's {@link HandOffBackendProvider}, registered through a class loader by {@link TestProviders}).
  */
 class RegionCrashSimTest {
   private static final long CAPACITY = 1L << 20;
   private static final CrashTally TALLY = new CrashTally("core");
   @TempDir static Path dir;
 
-  /** The tck's hand-off backend, registered through {@link TestProviders} for this test. */
-  public static final class SimBackend extends io.nvframe.tck.crash.HandOffBackend {
-    public SimBackend() {}
-  }
-
   private static ClassLoader loader;
 
   private static synchronized ClassLoader loader() {
     if (loader == null) {
-      loader = TestProviders.withProviders(dir.resolve("providers"), true, SimBackend.class);
+      loader = TestProviders.withProviders(dir.resolve("providers"), true, HandOffBackendProvider.class);
     }
     return loader;
   }
@@ -64,7 +60,7 @@ class RegionCrashSimTest {
   }
 
   private static Region open(Path file, Medium m) {
-    SimBackend.hand(m);
+    HandOffBackendProvider.hand(m);
     return Regions.builder().path(file).classLoader(loader())
         .ownerReconciler((frame, owner) -> owner != 77) // owner 77: allocated, never linked
         .open();
@@ -84,7 +80,7 @@ class RegionCrashSimTest {
 
   /** The region's areas (public {@code RegionInfo}) for a region of this test's geometry. */
   private static List<io.nvframe.api.RegionInfo.Area> areas() {
-    SimBackend.hand(TestMedia.heap(CAPACITY));
+    HandOffBackendProvider.hand(TestMedia.heap(CAPACITY));
     try (Region r = create()) {
       return r.info().areas();
     }
@@ -121,7 +117,7 @@ class RegionCrashSimTest {
         .medium(() -> {
           Medium m = TestMedia.heap(CAPACITY);
           if (shape != Shape.CREATE_AND_HEADER) {
-            SimBackend.hand(new KeepOpen(m));
+            HandOffBackendProvider.hand(new KeepOpen(m));
             Region r = create();
             Frame a = r.allocate(0);
             r.transact(tx -> {
@@ -141,7 +137,7 @@ class RegionCrashSimTest {
           Region[] r = new Region[1];
           if (shape == Shape.CREATE_AND_HEADER) {
             ops.run("create", () -> {
-              SimBackend.hand(new KeepOpen(m));
+              HandOffBackendProvider.hand(new KeepOpen(m));
               r[0] = create();
             });
             headerFile(file, m);

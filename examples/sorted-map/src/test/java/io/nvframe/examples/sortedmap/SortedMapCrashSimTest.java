@@ -12,7 +12,7 @@ import io.nvframe.tck.crash.CrashOptions;
 import io.nvframe.tck.crash.CrashReport;
 import io.nvframe.tck.crash.CrashScenario;
 import io.nvframe.tck.crash.CrashTally;
-import io.nvframe.tck.crash.HandOffBackend;
+import io.nvframe.tck.crash.HandOffBackendProvider;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The tck crash simulator on the B+-tree map: the map lives in a region on the simulator's medium
- * (handed out by tck's {@link HandOffBackend}, registered for the region builder through a class
+ * (handed out by tck's {@link HandOffBackendProvider}, registered for the region builder through a class
  * loader that adds {@code src/test/resources/crashsim-provider/META-INF/services}); the
  * operations are puts and removes that split the root leaf, split a leaf under an internal root,
  * update in place, and merge leaves back down to a single root leaf. On every crash image: {@code
@@ -69,7 +69,7 @@ class SortedMapCrashSimTest {
   }
 
   static Recovered recover(Path file, Medium m) {
-    HandOffBackend.hand(m);
+    HandOffBackendProvider.hand(m);
     Region r = Regions.builder().path(file).classLoader(loader()).open();
     try {
       return new Recovered(r, BTreeMap.open(r, ROOT, Codecs.STRING, Codecs.STRING));
@@ -131,14 +131,14 @@ class SortedMapCrashSimTest {
     Path file = Files.createTempFile(dir, "map", ".nvf");
     Files.delete(file);
     List<RegionInfo.Area> areas;
-    HandOffBackend.hand(TestMedia.heap(CAPACITY));
+    HandOffBackendProvider.hand(TestMedia.heap(CAPACITY));
     try (Region r = create()) {
       areas = r.info().areas();
     }
     return CrashScenario.<Recovered>named("sorted map puts and removes")
         .medium(() -> {
           Medium m = TestMedia.heap(CAPACITY);
-          HandOffBackend.hand(HandOffBackend.keepOpen(m));
+          HandOffBackendProvider.hand(HandOffBackendProvider.keepOpen(m));
           try (Region r = create()) {
             BTreeMap<String, String> map = BTreeMap.open(r, ROOT, Codecs.STRING, Codecs.STRING);
             for (int i = 0; i < 3; i++) {
@@ -149,7 +149,7 @@ class SortedMapCrashSimTest {
           return m;
         })
         .driver((m, ops) -> {
-          HandOffBackend.hand(HandOffBackend.keepOpen(m));
+          HandOffBackendProvider.hand(HandOffBackendProvider.keepOpen(m));
           try (Region region = Regions.builder().path(file).classLoader(loader()).open()) {
             BTreeMap<String, String> map = BTreeMap.open(region, ROOT, Codecs.STRING, Codecs.STRING);
             synchronized (SHAPES) {

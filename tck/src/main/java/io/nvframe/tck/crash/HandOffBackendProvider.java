@@ -15,11 +15,11 @@ import java.util.Set;
  * seen through the class loader it gives the registry. One medium at a time: scenarios using it
  * must not run concurrently.
  */
-public class HandOffBackend implements BackendProvider {
+public final class HandOffBackendProvider implements BackendProvider {
   private static volatile Medium next;
 
   /** The registry instantiates it. */
-  public HandOffBackend() {}
+  public HandOffBackendProvider() {}
 
   /** The next create or open returns {@code medium}. */
   public static void hand(Medium medium) {
@@ -67,7 +67,7 @@ public class HandOffBackend implements BackendProvider {
   private static Medium handed() {
     Medium m = next;
     if (m == null) {
-      throw new IllegalStateException("crashsim backend: no medium handed over (call HandOffBackend.hand first)");
+      throw new IllegalStateException("crashsim backend: no medium handed over (call HandOffBackendProvider.hand first)");
     }
     return m;
   }
