@@ -77,7 +77,7 @@ class CliTest {
     assertTrue(r.err().contains("NV-010"), r.err());
     r = run("create", dir.resolve("x.nvf").toString(), "--backend", "nosuch", "--size", "8MiB");
     assertEquals(1, r.code());
-    assertTrue(r.err().contains("btt, dax, heap"), r.err());
+    assertTrue(r.err().contains("btt, chronicle, dax, heap"), r.err());
     assertEquals(2, run("create", dir.resolve("y.nvf").toString(), "--size", "8MiB").code(), "missing --backend");
     assertEquals(2, run("create", dir.resolve("y.nvf").toString(), "--backend", "dax", "--size", "lots").code());
     assertEquals(2, run("frobnicate").code());
