@@ -6,15 +6,12 @@ import io.nvframe.api.Frame;
 import io.nvframe.api.MediaCorruptedException;
 import io.nvframe.api.NvframeException;
 import io.nvframe.api.Region;
-import io.nvframe.spi.Availability;
-import io.nvframe.spi.BackendProvider;
-import io.nvframe.spi.Capability;
 import io.nvframe.spi.Medium;
-import io.nvframe.spi.ProviderConfig;
 import io.nvframe.tck.TestMedia;
 import io.nvframe.tck.crash.CrashOptions;
 import io.nvframe.tck.crash.CrashScenario;
 import io.nvframe.tck.crash.CrashTally;
+import io.nvframe.tck.crash.HandOffBackendProvider;
 import io.nvframe.tck.crash.PersistencyMode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,50 +33,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  * roots set and removed, free + unlink, standalone allocate and free, with owner reconciliation at
  * open. Recovery is a real {@code Regions.builder()...open()}: header selection, log replay,
  * allocator rebuild, owner reconciliation. The region lives on a medium handed out by a test-only
- * backend ({@link SimBackend}, registered through a class loader like {@link TestProviders} does).
+ * backend (tck's {@link HandOffBackendProvider}, registered through a class loader by {@link TestProviders}).
  */
 class RegionCrashSimTest {
   private static final long CAPACITY = 1L << 20;
   private static final CrashTally TALLY = new CrashTally("core");
   @TempDir static Path dir;
 
-  /** A backend that hands out the medium the simulator gives it (create and open). */
-  public static final class SimBackend implements BackendProvider {
-    static volatile Medium next;
-
-    public SimBackend() {}
-
-    @Override
-    public String name() {
-      return "crashsim";
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-      return Set.of(Capability.VOLATILE);
-    }
-
-    @Override
-    public Availability probe(ProviderConfig config) {
-      return Availability.available("test");
-    }
-
-    @Override
-    public Medium create(ProviderConfig config) {
-      return next;
-    }
-
-    @Override
-    public Medium open(ProviderConfig config) {
-      return next;
-    }
-  }
-
   private static ClassLoader loader;
 
   private static synchronized ClassLoader loader() {
     if (loader == null) {
-      loader = TestProviders.withProviders(dir.resolve("providers"), true, SimBackend.class);
+      loader = TestProviders.withProviders(dir.resolve("providers"), true, HandOffBackendProvider.class);
     }
     return loader;
   }
@@ -96,7 +60,7 @@ class RegionCrashSimTest {
   }
 
   private static Region open(Path file, Medium m) {
-    SimBackend.next = m;
+    HandOffBackendProvider.hand(m);
     return Regions.builder().path(file).classLoader(loader())
         .ownerReconciler((frame, owner) -> owner != 77) // owner 77: allocated, never linked
         .open();
@@ -116,7 +80,7 @@ class RegionCrashSimTest {
 
   /** The region's areas (public {@code RegionInfo}) for a region of this test's geometry. */
   private static List<io.nvframe.api.RegionInfo.Area> areas() {
-    SimBackend.next = TestMedia.heap(CAPACITY);
+    HandOffBackendProvider.hand(TestMedia.heap(CAPACITY));
     try (Region r = create()) {
       return r.info().areas();
     }
@@ -155,7 +119,7 @@ class RegionCrashSimTest {
         .medium(() -> {
           Medium m = TestMedia.heap(CAPACITY);
           if (shape != Shape.CREATE_AND_HEADER) {
-            SimBackend.next = new KeepOpen(m);
+            HandOffBackendProvider.hand(new KeepOpen(m));
             Region r = create();
             Frame a = r.allocate(0);
             r.transact(tx -> {
@@ -175,7 +139,7 @@ class RegionCrashSimTest {
           Region[] r = new Region[1];
           if (shape == Shape.CREATE_AND_HEADER) {
             ops.run("create", () -> {
-              SimBackend.next = new KeepOpen(m);
+              HandOffBackendProvider.hand(new KeepOpen(m));
               r[0] = create();
             });
             headerFile(file, m);

@@ -563,8 +563,21 @@ public final class CrashSimulator {
       super(image);
       this.lineSize = image.flushGranularity();
       this.tolerated = tolerated;
+      // a byte of a dirty line is suspicious where its candidates differ (a pending store may
+      // change it); bytes every candidate holds alike read the same on every image
       for (CrashPoint.DirtyLine d : p.dirty()) {
-        suspicious.put(d.line(), new boolean[lineSize]);
+        boolean[] settled = new boolean[lineSize];
+        byte[] first = d.candidates().get(0);
+        java.util.Arrays.fill(settled, true);
+        for (int b = 0; b < first.length; b++) {
+          for (byte[] c : d.candidates()) {
+            if (c[b] != first[b]) {
+              settled[b] = false;
+              break;
+            }
+          }
+        }
+        suspicious.put(d.line(), settled);
       }
     }
 
