@@ -546,16 +546,15 @@ public final class Btt implements AutoCloseable {
         }
         // the flog records the old block as a clean free block (its Zero/Error state belonged to the lba)
         oldEntry = ((raw & FLAG_MASK) == 0 ? premap : raw & POSTMAP_MASK) | MAP_NORMAL;
-        // half 1 is not flushed on its own: both halves lie in one 16-byte entry of the lane's
-        // 64-byte-aligned flog slot, i.e. in one cache line, and a line is written back with every
-        // store made to it before, so half 2 never becomes durable without half 1. Fence 1 orders
-        // the data block (flushed above) before the store of half 2; the flush of the whole entry
-        // before fence 2 makes both halves durable.
+        // fence 1 makes the data block and half 1 {lba, old_map} durable before half 2 {new_map,
+        // seq}, the commit word of the write, is stored (half 2 publishes both); fence 2 makes
+        // half 2 durable before the map entry changes
         medium.storeLong(entryOff, Integer.toUnsignedLong(premap) | (long) oldEntry << 32);
+        medium.flush(entryOff, 8);
         medium.fence();
         int newEntry = free | MAP_NORMAL;
         medium.storeLong(entryOff + 8, Integer.toUnsignedLong(newEntry) | (long) seq << 32);
-        medium.flush(entryOff, Flog.ENTRY);
+        medium.flush(entryOff + 8, 8);
         medium.fence();
         medium.storeInt(mapOff, newEntry);
         medium.flush(mapOff, 4);
