@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,14 +65,12 @@ public final class Compare {
 
   // ---------------------------------------------------------------- stores
 
-  /** nvframe's B+-tree map on a dax region file; every update is one committed transaction. */
-  static final class NvframeStore implements Store {
-    private final Region region;
-    private final BTreeMap<byte[], byte[]> map;
+  /** A store whose reads, updates and load are plain {@link Map} calls (each put durable on its own). */
+  abstract static class MapStore implements Store {
+    final Map<byte[], byte[]> map;
 
-    NvframeStore(Path file, String mode, long capacity) {
-      region = Regions.builder().backend("dax").path(file).capacity(capacity).option("dax.mode", mode).create();
-      map = BTreeMap.open(region, "ycsb", Codecs.BYTES, Codecs.BYTES, CACHE_BYTES);
+    MapStore(Map<byte[], byte[]> map) {
+      this.map = map;
     }
 
     @Override
@@ -89,6 +88,20 @@ public final class Compare {
       for (int i = 0; i < n; i++) {
         map.put(key(i), value(random));
       }
+    }
+  }
+
+  /** nvframe's B+-tree map on a dax region file; every update is one committed transaction. */
+  static final class NvframeStore extends MapStore {
+    private final Region region;
+
+    NvframeStore(Path file, String mode, long capacity) {
+      this(Regions.builder().backend("dax").path(file).capacity(capacity).option("dax.mode", mode).create());
+    }
+
+    private NvframeStore(Region region) {
+      super(BTreeMap.open(region, "ycsb", Codecs.BYTES, Codecs.BYTES, CACHE_BYTES));
+      this.region = region;
     }
 
     @Override
@@ -144,38 +157,26 @@ public final class Compare {
    * Chronicle Map persisted to a memory-mapped file: each put is a store into the mapping (survives
    * a process crash, not a power loss, no sync); atomic per key only.
    */
-  static final class ChronicleStore implements Store {
-    private final ChronicleMap<byte[], byte[]> map;
+  static final class ChronicleStore extends MapStore {
+    private final ChronicleMap<byte[], byte[]> chronicle;
 
     ChronicleStore(Path file, int keys) throws IOException {
-      map = ChronicleMap.of(byte[].class, byte[].class)
+      this(ChronicleMap.of(byte[].class, byte[].class)
           .name("ycsb")
           .entries(keys)
           .averageKeySize(KEY_BYTES)
           .averageValueSize(VALUE_BYTES)
-          .createPersistedTo(file.toFile());
+          .createPersistedTo(file.toFile()));
     }
 
-    @Override
-    public byte[] get(byte[] key) {
-      return map.get(key);
-    }
-
-    @Override
-    public void update(byte[] key, byte[] value) {
-      map.put(key, value);
-    }
-
-    @Override
-    public void load(int n, SplittableRandom random) {
-      for (int i = 0; i < n; i++) {
-        map.put(key(i), value(random));
-      }
+    private ChronicleStore(ChronicleMap<byte[], byte[]> chronicle) {
+      super(chronicle);
+      this.chronicle = chronicle;
     }
 
     @Override
     public void close() {
-      map.close();
+      chronicle.close();
     }
   }
 
