@@ -1,5 +1,5 @@
 /**
- * nvframe redo log: per-lane CRC32C-checked redo records; commit with three fences (one for a
+ * nvframe redo log: per-lane CRC32C-checked redo records; commit with two fences (one for a
  * single 8-byte change), replay at recovery. Exports {@code io.nvframe.redo} only to {@code
  * io.nvframe.core} (log-redo/README.md).
  */

@@ -82,16 +82,19 @@ final class RegionOpener {
       }
     }
     long logDone = System.nanoTime();
+    // everything but the log writes through this view: its fences first make the log's deferred
+    // invalidations durable, so no later replay can undo what they made durable (log-redo/README.md)
+    Medium ordered = log.orderedMedium();
     BuddyAllocator allocator =
-        BuddyAllocator.open(medium, l.frameTableOffset(), l.frameCount(), l.maxOrder());
+        BuddyAllocator.open(ordered, l.frameTableOffset(), l.frameCount(), l.maxOrder());
     long allocatorDone = System.nanoTime();
     // records larger than a lane continue in reserved frames (read by recover() above, before the
     // allocator was rebuilt: they are never published in the frame table)
     log.useExtensionSpace(new FrameExtensionSpace(allocator, l));
     long regionId = FrameAccess.regionId(header);
-    RootDirectory roots = RootDirectory.load(medium, l.rootDirOffset(), regionId, l.frameCount());
+    RootDirectory roots = RootDirectory.load(ordered, l.rootDirOffset(), regionId, l.frameCount());
     OpenTimings timings = new OpenTimings(start, headerDone, logDone, allocatorDone, System.nanoTime());
-    FrameAccess frames = new FrameAccess(medium, l, regionId, location);
+    FrameAccess frames = new FrameAccess(ordered, l, regionId, location);
     TxContext ctx = new TxContext(frames, allocator, log, roots, lockTimeoutNanos, readOnly);
     FrameRegion region = new FrameRegion(header, ctx, recovery, headerCopyRewritten, timings);
     if (logger.isInfoEnabled()) { // the times are formatted only when the message is logged

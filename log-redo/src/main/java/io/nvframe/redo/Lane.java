@@ -6,6 +6,12 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
+/** Padding before {@link Lane}'s fields: 64 bytes, so no other object's fields share their line. */
+@SuppressWarnings("unused")
+abstract class LanePadding {
+  private long p0, p1, p2, p3, p4, p5, p6, p7;
+}
+
 /**
  * One lane of a {@link RedoLog}: its place on the medium, the lock a commit holds from writing the
  * record to invalidating it, and the scratch state reused by every commit on the lane (record
@@ -13,16 +19,23 @@ import java.util.zip.CRC32C;
  * #offset} and {@link #lock} is written only under the lock. The counters are written by the lock
  * holder with opaque stores (no atomic instruction on the commit path, no counter shared by all
  * lanes) and summed over the lanes by {@link RedoLog#stats()}.
+ *
+ * <p>The fields are padded by 64 bytes on both sides ({@link LanePadding} before them, {@link
+ * Padded}'s after them: the JVM lays out a superclass's fields before a subclass's), so two threads
+ * committing on neighbouring lanes do not write one cache line. {@link #pending()} is read by other threads ({@link
+ * PendingInvalidations}).
  */
-final class Lane {
+abstract sealed class Lane extends LanePadding permits Lane.Padded {
   private static final VarHandle RECORDS;
   private static final VarHandle BYTES;
+  private static final VarHandle PENDING;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       RECORDS = l.findVarHandle(Lane.class, "records", long.class);
       BYTES = l.findVarHandle(Lane.class, "bytes", long.class);
+      PENDING = l.findVarHandle(Lane.class, "pending", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -41,8 +54,28 @@ final class Lane {
   private long records;
   @SuppressWarnings("unused") // through BYTES
   private long bytes;
+  /** Generation of the lane's applied record whose APPLIED word may not be durable; 0: none. */
+  @SuppressWarnings("unused") // through PENDING
+  private volatile long pending;
+  /** Scratch of this lane's commits for {@link PendingInvalidations#flush}. Under the lock. */
+  final PendingInvalidations.Seen seen = new PendingInvalidations.Seen();
 
-  Lane(int id, long offset, int size, Medium medium, long sequence) {
+  /** A new lane (with its padding). */
+  static Lane create(int id, long offset, int size, Medium medium, long sequence) {
+    return new Padded(id, offset, size, medium, sequence);
+  }
+
+  /** The 64 bytes after the fields of {@link Lane}. */
+  @SuppressWarnings("unused")
+  static final class Padded extends Lane {
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    Padded(int id, long offset, int size, Medium medium, long sequence) {
+      super(id, offset, size, medium, sequence);
+    }
+  }
+
+  private Lane(int id, long offset, int size, Medium medium, long sequence) {
     this.id = id;
     this.offset = offset;
     this.size = size;
@@ -65,6 +98,21 @@ final class Lane {
   /** Record bytes written on this lane since open. */
   long bytes() {
     return (long) BYTES.getOpaque(this);
+  }
+
+  /** See {@link PendingInvalidations}. */
+  long pending() {
+    return pending;
+  }
+
+  /** Publishes the generation whose APPLIED word is not durable yet. Under the lock. */
+  void setPending(long generation) {
+    pending = generation;
+  }
+
+  /** Clears the pending generation if it still is {@code generation}. Any thread. */
+  boolean retirePending(long generation) {
+    return PENDING.compareAndSet(this, generation, 0L);
   }
 
   /** The record buffer ({@code laneSize} bytes), allocated on first use. */

@@ -51,6 +51,8 @@ import org.slf4j.LoggerFactory;
  *       written</em> ({@link TransactionTooLargeException}). A lane is taken: the thread's preferred
  *       lane {@code threadId % lanes} if its lock is free, else any free lane, else wait for the
  *       preferred one. The lock is held until step 7, so one lane never holds two transactions.
+ *       The header lines of other lanes whose invalidation is pending are flushed now (made durable
+ *       by the next fence) and the record's generation is put above theirs.
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
  *       lane (payload, then header: their order does not matter, the CRC decides).
@@ -62,13 +64,17 @@ import org.slf4j.LoggerFactory;
  *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
  *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
  *   <li>The header's state word (flags and crc, one aligned 8-byte word) is replaced by {@code
- *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, flushed, <b>fence #3</b>. The
- *       generation stays. The lane lock is released.
+ *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, <em>not</em> flushed: the
+ *       lane is published as pending ({@link PendingInvalidations}) and its word becomes durable
+ *       with the lane's next record or the next fence of anyone who needs it. A chained record
+ *       flushes it and fences (<b>fence #3</b>), because its extension blocks are free again when
+ *       the commit returns. The generation stays. The lane lock is released.
  * </ol>
  *
- * A logged commit thus costs exactly 3 fences (4 with durable ranges) and {@code D + 1 + T + 1}
- * flushes, where D and T are the numbers of merged line runs of the durable ranges and of the
- * targets.
+ * A logged commit thus costs 2 fences (3 with durable ranges or a chained record) and {@code D + 1
+ * + T + P} flushes, where D and T are the numbers of merged line runs of the durable ranges and of
+ * the targets and P the number of other lanes that were pending. Why deferring the invalidation
+ * is safe, path by path: log-redo/README.md, "Deferred invalidation".
  *
  * <h2>Recovery</h2>
  *
@@ -85,11 +91,11 @@ import org.slf4j.LoggerFactory;
  *
  * {@link #commit} is thread-safe; transactions on different lanes commit in parallel, sharing no
  * mutable state but the medium's counters. Callers must serialize transactions that change the
- * same bytes, holding their locks until {@code commit} returns: the earlier record is then
- * invalidated before the later one is written, so two VALID records never cover the same bytes
- * and the order of replay across lanes cannot change the result. (Recovery still replays in
- * generation order and invalidates oldest first, so even hand-made overlapping records recover
- * deterministically, also when recovery is interrupted.) {@link #recover} and {@link #verify} take
+ * same bytes, holding their locks until {@code commit} returns. Two VALID records on the media may
+ * then cover the same bytes (the earlier one applied, its invalidation pending), but the later one
+ * has the higher generation, and recovery replays in generation order and invalidates oldest
+ * first, also when it is interrupted. Everything that makes bytes durable outside {@link #commit}
+ * must do so through {@link #orderedMedium()}. {@link #recover} and {@link #verify} take
  * every lane lock. A commit that fails after it started writing (an I/O error) leaves the log
  * unusable until {@link #recover} runs, because its lane may hold a committed record that was not
  * applied.
@@ -128,6 +134,11 @@ public final class RedoLog {
   private volatile boolean lanesCleanSinceOpen;
   /** Where records larger than a lane continue; null: such records are refused. */
   private volatile ExtensionSpace extensions;
+  /** Lanes whose APPLIED word may not be durable yet (deferred invalidation). */
+  private final PendingInvalidations pending;
+  /** Scratch of {@link #fenceOrdered} and single-word commits, which hold no lane. */
+  private static final ThreadLocal<PendingInvalidations.Seen> SEEN =
+      ThreadLocal.withInitial(PendingInvalidations.Seen::new);
 
   private RedoLog(Medium medium, long areaOffset, int lanes, int laneSize, long sequence) {
     this.medium = medium;
@@ -138,8 +149,9 @@ public final class RedoLog {
     this.capacity = laneSize - HEADER_BYTES;
     this.laneArray = new Lane[lanes];
     for (int i = 0; i < lanes; i++) {
-      laneArray[i] = new Lane(i, areaOffset + (long) i * laneSize, laneSize, medium, sequence);
+      laneArray[i] = Lane.create(i, areaOffset + (long) i * laneSize, laneSize, medium, sequence);
     }
+    this.pending = new PendingInvalidations(medium, laneArray);
   }
 
   /**
@@ -300,6 +312,11 @@ public final class RedoLog {
    * @throws NvframeIOException if an earlier commit failed midway and {@link #recover()} has not run
    */
   public void commit(WriteSet writeSet) {
+    commit(writeSet, -1);
+  }
+
+  /** {@link #commit(WriteSet)} preferring lane {@code preferredLane} (-1: the thread's lane); for tests. */
+  void commit(WriteSet writeSet, int preferredLane) {
     requireNonNull(writeSet, "writeSet");
     if (writeSet.log() != this) {
       throw new IllegalArgumentException(
@@ -315,7 +332,7 @@ public final class RedoLog {
       FlushPlan plan = new FlushPlan(medium);
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      medium.fence();
+      fenceOrdered();
       return;
     }
     if (payload == RecordFormat.SET8_BYTES) {
@@ -331,7 +348,7 @@ public final class RedoLog {
       }
       chain = reserveChain(space, writeSet, payload - capacity);
     }
-    Lane lane = acquireLane();
+    Lane lane = acquireLane(preferredLane);
     boolean written = false;
     try {
       if (lanesCleanSinceOpen) {
@@ -423,15 +440,66 @@ public final class RedoLog {
     }
     long offset = writeSet.singleWordOffset();
     medium.storeLong(offset, writeSet.singleWordValue());
-    medium.persist(offset, Long.BYTES);
+    if (pending.any()) {
+      // the word may reach the media before the deferred invalidations: a crash then replays an
+      // older record over it, which undoes only this commit, which had not returned
+      medium.flush(offset, Long.BYTES);
+      fenceOrdered();
+    } else {
+      medium.persist(offset, Long.BYTES);
+    }
     singleWordCommits.increment();
+  }
+
+  /**
+   * Flushes the header lines of lanes with a deferred invalidation, fences, and retires what the
+   * fence made durable: after it returns, no record applied before the call can be replayed. Used
+   * before every fence that makes a write outside a logged commit durable.
+   */
+  void fenceOrdered() {
+    if (!pending.any()) {
+      medium.fence();
+      return;
+    }
+    PendingInvalidations.Seen seen = SEEN.get();
+    pending.flush(-1, seen);
+    medium.fence();
+    pending.retire(seen);
+  }
+
+  /** Whether a lane's invalidation is deferred (see {@link #fenceOrdered}). */
+  boolean hasPendingInvalidations() {
+    return pending.any();
+  }
+
+  /**
+   * Makes every deferred invalidation durable (flush of their header lines, one fence): the lanes
+   * then hold no VALID record. Called before the medium is closed, so a cleanly closed log opens
+   * with nothing to replay.
+   */
+  public void persistInvalidations() {
+    fenceOrdered();
+  }
+
+  /**
+   * {@code medium} as seen by code that writes it outside this log: its fences and persists first
+   * make the log's deferred invalidations durable (log-redo/README.md, "Deferred invalidation").
+   * Everything that makes data durable in the area the log's records target, other than through
+   * {@link #commit}, must use it.
+   */
+  public Medium orderedMedium() {
+    return new OrderedMedium(medium, this);
   }
 
   private void commitLogged(Lane lane, WriteSet writeSet, int payload, ExtensionSpace.Block[] chain) {
     byte[] buf = chain == null ? lane.buffer() : new byte[HEADER_BYTES + payload];
     int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
     int entries = writeSet.entryCount();
-    long generation = nextGeneration(lane);
+    // the other lanes' deferred invalidations: flushed now, durable at this commit's first fence,
+    // before any of its entries is applied; the record's generation is above theirs
+    PendingInvalidations.Seen seen = lane.seen;
+    long above = pending.flush(lane.id, seen);
+    long generation = nextGeneration(lane, above);
     long appliedWord;
     byte[] links = null;
     if (chain == null) {
@@ -467,7 +535,7 @@ public final class RedoLog {
       // reaches the media first would be replayed (valid CRC) over data that was lost
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      medium.fence(); // #0: durable ranges, before the record is written
+      medium.fence(); // #0: durable ranges (and other lanes' invalidations), before the record
     }
     if (chain == null) {
       medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
@@ -480,6 +548,7 @@ public final class RedoLog {
       medium.flush(base, laneSize);
     }
     medium.fence(); // #1: commit point
+    pending.retire(seen);
 
     RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
     plan.flush(medium);
@@ -487,8 +556,15 @@ public final class RedoLog {
 
     long stateWord = base + RecordFormat.STATE_WORD_OFFSET;
     medium.storeLong(stateWord, appliedWord);
-    medium.flush(stateWord, Long.BYTES);
-    medium.fence(); // #3: lane reusable
+    if (chain == null) {
+      // deferred: made durable by this lane's next record, or flushed and fenced by whoever makes
+      // a write durable before that (PendingInvalidations, invariant P)
+      pending.publish(lane, generation);
+    } else {
+      // a chained record's extension blocks are free again once this returns: invalidate now
+      medium.flush(stateWord, Long.BYTES);
+      medium.fence(); // #3
+    }
 
     lane.countRecord(recordBytes);
   }
@@ -618,17 +694,30 @@ public final class RedoLog {
 
   /** The next generation of {@code lane}: {@code ++sequence * lanes + laneId}. Under the lane lock. */
   private long nextGeneration(Lane lane) {
+    return nextGeneration(lane, -1);
+  }
+
+  /**
+   * The next generation of {@code lane} above {@code above} as well (-1: no bound): the lane's
+   * sequence moves to {@code max(sequence + 1, above / lanes + 1)}. Under the lane lock.
+   */
+  private long nextGeneration(Lane lane, long above) {
     assert lane.lock.isHeldByCurrentThread();
-    lane.sequence = Math.addExact(lane.sequence, 1);
-    return Math.addExact(Math.multiplyExact(lane.sequence, lanes), lane.id);
+    long next = Math.addExact(lane.sequence, 1);
+    if (above >= 0) {
+      next = Math.max(next, above / lanes + 1);
+    }
+    lane.sequence = next;
+    return Math.addExact(Math.multiplyExact(next, lanes), lane.id);
   }
 
   private RecordFormat.LaneState classify(byte[] buf, Lane lane, CRC32C crc) {
     return RecordFormat.classify(buf, lane.id, medium, lane.offset, capacity, areaEnd, medium.size(), crc);
   }
 
-  private Lane acquireLane() {
-    int preferred = (int) Long.remainderUnsigned(Thread.currentThread().threadId(), lanes);
+  private Lane acquireLane(int preferredLane) {
+    int preferred = preferredLane >= 0 ? preferredLane
+        : (int) Long.remainderUnsigned(Thread.currentThread().threadId(), lanes);
     Lane p = laneArray[preferred];
     if (p.lock.tryLock()) {
       return p;

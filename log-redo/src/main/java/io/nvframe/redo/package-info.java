@@ -9,7 +9,9 @@
  * <ul>
  *   <li>one aligned 8-byte change: a single atomic store and one fence, no record;
  *   <li>anything else: record written and flushed, fence (commit point), changes applied and
- *       flushed, fence, record invalidated, fence: three fences.
+ *       flushed, fence: two fences. The record is then invalidated in memory; that word becomes
+ *       durable with the lane's next record or the next fence that needs it (writes outside the
+ *       log go through {@link io.nvframe.redo.RedoLog#orderedMedium()}).
  * </ul>
  *
  * <p>Guarantees: when {@code commit} returns, the changes are durable. If the process or machine

@@ -101,7 +101,8 @@ class ConcurrentCommitTest {
       assertEquals((long) threads * txPerThread - totalLogged, stats.singleWordCommits(), "seed " + seed);
       assertEquals(List.of(), log.verify());
 
-      // generation = sequence * lanes + lane, one sequence number per record of the lane
+      // generation = sequence * lanes + lane; a lane's sequence grows by at least one per record
+      // (more when a commit moves above another lane's deferred invalidation, RedoLog.nextGeneration)
       long sequences = 0;
       long max = 0;
       for (int lane = 0; lane < lanes; lane++) {
@@ -114,7 +115,8 @@ class ConcurrentCommitTest {
         sequences += g / lanes;
         max = Math.max(max, g);
       }
-      assertEquals(totalLogged, sequences, "seed " + seed + ": one sequence number per record");
+      assertTrue(sequences >= totalLogged, "seed " + seed + ": at least one sequence number per record, "
+          + sequences + " for " + totalLogged);
       RedoLog reopened = RedoLog.open(heap, 0, lanes, LANE_SIZE);
       assertEquals(0, reopened.recover().recordsReplayed());
       WriteSet ws = reopened.newWriteSet();

@@ -153,7 +153,9 @@ class CrashSweepTest {
     }
     Run clean = run(pre, shape, seed, null, 0);
     assertFalse(clean.crashed());
-    assertArrayEquals(clean.issued(), clean.persisted(),
+    // everything but the lane's APPLIED state word, whose durability is deferred to the next
+    // fence that needs it (log-redo/README.md, "Commit protocol")
+    assertArrayEquals(withoutStateWords(clean.issued()), withoutStateWords(clean.persisted()),
         shape + ", seed " + seed + ": a completed commit must have persisted everything it wrote");
     byte[] post = clean.persisted();
     boolean[] mask = durableMask(shape);
@@ -273,6 +275,16 @@ class CrashSweepTest {
         }
       }
     }
+  }
+
+  /** A copy of {@code image} with every lane's 8-byte state word zeroed. */
+  private static byte[] withoutStateWords(byte[] image) {
+    byte[] copy = image.clone();
+    for (int lane = 0; lane < LogFixture.LANES; lane++) {
+      int at = (int) LogFixture.laneOffset(lane) + RecordFormat.STATE_WORD_OFFSET;
+      Arrays.fill(copy, at, at + Long.BYTES, (byte) 0);
+    }
+    return copy;
   }
 
   private static boolean[] durableMask(Shape shape) {

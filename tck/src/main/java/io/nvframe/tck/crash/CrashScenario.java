@@ -89,6 +89,7 @@ public final class CrashScenario<R> {
   final List<Oracle<R>> oracles;
   final Consumer<R> close;
   final TraceLints.CommitWords commitWords;
+  final TraceLints.DeferredStores deferredStores;
   final Ranges readTolerated;
   final Predicate<Throwable> unrecoverable;
   final int lineSize;
@@ -103,6 +104,7 @@ public final class CrashScenario<R> {
     this.oracles = List.copyOf(b.oracles);
     this.close = b.close;
     this.commitWords = b.commitWords;
+    this.deferredStores = b.deferredStores;
     this.readTolerated = b.readTolerated;
     this.unrecoverable = b.unrecoverable;
     this.lineSize = b.lineSize;
@@ -140,6 +142,7 @@ public final class CrashScenario<R> {
       }
     };
     private TraceLints.CommitWords commitWords = TraceLints.CommitWords.none();
+    private TraceLints.DeferredStores deferredStores = TraceLints.DeferredStores.none();
     private Ranges readTolerated = (o, l) -> false;
     private Predicate<Throwable> unrecoverable = t -> false;
     private int lineSize;
@@ -196,6 +199,12 @@ public final class CrashScenario<R> {
     /** Which atomic stores are commit words (for the commit-before-data lint). */
     public Builder<R> commitWords(TraceLints.CommitWords commitWords) {
       this.commitWords = Objects.requireNonNull(commitWords, "commitWords");
+      return this;
+    }
+
+    /** Which stores the protocol makes durable after their operation on purpose (exempt from the missing-persist lint). */
+    public Builder<R> deferredStores(TraceLints.DeferredStores deferredStores) {
+      this.deferredStores = Objects.requireNonNull(deferredStores, "deferredStores");
       return this;
     }
 

@@ -112,7 +112,7 @@ public final class CrashSimulator {
       rec.stop();
       trace = rec.trace();
       indexTrace();
-      TraceLints.Result lints = TraceLints.run(trace, lineSize, s.commitWords);
+      TraceLints.Result lints = TraceLints.run(trace, lineSize, s.commitWords, s.deferredStores);
       if (!lints.violations().isEmpty()) {
         throw new CrashFailure("crash simulation of '" + s.name + "': correctness lints failed (seed " + o.seed()
             + "):\n  " + String.join("\n  ", lints.violations()), -1, o.seed(), "lint", null);

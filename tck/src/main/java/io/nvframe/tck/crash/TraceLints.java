@@ -16,7 +16,7 @@ import java.util.Set;
  * <ul>
  *   <li>{@link #MISSING_PERSIST}: at an operation's {@code durable} marker, a store the operation's
  *       thread issued since its {@code begin} marker is not durable (not flushed, or flushed but not
- *       fenced);
+ *       fenced), unless the scenario declares its range {@link DeferredStores deferred};
  *   <li>{@link #COMMIT_BEFORE_DATA}: an atomic store to a declared commit word while an earlier
  *       non-commit store of the same thread and operation is not yet durable (the data the commit
  *       word publishes must be flushed and fenced first). Bulk writes never count as commit stores.
@@ -74,8 +74,30 @@ public final class TraceLints {
 
   private TraceLints() {}
 
+  /**
+   * Decides which stores a protocol makes durable later on purpose (for example the redo log's
+   * deferred invalidation, log-redo/README.md): they are exempt from {@link #MISSING_PERSIST}; the
+   * crash images still check what their late durability means.
+   */
+  @FunctionalInterface
+  public interface DeferredStores {
+    /** Whether the store {@code [offset, offset + length)} may stay non-durable after its operation. */
+    boolean isDeferred(long offset, long length);
+
+    /** None: every store must be durable at its operation's durable marker. */
+    static DeferredStores none() {
+      return (o, l) -> false;
+    }
+  }
+
   /** Runs every trace lint over {@code trace} with lines of {@code lineSize} bytes. */
   public static Result run(List<TraceEvent> trace, int lineSize, CommitWords commitWords) {
+    return run(trace, lineSize, commitWords, DeferredStores.none());
+  }
+
+  /** Runs every trace lint; stores that {@code deferred} accepts need not be durable at their operation's end. */
+  public static Result run(
+      List<TraceEvent> trace, int lineSize, CommitWords commitWords, DeferredStores deferred) {
     List<String> violations = new ArrayList<>();
     Map<String, Long> perf = new LinkedHashMap<>();
     perf.put(CLEAN_FLUSH, 0L);
@@ -99,7 +121,8 @@ public final class TraceLints {
         }
         case DURABLE -> {
           for (long[] s : opStores.getOrDefault(t, List.of())) {
-            if (lines.get(s[1])[1] <= s[2]) {
+            TraceEvent store = trace.get((int) s[0]);
+            if (lines.get(s[1])[1] <= s[2] && !deferred.isDeferred(store.offset(), store.length())) {
               violations.add(MISSING_PERSIST + ": " + trace.get((int) s[0]) + " of '" + e.name()
                   + "' (line " + s[1] + ") at " + e);
             }

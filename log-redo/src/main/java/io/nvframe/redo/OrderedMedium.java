@@ -1,0 +1,44 @@
+package io.nvframe.redo;
+
+import io.nvframe.spi.DelegatingMedium;
+import io.nvframe.spi.Medium;
+
+/**
+ * The medium of a {@link RedoLog} for everyone who writes it outside the log (the allocator, direct
+ * frame writes, the root directory): every {@link #fence()} and {@link #persist} first flushes the
+ * header lines of lanes whose invalidation is deferred ({@link PendingInvalidations}), so nothing
+ * made durable through this medium can be undone by replaying an applied record (log-redo/README.md,
+ * "Deferred invalidation"). Everything else is the wrapped medium's.
+ */
+final class OrderedMedium extends DelegatingMedium {
+  private final RedoLog log;
+
+  OrderedMedium(Medium medium, RedoLog log) {
+    super(medium);
+    this.log = log;
+  }
+
+  @Override
+  public void fence() {
+    log.fenceOrdered();
+  }
+
+  @Override
+  public void persist(long offset, long length) {
+    if (log.hasPendingInvalidations()) {
+      delegate.flush(offset, length);
+      log.fenceOrdered();
+    } else {
+      delegate.persist(offset, length);
+    }
+  }
+
+  /** Makes the deferred invalidations durable, then closes the wrapped medium. */
+  @Override
+  public void close() {
+    if (delegate.isOpen()) {
+      log.persistInvalidations();
+    }
+    delegate.close();
+  }
+}

@@ -1,0 +1,123 @@
+package io.nvframe.redo;
+
+import io.nvframe.spi.Medium;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The lanes whose last record is applied and marked APPLIED in memory, but whose APPLIED state word
+ * may not be durable yet (the deferred invalidation of log-redo/README.md, "Commit protocol").
+ *
+ * <p>Invariant P: a lane whose header may hold a VALID record on the media that is already applied
+ * has its bit set in {@link #bits} and its generation in {@link Lane#pending()}, from before its
+ * commit returns until a fence made the APPLIED word (or anything written to the line after it)
+ * durable. Anyone about to make a write durable that a later replay of such a record could undo
+ * first calls {@link #flush} (one flush of each such lane's 64-byte header line) and then fences;
+ * {@link #retire} after that fence clears what the fence covered.
+ *
+ * <p>Concurrency: the owner of a lane (the thread holding its lock) publishes with a volatile store
+ * of the generation, then sets the bit. A flusher reads the bit, then the generation (both
+ * volatile, so the APPLIED store that preceded them is visible to its flush). Retiring is a CAS of
+ * the generation it saw to 0 (fails if the owner published a newer one), then clearing the bit and
+ * setting it again if a generation appeared meanwhile; so a lane with a non-zero generation never
+ * stays without its bit. The owner never clears its own bit: while a thread keeps committing on its
+ * lane the bit stays set and publishing costs one volatile store.
+ */
+final class PendingInvalidations {
+  private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+  private final Medium medium;
+  private final Lane[] lanes;
+  /** Bit {@code i % 64} of word {@code i / 64}: lane i may hold a non-durable APPLIED word (volatile access through {@link #BITS}). */
+  private final long[] bits;
+
+  PendingInvalidations(Medium medium, Lane[] lanes) {
+    this.medium = medium;
+    this.lanes = lanes;
+    this.bits = new long[(lanes.length + 63) >>> 6];
+  }
+
+  /** Marks {@code lane}'s record of {@code generation} as applied with a non-durable APPLIED word. Under the lane lock. */
+  void publish(Lane lane, long generation) {
+    lane.setPending(generation);
+    int w = lane.id >>> 6;
+    long m = 1L << lane.id;
+    if ((word(w) & m) == 0) {
+      BITS.getAndBitwiseOr(bits, w, m);
+    }
+  }
+
+  /**
+   * Flushes the header line of every pending lane but {@code except} (-1: every lane) and notes in
+   * {@code seen} the generations it saw (as many as fit; the others are flushed but stay pending
+   * until a later flush retires them). Returns the largest generation seen, or -1.
+   */
+  long flush(int except, Seen seen) {
+    long max = -1;
+    int n = 0;
+    long[] gens = seen.gens;
+    for (int w = 0; w < bits.length; w++) {
+      long word = word(w);
+      while (word != 0) {
+        int bit = Long.numberOfTrailingZeros(word);
+        word &= word - 1;
+        int id = (w << 6) + bit;
+        if (id == except) {
+          continue;
+        }
+        Lane lane = lanes[id];
+        long g = lane.pending();
+        if (g == 0) {
+          continue;
+        }
+        medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
+        max = Math.max(max, g);
+        if (n < gens.length) {
+          gens[n++] = g;
+        }
+      }
+    }
+    seen.n = n;
+    return max;
+  }
+
+  /** Whether any lane is pending (one volatile read per 64 lanes). */
+  boolean any() {
+    for (int w = 0; w < bits.length; w++) {
+      if (word(w) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * After a fence that followed {@link #flush}: each lane whose pending generation is still the one
+   * flushed is no longer pending.
+   */
+  void retire(Seen seen) {
+    int count = lanes.length;
+    for (int i = 0; i < seen.n; i++) {
+      long g = seen.gens[i];
+      Lane lane = lanes[(int) Long.remainderUnsigned(g, count)];
+      if (lane.retirePending(g)) {
+        int w = lane.id >>> 6;
+        long m = 1L << lane.id;
+        BITS.getAndBitwiseAnd(bits, w, ~m);
+        if (lane.pending() != 0) {
+          BITS.getAndBitwiseOr(bits, w, m);
+        }
+      }
+    }
+    seen.n = 0;
+  }
+
+  private long word(int w) {
+    return (long) BITS.getVolatile(bits, w);
+  }
+
+  /** Scratch of one flusher: the generations flushed, to retire after its fence. */
+  static final class Seen {
+    final long[] gens = new long[64];
+    int n;
+  }
+}
