@@ -98,18 +98,10 @@ class RedoCrashSimTest {
     long linkSingle = new Random(seed * 7).nextLong() | 1;
     return CrashScenario.<Recovered>named("commits seed " + seed + (bigRecord ? " with a full lane" : "")
             + (mutation == null ? "" : " " + mutation + " #" + k))
-        .medium(() -> {
-          Medium m = TestMedia.heap(AREA_END + DATA);
-          RedoLog.format(m, AREA, LANES, LANE_SIZE);
-          byte[] data = bytes(new Random(seed), DATA - 4096);
-          m.write(AREA_END, data, 0, data.length);
-          m.persist(AREA_END, data.length);
-          return m;
-        })
+        .medium(() -> formattedWithData(seed))
         .driver((recording, ops) -> {
           Medium m = mutation == null ? recording : new MutatingMedium(recording, mutation, k);
-          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
-          log.recover();
+          RedoLog log = recoverLog(m).log();
           Random rnd = new Random(seed);
           WriteSet ws = log.newWriteSet();
           ops.run("three SET8", () -> {
@@ -175,6 +167,16 @@ class RedoCrashSimTest {
         .readTolerated((off, len) -> off >= AREA && off + len <= AREA_END)
         .close(r -> r.medium().close())
         .build();
+  }
+
+  /** A formatted log with seeded data after it. */
+  static Medium formattedWithData(long seed) {
+    Medium m = TestMedia.heap(AREA_END + DATA);
+    RedoLog.format(m, AREA, LANES, LANE_SIZE);
+    byte[] data = bytes(new Random(seed), DATA - 4096);
+    m.write(AREA_END, data, 0, data.length);
+    m.persist(AREA_END, data.length);
+    return m;
   }
 
   static Recovered recoverLog(Medium m) {
@@ -257,18 +259,10 @@ class RedoCrashSimTest {
   static CrashScenario<Recovered> twoLaneScenario(long seed, MutatingMedium.Mutation mutation, long k) {
     return CrashScenario.<Recovered>named("two lanes, same words, seed " + seed
             + (mutation == null ? "" : " " + mutation + " #" + k))
-        .medium(() -> {
-          Medium m = TestMedia.heap(AREA_END + DATA);
-          RedoLog.format(m, AREA, LANES, LANE_SIZE);
-          byte[] data = bytes(new Random(seed), DATA - 4096);
-          m.write(AREA_END, data, 0, data.length);
-          m.persist(AREA_END, data.length);
-          return m;
-        })
+        .medium(() -> formattedWithData(seed))
         .driver((recording, ops) -> {
           Medium m = mutation == null ? recording : new MutatingMedium(recording, mutation, k);
-          RedoLog log = RedoLog.open(m, AREA, LANES, LANE_SIZE);
-          log.recover();
+          RedoLog log = recoverLog(m).log();
           Medium ordered = log.orderedMedium();
           Random rnd = new Random(seed);
           WriteSet ws = log.newWriteSet();
