@@ -79,7 +79,10 @@ class TransactionTest {
     assertEquals(2, stats().minus(s1).flushes(), "single 8-byte change + the pending lane header");
     PersistStats s1b = stats();
     r.transact(tx -> tx.putLong(page, 8, 98L));
-    assertEquals(1, stats().minus(s1b).flushes(), "single 8-byte change, nothing pending");
+    assertEquals(2, stats().minus(s1b).flushes(), "the same pending record again: flushed and retired");
+    PersistStats s1c = stats();
+    r.transact(tx -> tx.putLong(page, 8, 97L));
+    assertEquals(1, stats().minus(s1c).flushes(), "single 8-byte change, nothing pending");
     // allocate a frame, write it, link it under a root: 3 fences (the frame's data is fenced
     // before the record that links it is written)
     PersistStats s2 = stats();

@@ -22,6 +22,12 @@ import java.lang.invoke.VarHandle;
  * setting it again if a generation appeared meanwhile; so a lane with a non-zero generation never
  * stays without its bit. The owner never clears its own bit: while a thread keeps committing on its
  * lane the bit stays set and publishing costs one volatile store.
+ *
+ * <p>A flusher retires a lane only when it flushes the same generation of it a second time (the
+ * lane's owner has not committed since): two threads committing on their own lanes then flush each
+ * other's header line every commit but share no atomic update, and an idle lane stops being
+ * flushed after two fences. Retiring is an optimization; flushing a lane that is no longer pending
+ * is harmless.
  */
 final class PendingInvalidations {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -48,8 +54,9 @@ final class PendingInvalidations {
 
   /**
    * Flushes the header line of every pending lane but {@code except} (-1: every lane) and notes in
-   * {@code seen} the generations it saw (as many as fit; the others are flushed but stay pending
-   * until a later flush retires them). Returns the largest generation seen, or -1.
+   * {@code seen} the generations this flusher had already flushed once, to retire after its fence
+   * (as many as fit; the others stay pending until a later flush retires them). Returns the largest
+   * generation seen, or -1.
    */
   long flush(int except, Seen seen) {
     long max = -1;
@@ -71,8 +78,13 @@ final class PendingInvalidations {
         }
         medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
         max = Math.max(max, g);
-        if (n < gens.length) {
-          gens[n++] = g;
+        int slot = id & (Seen.LAST - 1);
+        if (seen.last[slot] == g) {
+          if (n < gens.length) {
+            gens[n++] = g;
+          }
+        } else {
+          seen.last[slot] = g;
         }
       }
     }
@@ -117,7 +129,10 @@ final class PendingInvalidations {
 
   /** Scratch of one flusher: the generations flushed, to retire after its fence. */
   static final class Seen {
+    static final int LAST = 64;
     final long[] gens = new long[64];
+    /** The generation this flusher last flushed, per lane id modulo {@link #LAST}. */
+    final long[] last = new long[LAST];
     int n;
   }
 }
