@@ -249,4 +249,36 @@ class RecoveryTest {
       assertTrue(tooBig.getMessage().contains("does not fit"), tooBig.getMessage());
     }
   }
+
+  /**
+   * A returned commit leaves its record VALID on the media until a later fence covers its APPLIED
+   * word (deferred invalidation): replaying it is harmless, and {@code persistInvalidations()}
+   * (what closing the region's ordered medium calls) leaves nothing to replay.
+   */
+  @Test
+  void persistInvalidationsLeavesNothingToReplay() {
+    try (Medium base = LogFixture.formatted(11)) {
+      FaultInjectingMedium f = new FaultInjectingMedium(base);
+      RedoLog log = LogFixture.openRecovered(f);
+      WriteSet ws = log.newWriteSet();
+      ws.putLong(WORD, 42);
+      ws.write(DATA, PAYLOAD, 0, PAYLOAD.length);
+      log.commit(ws);
+      try (Medium m = TestMedia.heapWith(f.image(CrashImage.PERSISTED_ONLY))) {
+        assertEquals(1, LogFixture.open(m).recover().recordsReplayed(), "applied, still VALID on the media");
+        assertEquals(42, m.loadLong(WORD));
+      }
+      long fences = f.count(Event.FENCE);
+      log.persistInvalidations();
+      assertEquals(fences + 1, f.count(Event.FENCE));
+      try (Medium m = TestMedia.heapWith(f.image(CrashImage.PERSISTED_ONLY))) {
+        assertEquals(0, LogFixture.open(m).recover().recordsReplayed());
+        assertEquals(42, m.loadLong(WORD));
+      }
+      log.persistInvalidations(); // the same record seen pending a second time: fenced and retired
+      assertEquals(fences + 2, f.count(Event.FENCE));
+      log.persistInvalidations(); // nothing pending: no fence
+      assertEquals(fences + 2, f.count(Event.FENCE));
+    }
+  }
 }
