@@ -532,8 +532,9 @@ public final class Btt implements AutoCloseable {
       long mapOff = a.mapEntryOffset(premap);
       medium.loadInt(mapOff);
       long dataOff = a.blockOffset(free);
-      medium.write(dataOff, src, off, blockSize);
-      medium.flush(dataOff, blockSize);
+      // one call, so that a medium that can copy without a separate write-back does (dax: libpmem's
+      // non-temporal copy, backend-dax/README.md)
+      medium.writeAndFlush(dataOff, src, off, blockSize);
       long entryOff = a.entryOffset(lane, a.nextEntry[lane]);
       int seq = a.nextSeq[lane];
       int oldEntry;
