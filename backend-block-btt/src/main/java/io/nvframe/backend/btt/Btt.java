@@ -28,8 +28,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * clear = initial (identity mapping, reads as zeros like libpmemblk), Zero only = reads as zeros,
  * Error only = reads fail with {@link ErrorCode#MEDIA_ERROR}. A write clears both flags.
  *
- * <p>Reads publish the post-map block in the lane's RTT slot, re-read the map entry and retry when it
- * changed, so a writer never overwrites a block that a reader is copying.
+ * <p>Reads publish the post-map block in an RTT slot (claimed without a lane, {@link
+ * Arena#trackRead}), re-read the map entry and track the new block when it changed, so a writer
+ * never overwrites a block that a reader is copying: a writer waits until no RTT slot holds its
+ * free block.
  */
 public final class Btt implements AutoCloseable {
   static final int POSTMAP_MASK = 0x3fff_ffff;
@@ -472,17 +474,23 @@ public final class Btt implements AutoCloseable {
     read(lba, 0, dst, off, blockSize);
   }
 
-  /** Reads {@code length} bytes of block {@code lba} from byte {@code inBlock} into {@code dst}. */
+  /**
+   * Reads {@code length} bytes of block {@code lba} from byte {@code inBlock} into {@code dst}.
+   *
+   * <p>A read takes no lane: it claims an idle RTT slot with one compare-and-set that also publishes
+   * the post-map block it is about to copy, re-reads the map entry (and tracks the new block when it
+   * changed), copies, then frees the slot with a release store.
+   */
   public void read(long lba, int inBlock, byte[] dst, int off, int length) {
     ensureOpen();
     Objects.checkFromIndexSize(off, length, dst.length);
     Objects.checkFromIndexSize(inBlock, length, blockSize);
     Arena a = arenaOf(lba);
     int premap = (int) (lba - a.firstLba);
-    int lane = lanes.acquire();
+    int entry = mapEntry(a, premap);
+    int slot = -1;
     try {
       while (true) {
-        int entry = mapEntry(a, premap);
         int flags = entry & FLAG_MASK;
         if (flags == MAP_ERROR) {
           throw mediaError(a, lba, premap, entry);
@@ -495,17 +503,25 @@ public final class Btt implements AutoCloseable {
         if (post >= a.info.internalNlba()) {
           throw corrupt(a, lba, premap, entry);
         }
-        a.rtt.set(lane, post);
-        if (mapEntry(a, premap) != entry) {
-          continue;
+        if (slot < 0) {
+          slot = a.trackRead(post);
+        } else {
+          a.rtt.set(slot, post);
         }
-        medium.read(a.blockOffset(post) + inBlock, dst, off, length);
-        return;
+        // the publication above is a volatile write (a locked instruction on x86), so this re-read
+        // cannot pass it; a writer fences between its map store and its RTT scan
+        int again = mapEntry(a, premap);
+        if (again == entry) {
+          medium.read(a.blockOffset(post) + inBlock, dst, off, length);
+          return;
+        }
+        entry = again;
       }
     } finally {
-      // release order suffices: the copy above completes before a writer can see the slot idle
-      a.rtt.setRelease(lane, Arena.RTT_IDLE);
-      lanes.release(lane);
+      if (slot >= 0) {
+        // release order suffices: the copy above completes before a writer can see the slot idle
+        a.rtt.setRelease(slot, Arena.RTT_IDLE);
+      }
     }
   }
 
