@@ -54,7 +54,7 @@ import java.util.function.Supplier;
  *
  * <pre>
  *   libpmem   split WRITEBACK_LINES medium, libpmem usable, option auto or libpmem, range of whole
- *             64-byte-aligned lines, at least 256 bytes: pmem_memcpy with non-temporal stores, no
+ *             64-byte-aligned lines, at least 512 bytes: pmem_memcpy with non-temporal stores, no
  *             line write-back (the stores bypass the cache); the next fence (SFENCE) drains them
  *   java      everything else: MemorySegment.copy, then the flush above
  * </pre>
@@ -237,8 +237,9 @@ final class MappedMedium extends SegmentMedium {
 
   @Override
   protected void doWriteAndFlush(long offset, byte[] src, int srcOffset, int length) {
-    if (nonTemporal && NonTemporalCopy.eligible(segment.address() + offset, length)) {
-      NonTemporalCopy.copy(segment.asSlice(offset, length), src, srcOffset, length);
+    long address = segment.address() + offset;
+    if (nonTemporal && NonTemporalCopy.eligible(address, length)) {
+      NonTemporalCopy.copy(address, src, srcOffset, length);
       writebacks.store(length);
     } else {
       super.doWriteAndFlush(offset, src, srcOffset, length);

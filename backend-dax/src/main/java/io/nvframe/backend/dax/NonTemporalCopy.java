@@ -26,22 +26,26 @@ import java.util.Map;
  *     Linux on x86-64, native access enabled for this module (--enable-native-access=...),
  *     libpmem.so.1 loadable with pmem_memcpy, PMEM_NO_FLUSH and PMEM_NO_MOVNT not set to 1
  *     (they change how libpmem copies), and the medium writes back with the split primitives
- *   a call copies only whole, 64-byte-aligned lines of at least MIN_LENGTH bytes, so libpmem takes
- *     its non-temporal path for all of it (no head or tail stored through the cache)
+ *   a call copies only whole, 64-byte-aligned lines, at least MIN_LENGTH (512) bytes, so libpmem
+ *     takes its non-temporal path for all of it (no head or tail stored through the cache)
  * </pre>
  *
  * <p>The downcall is {@link Linker.Option#critical critical} with heap access: the Java array is
  * passed in place (no staging copy) and the garbage collector waits for the call, which copies one
- * block. The destination is passed as a segment of the mapping, so the medium's shared arena is
- * held for the call's duration and cannot be closed under it.
+ * block. The destination is passed as an address, like the line write-back primitives take it
+ * ({@link CacheLineWriteback}): passing a segment of the mapping would make the linker acquire and
+ * release the mapping's shared arena around the call, two atomic instructions, and the second one
+ * waits for the non-temporal stores to drain, which is the fence's job. So, as for a flush, the
+ * medium must not be closed while another thread writes to it (the medium checks that it is open
+ * before the call).
  */
 final class NonTemporalCopy {
   /** {@code PMEM_F_MEM_NODRAIN}: no store fence at the end (the medium's fence drains). */
   static final int PMEM_F_MEM_NODRAIN = 1;
   /** {@code PMEM_F_MEM_NONTEMPORAL}: non-temporal stores whatever the length. */
   static final int PMEM_F_MEM_NONTEMPORAL = 1 << 1;
-  /** Shortest copy handed to libpmem; shorter ones go through the cache (one or two lines). */
-  static final int MIN_LENGTH = 256;
+  /** Shortest copy handed to libpmem; shorter ones (a few lines) go through the cache. */
+  static final int MIN_LENGTH = 512;
   /** The library's name as {@code dlopen} finds it. */
   static final String LIBRARY = "libpmem.so.1";
 
@@ -59,8 +63,8 @@ final class NonTemporalCopy {
           reason = LIBRARY + " has no pmem_memcpy (libpmem 1.5 or later has it)";
         } else {
           h = Linker.nativeLinker().downcallHandle(fn,
-              FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                  ValueLayout.JAVA_INT),
+              FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                  ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
               Linker.Option.critical(true));
         }
       } catch (IllegalArgumentException e) {
@@ -121,14 +125,13 @@ final class NonTemporalCopy {
   }
 
   /**
-   * Copies {@code src[srcOffset, srcOffset + length)} to {@code dst} (a slice of a mapping, {@link
-   * #eligible}) with non-temporal stores and no fence; only when {@link #available()}.
+   * Copies {@code src[srcOffset, srcOffset + length)} to absolute address {@code address} (in a
+   * mapping, {@link #eligible}) with non-temporal stores and no fence; only when {@link #available()}.
    */
-  static void copy(MemorySegment dst, byte[] src, int srcOffset, int length) {
+  static void copy(long address, byte[] src, int srcOffset, int length) {
     try {
-      MemorySegment unused = (MemorySegment) MEMCPY.invokeExact(dst,
-          MemorySegment.ofArray(src).asSlice(srcOffset, length), (long) length,
-          PMEM_F_MEM_NODRAIN | PMEM_F_MEM_NONTEMPORAL);
+      long unused = (long) MEMCPY.invokeExact(address, MemorySegment.ofArray(src).asSlice(srcOffset, length),
+          (long) length, PMEM_F_MEM_NODRAIN | PMEM_F_MEM_NONTEMPORAL);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {

@@ -21,7 +21,7 @@ public final class NonTemporalCopyMain {
   /** {@code {offset, length}} pairs, disjoint: whole aligned lines (libpmem's path) and the rest. */
   static final long[][] RANGES = {
     {0, 4096}, {8192, 512}, {65536, 256}, {524288, 64 * 1024}, {4096 * 40, 192}, {4096 * 50 + 64, 1024},
-    {4096 * 60 + 100, 1000}, {4096 * 70, 4000}, {4096 * 80 + 32, 4096}, {(1 << 20) - 4096, 4096},
+    {4096 * 60 + 100, 1000}, {4096 * 70, 4000}, {4096 * 90, 2048}, {4096 * 80 + 32, 4096}, {(1 << 20) - 4096, 4096},
   };
 
   private NonTemporalCopyMain() {}

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class NonTemporalCopyTest {
   private static final long SIZE = 1 << 20;
-  /** Ranges of {@link NonTemporalCopyMain#RANGES} that libpmem copies: whole aligned lines, at least 256 bytes. */
+  /** Ranges of {@link NonTemporalCopyMain#RANGES} that libpmem copies: whole aligned lines, at least 512 bytes. */
   private static final int ELIGIBLE = 6;
 
   @TempDir Path tmp;
@@ -117,10 +117,10 @@ class NonTemporalCopyTest {
   }
 
   @Test
-  void onlyWholeAlignedLinesOfAtLeast256BytesAreEligible() {
+  void onlyWholeAlignedLinesOfAtLeast512BytesAreEligible() {
     assertTrue(NonTemporalCopy.eligible(4096, 4096));
-    assertTrue(NonTemporalCopy.eligible(64, 256));
-    assertTrue(!NonTemporalCopy.eligible(64, 192), "short");
+    assertTrue(NonTemporalCopy.eligible(64, 512));
+    assertTrue(!NonTemporalCopy.eligible(64, 448), "short");
     assertTrue(!NonTemporalCopy.eligible(32, 4096), "unaligned start");
     assertTrue(!NonTemporalCopy.eligible(4096, 4000), "partial last line");
     int eligible = 0;
