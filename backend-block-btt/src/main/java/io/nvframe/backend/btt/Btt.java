@@ -538,7 +538,7 @@ public final class Btt implements AutoCloseable {
       // orders this lane's earlier map store before the RTT scan (the reader side re-reads the map
       // after publishing its RTT slot)
       VarHandle.fullFence();
-      for (int i = 0; i < a.rtt.length(); i++) {
+      for (int i = 0; i < a.rtt.length(); i += Arena.RTT_STRIDE) {
         while (a.rtt.get(i) == free) {
           Thread.onSpinWait();
         }
@@ -685,7 +685,7 @@ public final class Btt implements AutoCloseable {
       return false;
     }
     for (Arena a : arenas) {
-      for (int i = 0; i < a.rtt.length(); i++) {
+      for (int i = 0; i < a.rtt.length(); i += Arena.RTT_STRIDE) {
         if (a.rtt.get(i) != Arena.RTT_IDLE) {
           return false;
         }
