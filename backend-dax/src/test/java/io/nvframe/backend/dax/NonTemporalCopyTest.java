@@ -101,6 +101,25 @@ class NonTemporalCopyTest {
   }
 
   @Test
+  void writeAndFlushChecksBoundsAndReadOnlyLikeWrite() {
+    Path file = tmp.resolve("b.nvf");
+    try (MappedMedium m = (MappedMedium) new DaxBackendProvider()
+        .create(new ProviderConfig(file, SIZE, false, Map.of(DaxBackendProvider.MODE, "emulate")))) {
+      byte[] b = new byte[4096];
+      assertThrows(IndexOutOfBoundsException.class, () -> m.writeAndFlush(SIZE - 4095, b, 0, 4096));
+      assertThrows(IndexOutOfBoundsException.class, () -> m.writeAndFlush(0, b, 1, 4096));
+      assertThrows(IndexOutOfBoundsException.class, () -> m.writeAndFlush(-64, b, 0, 64));
+      assertEquals(PersistStats.ZERO, m.stats(), "a refused call counts nothing");
+    }
+    try (MappedMedium ro = (MappedMedium) new DaxBackendProvider()
+        .open(new ProviderConfig(file, SIZE, true, Map.of(DaxBackendProvider.MODE, "emulate")))) {
+      io.nvframe.api.NvframeIOException e =
+          assertThrows(io.nvframe.api.NvframeIOException.class, () -> ro.writeAndFlush(0, new byte[512], 0, 512));
+      assertEquals(ErrorCode.READ_ONLY, e.code());
+    }
+  }
+
+  @Test
   void anUnknownCopyValueIsAConfigurationError() {
     NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> new DaxBackendProvider()
         .create(new ProviderConfig(tmp.resolve("x.nvf"), SIZE, false, Map.of(DaxBackendProvider.COPY, "fast"))));
