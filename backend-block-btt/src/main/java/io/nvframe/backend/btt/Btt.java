@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * of a {@link Medium}: block reads and failure-atomic block writes.
  *
  * <p>Write of one block (three fences): pick a lane, wait until no reader tracks the lane's free
- * block {@code F} in the RTT, copy the data into {@code F} and flush it; lock the map entry, read the
+ * block {@code F} in the RTT, lock the map entry, copy the data into {@code F} and flush it; read the
  * old entry {@code O}, store the first half {@code {lba, O}} of the lane's inactive flog entry, flush,
  * <b>fence 1</b> (data and half 1); store the second half {@code {F, seq}} as one 8-byte store, flush,
  * <b>fence 2</b> (commit point); store the map entry {@code F | normal}, flush, <b>fence 3</b>;
@@ -543,20 +543,23 @@ public final class Btt implements AutoCloseable {
           Thread.onSpinWait();
         }
       }
-      // touch the map entry's line now, so that its cache miss overlaps the data copy instead of
-      // stalling the locked section below (the value is read again under the lock)
       long mapOff = a.mapEntryOffset(premap);
-      medium.loadInt(mapOff);
       long dataOff = a.blockOffset(free);
-      // one call, so that a medium that can copy without a separate write-back does (dax: libpmem's
-      // non-temporal copy, backend-dax/README.md)
-      medium.writeAndFlush(dataOff, src, off, blockSize);
       long entryOff = a.entryOffset(lane, a.nextEntry[lane]);
       int seq = a.nextSeq[lane];
       int oldEntry;
+      // the map lock is taken before the data copy: taking it (an atomic instruction) after a copy
+      // with non-temporal stores would wait for those stores to drain, which fence 1 does anyway
+      // together with the flog's first half
       ReentrantLock lock = a.mapLock(premap);
       lock.lock();
       try {
+        // touch the map entry's line now, so that its cache miss overlaps the data copy (the value
+        // is read again below)
+        medium.loadInt(mapOff);
+        // one call, so that a medium that can copy without a separate write-back does (dax:
+        // libpmem's non-temporal copy, backend-dax/README.md)
+        medium.writeAndFlush(dataOff, src, off, blockSize);
         int raw = medium.loadInt(mapOff);
         if ((raw & FLAG_MASK) != 0 && (raw & POSTMAP_MASK) >= a.info.internalNlba()) {
           throw corrupt(a, lba, premap, raw);
