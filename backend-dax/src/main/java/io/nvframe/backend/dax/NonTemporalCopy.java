@@ -31,13 +31,13 @@ import java.util.Map;
  * </pre>
  *
  * <p>The downcall is {@link Linker.Option#critical critical} with heap access: the Java array is
- * passed in place (no staging copy) and the garbage collector waits for the call, which copies one
- * block. The destination is passed as an address, like the line write-back primitives take it
- * ({@link CacheLineWriteback}): passing a segment of the mapping would make the linker acquire and
- * release the mapping's shared arena around the call, two atomic instructions, and the second one
- * waits for the non-temporal stores to drain, which is the fence's job. So, as for a flush, the
- * medium must not be closed while another thread writes to it (the medium checks that it is open
- * before the call).
+ * passed in place (no staging copy) and the garbage collector waits for the call, which copies at
+ * most {@link #CHUNK} bytes (longer copies take several calls). The destination is passed as an
+ * address, like the line write-back primitives take it ({@link CacheLineWriteback}): passing a
+ * segment of the mapping would make the linker acquire and release the mapping's shared arena
+ * around the call, two atomic instructions, and the second one waits for the non-temporal stores
+ * to drain, which is the fence's job. So, as for a flush, the medium must not be closed while
+ * another thread writes to it (the medium checks that it is open before the call).
  */
 final class NonTemporalCopy {
   /** {@code PMEM_F_MEM_NODRAIN}: no store fence at the end (the medium's fence drains). */
@@ -46,6 +46,8 @@ final class NonTemporalCopy {
   static final int PMEM_F_MEM_NONTEMPORAL = 1 << 1;
   /** Shortest copy handed to libpmem; shorter ones (a few lines) go through the cache. */
   static final int MIN_LENGTH = 512;
+  /** Bytes per downcall (a multiple of 64, so every chunk stays line-aligned). */
+  static final int CHUNK = 1 << 20;
   /** The library's name as {@code dlopen} finds it. */
   static final String LIBRARY = "libpmem.so.1";
 
@@ -129,9 +131,16 @@ final class NonTemporalCopy {
    * mapping, {@link #eligible}) with non-temporal stores and no fence; only when {@link #available()}.
    */
   static void copy(long address, byte[] src, int srcOffset, int length) {
+    MemorySegment from = MemorySegment.ofArray(src);
     try {
-      long unused = (long) MEMCPY.invokeExact(address, MemorySegment.ofArray(src).asSlice(srcOffset, length),
-          (long) length, PMEM_F_MEM_NODRAIN | PMEM_F_MEM_NONTEMPORAL);
+      // in chunks, so that the garbage collector, which waits for a critical call, waits for one
+      // chunk at most
+      for (int done = 0; done < length; ) {
+        int n = Math.min(CHUNK, length - done);
+        long unused = (long) MEMCPY.invokeExact(address + done, from.asSlice(srcOffset + done, n), (long) n,
+            PMEM_F_MEM_NODRAIN | PMEM_F_MEM_NONTEMPORAL);
+        done += n;
+      }
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {

@@ -22,6 +22,7 @@ public final class NonTemporalCopyMain {
   static final long[][] RANGES = {
     {0, 4096}, {8192, 512}, {65536, 256}, {524288, 64 * 1024}, {4096 * 40, 192}, {4096 * 50 + 64, 1024},
     {4096 * 60 + 100, 1000}, {4096 * 70, 4000}, {4096 * 90, 2048}, {4096 * 80 + 32, 4096}, {(1 << 20) - 4096, 4096},
+    {2 << 20, (1 << 20) + 4096}, // more than one NonTemporalCopy.CHUNK
   };
 
   private NonTemporalCopyMain() {}
@@ -29,7 +30,7 @@ public final class NonTemporalCopyMain {
   public static void main(String[] args) throws Exception {
     Path file = Path.of(args[0]).resolve("nt-" + args[1] + ".nvf");
     long seed = Long.parseLong(args[2]);
-    long size = 1 << 20;
+    long size = 4 << 20;
     System.out.println("AVAILABLE " + NonTemporalCopy.available());
     System.out.println("REASON " + NonTemporalCopy.unavailableReason());
     byte[][] data = new byte[RANGES.length][];
