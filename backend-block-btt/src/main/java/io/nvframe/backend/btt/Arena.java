@@ -75,11 +75,11 @@ final class Arena {
 
   /**
    * Claims an idle RTT slot for a reader of post-map block {@code post} and returns its index in
-   * {@link #rtt}: one
-   * compare-and-set from {@link #RTT_IDLE} to {@code post} (claim and publication in one volatile
-   * write), starting at the slot {@code threadId mod slots} so that threads spread over the slots.
-   * When every slot is busy it spins, then yields, until a reader frees one (slots are held only for
-   * one block copy). The caller frees the slot with a release store of {@link #RTT_IDLE}.
+   * {@link #rtt}: one compare-and-set from {@link #RTT_IDLE} to {@code post} (claim and publication
+   * in one volatile write), starting at the slot {@code threadId mod slots} so that threads spread
+   * over the slots. When every slot is busy it spins, then yields, until a reader frees one (slots
+   * are held only for one block copy). The caller frees the slot with a release store of {@link
+   * #RTT_IDLE}.
    */
   int trackRead(int post) {
     int n = rtt.length() / RTT_STRIDE;

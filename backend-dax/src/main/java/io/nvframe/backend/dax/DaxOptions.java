@@ -15,12 +15,13 @@ import java.util.TreeSet;
 
 /**
  * The options of one create, open or probe call, parsed and checked before anything touches the
- * disk: {@value DaxBackendProvider#MODE}, {@value DaxBackendProvider#PREALLOCATE} and {@link
- * ProviderConfig#FILE_MODE}, {@value DaxBackendProvider#COPY}. Unknown {@code dax.*} keys are rejected so that a typo does not
- * silently fall back to a default.
+ * disk: {@value DaxBackendProvider#MODE}, {@value DaxBackendProvider#PREALLOCATE}, {@value
+ * DaxBackendProvider#COPY} and {@link ProviderConfig#FILE_MODE}. Unknown {@code dax.*} keys are
+ * rejected so that a typo does not silently fall back to a default.
  */
 record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fileMode, String copy) {
-  private static final Set<String> KEYS = Set.of(DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE, DaxBackendProvider.COPY);
+  private static final Set<String> KEYS =
+      Set.of(DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE, DaxBackendProvider.COPY);
 
   /** Parses the options of {@code config}; throws {@link NvframeConfigurationException} naming a bad one. */
   static DaxOptions parse(ProviderConfig config) {

@@ -111,8 +111,8 @@ final class DeviceMapper {
       if (readOnly) {
         segment = segment.asReadOnly();
       }
-      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly, true,
-          Map.of("dax.alignment", Long.toString(geometry.alignment())), () -> FILESYSTEM);
+      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly,
+          true, Map.of("dax.alignment", Long.toString(geometry.alignment())), () -> FILESYSTEM);
       logger.info("dax: {} device DAX {} ({} of {} bytes, alignment {}{}), mode {}: {}", verb, path, size,
           geometry.size(), geometry.alignment(), readOnly ? ", read-only" : "", resolved.mode().key(),
           resolved.why(refused));

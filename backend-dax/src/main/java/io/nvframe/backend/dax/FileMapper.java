@@ -112,8 +112,8 @@ final class FileMapper {
             : FileChannel.MapMode.READ_WRITE;
         segment = ch.map(how, 0, size, arena);
       }
-      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly, false,
-          reservation == null ? Map.of() : Map.of("dax.reservation", reservation), fs);
+      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly,
+          false, reservation == null ? Map.of() : Map.of("dax.reservation", reservation), fs);
       if (logger.isInfoEnabled()) {
         logger.info("dax: {} {} ({} bytes on {}{}), mode {}: {}", verb, path, size, fs.get(),
             readOnly ? ", read-only" : "", resolved.mode().key(),

@@ -230,11 +230,6 @@ final class MappedMedium extends SegmentMedium {
     writebacks.flush(end - start);
   }
 
-  /** True when {@code writeAndFlush} of whole lines uses libpmem's non-temporal copy. */
-  boolean nonTemporalCopy() {
-    return nonTemporal;
-  }
-
   @Override
   protected void doWriteAndFlush(long offset, byte[] src, int srcOffset, int length) {
     long address = segment.address() + offset;

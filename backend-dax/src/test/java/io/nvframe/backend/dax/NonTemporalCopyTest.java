@@ -35,7 +35,8 @@ class NonTemporalCopyTest {
 
   private static ChildJvm.Finished child(Path dir, Path logs, String copy, long seed) {
     List<String> command = ChildJvm.classPathCommand(
-        List.of("-Xmx64m", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"),
+        List.of("-Xmx64m", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--enable-native-access=ALL-UNNAMED"),
         NonTemporalCopyMain.class.getName(), List.of(dir.toString(), copy, Long.toString(seed)));
     ChildJvm.Finished run = ChildJvm.run(command, logs, "nt-" + copy, 120);
     assertEquals(0, run.exitCode(), run::describe);
