@@ -69,6 +69,11 @@ record BlockBench(Path file, Medium medium, Btt btt, double prefillSeconds) impl
     return medium.properties().getOrDefault("dax.mode", "-");
   }
 
+  /** How the {@code dax} medium copies block writes ({@code dax.copy}: {@code libpmem} or {@code java}). */
+  String copy() {
+    return medium.properties().getOrDefault("dax.copy", "-");
+  }
+
   /** Random block writes ({@code write}) or reads on {@code threads} threads for {@code seconds} each. */
   BenchHarness.Result run(boolean write, int threads, double seconds) throws Exception {
     long n = btt.blockCount();

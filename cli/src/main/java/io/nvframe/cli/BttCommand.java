@@ -276,10 +276,10 @@ final class BttCommand implements Runnable {
         for (boolean write : new boolean[] {true, false}) {
           Map<String, Object> row = b.run(write, threads, seconds).row("blk_" + (write ? "write" : "read") + "_" + tag, threads, 0);
           double rate = (double) row.get("opsPerSecond");
-          out.printf(java.util.Locale.ROOT, "%s %d %,.0f %.1f %.2f %.2f MB_s=%.1f nblock=%d prefill_MB_s=%.1f mode=%s p50_ns=%.0f p99_ns=%.0f%n",
+          out.printf(java.util.Locale.ROOT, "%s %d %,.0f %.1f %.2f %.2f MB_s=%.1f nblock=%d prefill_MB_s=%.1f mode=%s p50_ns=%.0f p99_ns=%.0f copy=%s%n",
               row.get("operation"), threads, rate, (double) row.get("nsPerOp"), (double) row.get("fencesPerOp"),
               (double) row.get("flushesPerOp"), rate * blockSize / 1e6, b.blockCount(), b.prefillMBps(), b.mode(),
-              (double) row.get("p50Ns"), (double) row.get("p99Ns"));
+              (double) row.get("p50Ns"), (double) row.get("p99Ns"), b.copy());
         }
       }
       return 0;

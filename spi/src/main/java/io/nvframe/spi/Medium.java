@@ -78,6 +78,17 @@ public interface Medium extends AutoCloseable {
     }
   }
 
+  /**
+   * {@link #write(long, byte[], int, int)} then {@link #flush} of the same range, counted as one
+   * store and one flush. A medium may do both in one pass (the {@code dax} backend can copy with
+   * non-temporal stores, which need no write-back of their own); the range is durable after the next
+   * {@link #fence()} of this thread, as with write then flush.
+   */
+  default void writeAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    write(offset, src, srcOffset, length);
+    flush(offset, length);
+  }
+
   /** Requests write-back of the range; durable after the next {@link #fence()} of this thread. */
   void flush(long offset, long length);
 

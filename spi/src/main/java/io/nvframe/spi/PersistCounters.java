@@ -19,13 +19,23 @@ import java.util.concurrent.atomic.LongAdder;
  * with plain (opaque) stores: no atomic instruction, no cache line shared with another thread.
  *
  * <pre>
- *   platform thread --ThreadLocal--> Cell {stores, bytesWritten, flushes, bytesFlushed, fences}
- *                                    (written only by its thread, opaque stores)
- *   virtual thread  -------------->  shared LongAdders (one cell per thread would be garbage)
+ *   platform thread t --slots[t.threadId() & 63], owner == t--> Cell {stores, bytesWritten, flushes,
+ *                     (else) --ThreadLocal-------------------->      bytesFlushed, fences}
+ *                                                                (written only by its thread,
+ *                                                                 opaque stores)
+ *   virtual thread  ----------------------------------------->  shared LongAdders (one cell per
+ *                                                                 thread would be garbage)
  *   snapshot() = retired + sum(cells of registered threads) + LongAdders
  * </pre>
  *
- * Cells are registered on a thread's first count. A cell whose thread has terminated is folded
+ * <p>Finding the cell is on every counted call, so the common case avoids the {@link ThreadLocal}
+ * map: a thread's cell is also put into the slot {@code threadId & 63} of a small table when that
+ * slot is free or its owner has terminated; the hot path reads the slot and compares its {@code
+ * owner} (a final field, so a racy read of the slot sees a fully built cell). Only a thread whose
+ * slot belongs to another live thread looks its cell up in the {@link ThreadLocal}. The table is
+ * written under the lock, never by the hot path.
+ *
+ * <p>Cells are registered on a thread's first count. A cell whose thread has terminated is folded
  * into {@code retired} and dropped, by {@link #snapshot()} and whenever the registry has doubled
  * since the last sweep, so the registry stays proportional to the live threads that count. A
  * snapshot is exact once the counting threads are quiescent and a happens-before edge (join, a
@@ -66,7 +76,12 @@ public final class PersistCounters {
     }
   }
 
+  /** Slots of the per-thread cell table (a power of two). */
+  private static final int SLOTS = 64;
+
   private final ThreadLocal<Cell> cell = new ThreadLocal<>();
+  /** {@code slots[threadId & (SLOTS - 1)]}: a registered cell, found without the ThreadLocal. */
+  private final Cell[] slots = new Cell[SLOTS];
   /** Guards the registry and the retired totals. */
   private final Object lock = new Object();
   private final List<Cell> registry = new ArrayList<>();
@@ -149,31 +164,57 @@ public final class PersistCounters {
 
   /** This platform thread's cell (registered on first use), or null on a virtual thread. */
   private Cell cell() {
-    Cell c = cell.get();
-    if (c != null) {
+    Thread t = Thread.currentThread();
+    Cell c = slots[(int) t.threadId() & (SLOTS - 1)];
+    if (c != null && c.owner == t) {
       return c;
     }
-    Thread t = Thread.currentThread();
+    return slowCell(t);
+  }
+
+  /** {@link #cell()} when the thread's slot holds another thread's cell or none. */
+  private Cell slowCell(Thread t) {
     if (t.isVirtual()) {
       return null;
     }
-    c = new Cell(t);
+    Cell c = cell.get();
+    int slot = (int) t.threadId() & (SLOTS - 1);
+    Cell holder = slots[slot];
+    if (c != null && holder != null && holder.owner.isAlive()) {
+      return c; // the slot belongs to another live thread
+    }
+    boolean created = c == null;
     synchronized (lock) {
-      registry.add(c);
-      if (registry.size() >= sweepAt) {
-        sweep();
-        sweepAt = Math.max(8, registry.size() * 2);
+      if (created) {
+        c = new Cell(t);
+        registry.add(c);
+        if (registry.size() >= sweepAt) {
+          sweep();
+          sweepAt = Math.max(8, registry.size() * 2);
+        }
+      }
+      holder = slots[slot];
+      if (holder == null || !holder.owner.isAlive()) {
+        slots[slot] = c;
       }
     }
-    cell.set(c);
+    if (created) {
+      cell.set(c);
+    }
     return c;
   }
 
   /**
-   * Folds the cells of terminated threads into the retired totals. Under {@link #lock}. A thread's
-   * termination happens-before {@code isAlive()} returns false, so its last counts are visible.
+   * Folds the cells of terminated threads into the retired totals and frees their table slots.
+   * Under {@link #lock}. A thread's termination happens-before {@code isAlive()} returns false, so
+   * its last counts are visible.
    */
   private void sweep() {
+    for (int i = 0; i < SLOTS; i++) {
+      if (slots[i] != null && !slots[i].owner.isAlive()) {
+        slots[i] = null;
+      }
+    }
     registry.removeIf(
         c -> {
           if (c.owner.isAlive()) {

@@ -117,6 +117,18 @@ public abstract class SegmentMedium implements Medium {
   }
 
   @Override
+  public final void writeAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    ensureWritable();
+    Objects.checkFromIndexSize(srcOffset, length, src.length);
+    Objects.checkFromIndexSize(offset, length, size);
+    if (length > 0) {
+      doWriteAndFlush(offset, src, srcOffset, length);
+    }
+    counters.store(length);
+    counters.flush(length);
+  }
+
+  @Override
   public final void fill(long offset, long length, byte value) {
     ensureWritable();
     Objects.checkFromIndexSize(offset, length, size);
@@ -182,6 +194,16 @@ public abstract class SegmentMedium implements Medium {
 
   /** Starts write-back of {@code [offset, offset + length)}; bounds are already checked. */
   protected abstract void doFlush(long offset, long length);
+
+  /**
+   * Copies {@code src[srcOffset, srcOffset + length)} to {@code offset} and starts its write-back;
+   * bounds are already checked, {@code length > 0}. This copies through {@link MemorySegment#copy}
+   * and calls {@link #doFlush}; a subclass may copy in a way that needs no separate write-back.
+   */
+  protected void doWriteAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    MemorySegment.copy(src, srcOffset, segment, ValueLayout.JAVA_BYTE, offset, length);
+    doFlush(offset, length);
+  }
 
   /** Completes every write-back this thread started. */
   protected abstract void doFence();

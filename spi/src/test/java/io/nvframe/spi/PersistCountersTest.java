@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link PersistCounters} counts exactly, whichever threads count: platform threads (own cells),
- * virtual threads (shared adders), threads that terminated (folded into the retired totals).
+ * virtual threads (shared adders), threads that terminated (folded into the retired totals), and
+ * more live threads than the cell table has slots (threads whose slot another thread holds find
+ * their cell through the ThreadLocal).
  */
 class PersistCountersTest {
   static LongStream seeds() {
@@ -141,6 +143,61 @@ class PersistCountersTest {
     }
     for (long[] d : done) {
       add(expected, d);
+    }
+    assertEquals(stats(expected), c.snapshot());
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void moreLiveThreadsThanSlotsCountExactly(long seed) throws Exception {
+    PersistCounters c = new PersistCounters();
+    Random r = new Random(seed);
+    // 64 slots; 100..160 threads alive at once share every slot with at least one other thread
+    int threads = 100 + r.nextInt(61);
+    long[][] done = new long[threads][];
+    CyclicBarrier start = new CyclicBarrier(threads);
+    CyclicBarrier end = new CyclicBarrier(threads);
+    List<Thread> ts = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      int id = i;
+      long s = seed * 7919 + i;
+      ts.add(Thread.ofPlatform().start(() -> {
+        try {
+          start.await();
+          long[] first = work(c, s);
+          end.await(); // every thread has counted while all were alive; then count again
+          long[] second = work(c, s + 1_000_000);
+          add(first, second);
+          done[id] = first;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }));
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    long[] expected = new long[5];
+    for (int i = 0; i < threads; i++) {
+      assertTrue(done[i] != null, "seed " + seed + ": thread " + i + " failed");
+      add(expected, done[i]);
+    }
+    assertEquals(stats(expected), c.snapshot(), "seed " + seed + ", " + threads + " threads");
+  }
+
+  @Test
+  void aThreadTakingOverADeadThreadsSlotKeepsBothCounts() throws Exception {
+    PersistCounters c = new PersistCounters();
+    long[] expected = new long[5];
+    // successive threads get successive ids, so 200 short-lived threads reuse every slot about
+    // three times, while this thread keeps counting in its own slot
+    for (int i = 0; i < 200; i++) {
+      long s = 4242L + i;
+      long[][] box = new long[1][];
+      Thread t = Thread.ofPlatform().start(() -> box[0] = work(c, s));
+      t.join();
+      add(expected, box[0]);
+      add(expected, work(c, -s));
     }
     assertEquals(stats(expected), c.snapshot());
   }

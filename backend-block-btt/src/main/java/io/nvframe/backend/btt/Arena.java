@@ -27,7 +27,14 @@ final class Arena {
   final int[] nextEntry;
   /** Per flog slot: the sequence number of the next write. */
   final int[] nextSeq;
-  /** Per lane: the post-map block the lane's reader is reading, or {@link #RTT_IDLE}. */
+  /** Ints from one RTT slot to the next: 64 bytes, so that two readers never share a cache line. */
+  static final int RTT_STRIDE = 16;
+
+  /**
+   * The read-tracking table: per slot, the post-map block a reader is copying, or {@link #RTT_IDLE}.
+   * As many slots as lanes, slot {@code i} at index {@code i * RTT_STRIDE} (the ints between stay
+   * idle); readers claim slots with {@link #trackRead}, writers scan them all.
+   */
   final AtomicIntegerArray rtt;
   /** Map locks, striped by the map entry's cache line. */
   final ReentrantLock[] mapLocks;
@@ -56,13 +63,39 @@ final class Arena {
     this.freeBlock = new int[info.nfree()];
     this.nextEntry = new int[info.nfree()];
     this.nextSeq = new int[info.nfree()];
-    this.rtt = new AtomicIntegerArray(lanes);
-    for (int i = 0; i < lanes; i++) {
+    this.rtt = new AtomicIntegerArray(lanes * RTT_STRIDE);
+    for (int i = 0; i < rtt.length(); i++) {
       rtt.set(i, RTT_IDLE);
     }
     this.mapLocks = new ReentrantLock[info.nfree()];
     for (int i = 0; i < mapLocks.length; i++) {
       mapLocks[i] = new ReentrantLock();
+    }
+  }
+
+  /**
+   * Claims an idle RTT slot for a reader of post-map block {@code post} and returns its index in
+   * {@link #rtt}: one compare-and-set from {@link #RTT_IDLE} to {@code post} (claim and publication
+   * in one volatile write), starting at the slot {@code threadId mod slots} so that threads spread
+   * over the slots. When every slot is busy it spins, then yields, until a reader frees one (slots
+   * are held only for one block copy). The caller frees the slot with a release store of {@link
+   * #RTT_IDLE}.
+   */
+  int trackRead(int post) {
+    int n = rtt.length() / RTT_STRIDE;
+    int start = (int) (Thread.currentThread().threadId() % n);
+    for (int round = 0; ; round++) {
+      for (int k = 0; k < n; k++) {
+        int i = (start + k < n ? start + k : start + k - n) * RTT_STRIDE;
+        if (rtt.get(i) == RTT_IDLE && rtt.compareAndSet(i, RTT_IDLE, post)) {
+          return i;
+        }
+      }
+      if (round < 64) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * of a {@link Medium}: block reads and failure-atomic block writes.
  *
  * <p>Write of one block (three fences): pick a lane, wait until no reader tracks the lane's free
- * block {@code F} in the RTT, copy the data into {@code F} and flush it; lock the map entry, read the
+ * block {@code F} in the RTT, lock the map entry, copy the data into {@code F} and flush it; read the
  * old entry {@code O}, store the first half {@code {lba, O}} of the lane's inactive flog entry, flush,
  * <b>fence 1</b> (data and half 1); store the second half {@code {F, seq}} as one 8-byte store, flush,
  * <b>fence 2</b> (commit point); store the map entry {@code F | normal}, flush, <b>fence 3</b>;
@@ -28,8 +28,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * clear = initial (identity mapping, reads as zeros like libpmemblk), Zero only = reads as zeros,
  * Error only = reads fail with {@link ErrorCode#MEDIA_ERROR}. A write clears both flags.
  *
- * <p>Reads publish the post-map block in the lane's RTT slot, re-read the map entry and retry when it
- * changed, so a writer never overwrites a block that a reader is copying.
+ * <p>Reads publish the post-map block in an RTT slot (claimed without a lane, {@link
+ * Arena#trackRead}), re-read the map entry and track the new block when it changed, so a writer
+ * never overwrites a block that a reader is copying: a writer waits until no RTT slot holds its
+ * free block.
  */
 public final class Btt implements AutoCloseable {
   static final int POSTMAP_MASK = 0x3fff_ffff;
@@ -472,17 +474,23 @@ public final class Btt implements AutoCloseable {
     read(lba, 0, dst, off, blockSize);
   }
 
-  /** Reads {@code length} bytes of block {@code lba} from byte {@code inBlock} into {@code dst}. */
+  /**
+   * Reads {@code length} bytes of block {@code lba} from byte {@code inBlock} into {@code dst}.
+   *
+   * <p>A read takes no lane: it claims an idle RTT slot with one compare-and-set that also publishes
+   * the post-map block it is about to copy, re-reads the map entry (and tracks the new block when it
+   * changed), copies, then frees the slot with a release store.
+   */
   public void read(long lba, int inBlock, byte[] dst, int off, int length) {
     ensureOpen();
     Objects.checkFromIndexSize(off, length, dst.length);
     Objects.checkFromIndexSize(inBlock, length, blockSize);
     Arena a = arenaOf(lba);
     int premap = (int) (lba - a.firstLba);
-    int lane = lanes.acquire();
+    int entry = mapEntry(a, premap);
+    int slot = -1;
     try {
       while (true) {
-        int entry = mapEntry(a, premap);
         int flags = entry & FLAG_MASK;
         if (flags == MAP_ERROR) {
           throw mediaError(a, lba, premap, entry);
@@ -495,17 +503,25 @@ public final class Btt implements AutoCloseable {
         if (post >= a.info.internalNlba()) {
           throw corrupt(a, lba, premap, entry);
         }
-        a.rtt.set(lane, post);
-        if (mapEntry(a, premap) != entry) {
-          continue;
+        if (slot < 0) {
+          slot = a.trackRead(post);
+        } else {
+          a.rtt.set(slot, post);
         }
-        medium.read(a.blockOffset(post) + inBlock, dst, off, length);
-        return;
+        // the publication above is a volatile write (a locked instruction on x86), so this re-read
+        // cannot pass it; a writer fences between its map store and its RTT scan
+        int again = mapEntry(a, premap);
+        if (again == entry) {
+          medium.read(a.blockOffset(post) + inBlock, dst, off, length);
+          return;
+        }
+        entry = again;
       }
     } finally {
-      // release order suffices: the copy above completes before a writer can see the slot idle
-      a.rtt.setRelease(lane, Arena.RTT_IDLE);
-      lanes.release(lane);
+      if (slot >= 0) {
+        // release order suffices: the copy above completes before a writer can see the slot idle
+        a.rtt.setRelease(slot, Arena.RTT_IDLE);
+      }
     }
   }
 
@@ -522,24 +538,28 @@ public final class Btt implements AutoCloseable {
       // orders this lane's earlier map store before the RTT scan (the reader side re-reads the map
       // after publishing its RTT slot)
       VarHandle.fullFence();
-      for (int i = 0; i < a.rtt.length(); i++) {
+      for (int i = 0; i < a.rtt.length(); i += Arena.RTT_STRIDE) {
         while (a.rtt.get(i) == free) {
           Thread.onSpinWait();
         }
       }
-      // touch the map entry's line now, so that its cache miss overlaps the data copy instead of
-      // stalling the locked section below (the value is read again under the lock)
       long mapOff = a.mapEntryOffset(premap);
-      medium.loadInt(mapOff);
       long dataOff = a.blockOffset(free);
-      medium.write(dataOff, src, off, blockSize);
-      medium.flush(dataOff, blockSize);
       long entryOff = a.entryOffset(lane, a.nextEntry[lane]);
       int seq = a.nextSeq[lane];
       int oldEntry;
+      // the map lock is taken before the data copy: taking it (an atomic instruction) after a copy
+      // with non-temporal stores would wait for those stores to drain, which fence 1 does anyway
+      // together with the flog's first half
       ReentrantLock lock = a.mapLock(premap);
       lock.lock();
       try {
+        // touch the map entry's line now, so that its cache miss overlaps the data copy (the value
+        // is read again below)
+        medium.loadInt(mapOff);
+        // one call, so that a medium that can copy without a separate write-back does (dax:
+        // libpmem's non-temporal copy, backend-dax/README.md)
+        medium.writeAndFlush(dataOff, src, off, blockSize);
         int raw = medium.loadInt(mapOff);
         if ((raw & FLAG_MASK) != 0 && (raw & POSTMAP_MASK) >= a.info.internalNlba()) {
           throw corrupt(a, lba, premap, raw);
@@ -668,7 +688,7 @@ public final class Btt implements AutoCloseable {
       return false;
     }
     for (Arena a : arenas) {
-      for (int i = 0; i < a.rtt.length(); i++) {
+      for (int i = 0; i < a.rtt.length(); i += Arena.RTT_STRIDE) {
         if (a.rtt.get(i) != Arena.RTT_IDLE) {
           return false;
         }

@@ -75,6 +75,24 @@ public final class DaxBackendProvider implements BackendProvider {
   /** Option: {@code true} (default) reserves the file's blocks at create; {@code false} makes a sparse file. */
   public static final String PREALLOCATE = "dax.preallocate";
 
+  /**
+   * Option: how {@code writeAndFlush} copies a block into the mapping: {@code auto} (default):
+   * libpmem's non-temporal copy where it applies (a medium that writes back cache lines with the
+   * split primitives, libpmem installed, native access enabled), else a Java copy; {@code libpmem}:
+   * the same, but fail when libpmem cannot be used; {@code java}: always a Java copy followed by
+   * cache-line write-back. Also the property that names what a medium uses, {@code libpmem|java}.
+   */
+  public static final String COPY = "dax.copy";
+
+  /** {@value #COPY} value (the default). */
+  public static final String COPY_AUTO = "auto";
+
+  /** {@value #COPY} value: libpmem's non-temporal copy or fail. */
+  public static final String COPY_LIBPMEM = "libpmem";
+
+  /** {@value #COPY} value: a Java copy through the cache. */
+  public static final String COPY_JAVA = "java";
+
   /** Default permissions of created region files. */
   public static final String DEFAULT_FILE_MODE = "rw-------";
 
@@ -145,7 +163,7 @@ public final class DaxBackendProvider implements BackendProvider {
     DaxOptions options = DaxOptions.parse(config);
     logger.debug("dax: create {} capacity={} {}", path, config.capacity(), options);
     if (DeviceDax.isCharacterDevice(path)) {
-      return deviceMapper.map(path, config.capacity(), false, options.mode(), "created on");
+      return deviceMapper.map(path, config.capacity(), false, options.mode(), options.copy(), "created on");
     }
     return creator.create(path, config.capacity(), options);
   }
@@ -163,7 +181,7 @@ public final class DaxBackendProvider implements BackendProvider {
           "region " + path + " does not exist; create it first, or check the path", e);
     }
     if (attributes.isOther() && DeviceDax.isCharacterDevice(path)) {
-      return deviceMapper.map(path, config.capacity(), config.readOnly(), options.mode(), "opened");
+      return deviceMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), "opened");
     }
     if (attributes.isDirectory()) {
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
@@ -171,7 +189,7 @@ public final class DaxBackendProvider implements BackendProvider {
     }
     FileMapper.requireWriteback(path, options.mode(), config.readOnly());
     try {
-      return fileMapper.map(path, config.capacity(), config.readOnly(), options.mode(), "opened", null);
+      return fileMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), "opened", null);
     } catch (IOException e) {
       throw new NvframeIOException(ErrorCode.IO_ERROR, "cannot map region " + path + ": " + e
           + "; check 'ulimit -v' and the vm.max_map_count sysctl", e);

@@ -9,17 +9,19 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * The options of one create, open or probe call, parsed and checked before anything touches the
- * disk: {@value DaxBackendProvider#MODE}, {@value DaxBackendProvider#PREALLOCATE} and {@link
- * ProviderConfig#FILE_MODE}. Unknown {@code dax.*} keys are rejected so that a typo does not
- * silently fall back to a default.
+ * disk: {@value DaxBackendProvider#MODE}, {@value DaxBackendProvider#PREALLOCATE}, {@value
+ * DaxBackendProvider#COPY} and {@link ProviderConfig#FILE_MODE}. Unknown {@code dax.*} keys are
+ * rejected so that a typo does not silently fall back to a default.
  */
-record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fileMode) {
-  private static final Set<String> KEYS = Set.of(DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE);
+record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fileMode, String copy) {
+  private static final Set<String> KEYS =
+      Set.of(DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE, DaxBackendProvider.COPY);
 
   /** Parses the options of {@code config}; throws {@link NvframeConfigurationException} naming a bad one. */
   static DaxOptions parse(ProviderConfig config) {
@@ -40,8 +42,15 @@ record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fi
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "option " + DaxBackendProvider.PREALLOCATE + "='" + pre + "' must be true or false");
     }
+    String copy = config.option(DaxBackendProvider.COPY, DaxBackendProvider.COPY_AUTO).trim().toLowerCase(Locale.ROOT);
+    switch (copy) {
+      case DaxBackendProvider.COPY_AUTO, DaxBackendProvider.COPY_JAVA -> { }
+      case DaxBackendProvider.COPY_LIBPMEM -> NonTemporalCopy.require("option " + DaxBackendProvider.COPY + "=libpmem");
+      default -> throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
+          "option " + DaxBackendProvider.COPY + "='" + copy + "' must be auto, libpmem or java");
+    }
     return new DaxOptions(mode, pre.equalsIgnoreCase("true"),
-        parseFileMode(config.option(ProviderConfig.FILE_MODE, DaxBackendProvider.DEFAULT_FILE_MODE)));
+        parseFileMode(config.option(ProviderConfig.FILE_MODE, DaxBackendProvider.DEFAULT_FILE_MODE)), copy);
   }
 
   /** The absolute, normalized path of {@code config}; {@code verb} ("create", "open") goes into the error. */

@@ -54,10 +54,12 @@ final class FileMapper {
    * Locks and maps region file {@code path}.
    *
    * @param capacity the expected size, or 0 for the file's size
+   * @param copy the {@link DaxBackendProvider#COPY} option
    * @param verb "created" or "opened", for the INFO line
    * @param reservation how a new file's space was reserved, or null for open
    */
-  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String verb, String reservation)
+  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String copy, String verb,
+      String reservation)
       throws IOException {
     DaxMode.Resolution planned = DaxMode.resolve(mode, true, false, readOnly);
     requireWriteback(path, mode, readOnly);
@@ -110,8 +112,8 @@ final class FileMapper {
             : FileChannel.MapMode.READ_WRITE;
         segment = ch.map(how, 0, size, arena);
       }
-      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), readOnly, false,
-          reservation == null ? Map.of() : Map.of("dax.reservation", reservation), fs);
+      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly,
+          false, reservation == null ? Map.of() : Map.of("dax.reservation", reservation), fs);
       if (logger.isInfoEnabled()) {
         logger.info("dax: {} {} ({} bytes on {}{}), mode {}: {}", verb, path, size, fs.get(),
             readOnly ? ", read-only" : "", resolved.mode().key(),

@@ -48,10 +48,22 @@ import java.util.function.Supplier;
  * nothing left to wait for and is a full memory fence ({@link VarHandle#fullFence()}), which orders
  * this thread's later stores after everything before it.
  *
+ * <p><b>Write and flush.</b> {@code writeAndFlush} (a block write that is flushed at once, as the
+ * BTT backend writes its data blocks) copies and starts write-back in one pass when the medium uses
+ * libpmem's non-temporal copy ({@link NonTemporalCopy}, option {@value DaxBackendProvider#COPY}):
+ *
+ * <pre>
+ *   libpmem   split WRITEBACK_LINES medium, libpmem usable, option auto or libpmem, range of whole
+ *             64-byte-aligned lines, at least 512 bytes: pmem_memcpy with non-temporal stores, no
+ *             line write-back (the stores bypass the cache); the next fence (SFENCE) drains them
+ *   java      everything else: MemorySegment.copy, then the flush above
+ * </pre>
+ *
  * <p>Counters (SPI {@code stats()}) count calls: one flush and one fence per {@code persist},
  * whatever the mode; {@link #writebackRanges()} and {@link #writebackBytes()} count what actually
  * reached the write-back primitive. The property {@value #WRITEBACK_PROPERTY} says which write-back
- * a {@code WRITEBACK_LINES} medium uses ({@code split} or {@code per-flush}).
+ * a {@code WRITEBACK_LINES} medium uses ({@code split} or {@code per-flush}), {@value
+ * DaxBackendProvider#COPY} which copy {@code writeAndFlush} uses ({@code libpmem} or {@code java}).
  */
 final class MappedMedium extends SegmentMedium {
   /** Property naming the write-back of a {@code WRITEBACK_LINES} medium: {@code split} or {@code per-flush}. */
@@ -71,13 +83,16 @@ final class MappedMedium extends SegmentMedium {
   /** WRITEBACK_LINES with the split primitives: flush starts write-back, fence completes it. */
   private final boolean split;
   private final boolean readOnly;
+  /** {@code writeAndFlush} of whole lines copies with libpmem's non-temporal stores. */
+  private final boolean nonTemporal;
   private final Set<Capability> capabilities;
   /** The properties but {@link DaxBackendProvider#PROPERTY_FILESYSTEM}, which {@link #filesystem} gives. */
   private final Map<String, String> fixedProperties;
   private final Supplier<String> filesystem;
   private volatile Map<String, String> properties;
   /**
-   * What reached the write-back primitive (flushes = ranges, bytesFlushed = bytes). Per-thread
+   * What reached the write-back primitive (flushes = ranges, bytesFlushed = bytes) and what was
+   * copied with non-temporal stores instead (stores = copies, bytesWritten = bytes). Per-thread
    * counters: an atomic increment between a write-back and its fence would wait for the write-back.
    */
   private final PersistCounters writebacks = new PersistCounters();
@@ -85,7 +100,9 @@ final class MappedMedium extends SegmentMedium {
   /**
    * A medium over {@code segment}, which {@code arena} owns; takes over {@code file}.
    *
-   * @param extraProperties properties besides mode, file, device, read-only, lock and write-back
+   * @param copy the {@value DaxBackendProvider#COPY} option: {@code auto}, {@code libpmem} (already
+   *     checked to be usable) or {@code java}
+   * @param extraProperties properties besides mode, file, device, read-only, lock, write-back and copy
    * @param filesystem the {@link DaxBackendProvider#PROPERTY_FILESYSTEM} value, asked for on first use
    */
   MappedMedium(
@@ -94,6 +111,7 @@ final class MappedMedium extends SegmentMedium {
       LockedFile file,
       DaxMode mode,
       FlushPrimitive flush,
+      String copy,
       boolean readOnly,
       boolean device,
       Map<String, String> extraProperties,
@@ -106,6 +124,7 @@ final class MappedMedium extends SegmentMedium {
     this.flush = readOnly ? FlushPrimitive.NOTHING : flush;
     this.split = this.flush == FlushPrimitive.WRITEBACK_LINES && CacheLineWriteback.split();
     this.readOnly = readOnly;
+    this.nonTemporal = split && !DaxBackendProvider.COPY_JAVA.equals(copy) && NonTemporalCopy.available();
     this.capabilities = mode == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES;
     Map<String, String> fixed = new HashMap<>(extraProperties);
     fixed.put(DaxBackendProvider.MODE, mode.key());
@@ -116,6 +135,7 @@ final class MappedMedium extends SegmentMedium {
     if (this.flush == FlushPrimitive.WRITEBACK_LINES) {
       fixed.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
     }
+    fixed.put(DaxBackendProvider.COPY, nonTemporal ? DaxBackendProvider.COPY_LIBPMEM : DaxBackendProvider.COPY_JAVA);
     this.fixedProperties = Map.copyOf(fixed);
     this.filesystem = filesystem;
   }
@@ -176,6 +196,11 @@ final class MappedMedium extends SegmentMedium {
     return writebacks.snapshot().bytesFlushed();
   }
 
+  /** Bytes {@code writeAndFlush} copied with libpmem's non-temporal stores (no write-back range). */
+  long nonTemporalBytes() {
+    return writebacks.snapshot().bytesWritten();
+  }
+
   @Override
   protected void doFlush(long offset, long length) {
     if (flush == FlushPrimitive.NOTHING) {
@@ -203,6 +228,17 @@ final class MappedMedium extends SegmentMedium {
               + "; data in that range may not be durable; check the device and the kernel log (dmesg)", e);
     }
     writebacks.flush(end - start);
+  }
+
+  @Override
+  protected void doWriteAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    long address = segment.address() + offset;
+    if (nonTemporal && NonTemporalCopy.eligible(address, length)) {
+      NonTemporalCopy.copy(address, src, srcOffset, length);
+      writebacks.store(length);
+    } else {
+      super.doWriteAndFlush(offset, src, srcOffset, length);
+    }
   }
 
   @Override
