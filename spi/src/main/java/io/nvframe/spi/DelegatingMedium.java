@@ -86,6 +86,11 @@ public abstract class DelegatingMedium implements Medium {
   }
 
   @Override
+  public void writeAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    delegate.writeAndFlush(offset, src, srcOffset, length);
+  }
+
+  @Override
   public void flush(long offset, long length) {
     delegate.flush(offset, length);
   }

@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * A medium that forwards every call to another; subclasses override what they change (mutants of
  * real protocols, read checks). The byte view is hidden so that every access goes through the
- * methods, and {@link #persist} is this medium's own {@link #flush} then {@link #fence}, so
- * subclasses see persists as the two calls.
+ * methods, and {@link #persist} and {@link #writeAndFlush} are this medium's own calls ({@link
+ * #flush} then {@link #fence}; {@link #write} then {@link #flush}), so subclasses see each step.
  */
 public abstract class ForwardingMedium extends DelegatingMedium {
   /** Wraps {@code delegate}. */
@@ -30,6 +30,12 @@ public abstract class ForwardingMedium extends DelegatingMedium {
   public void persist(long offset, long length) {
     flush(offset, length);
     fence();
+  }
+
+  @Override
+  public void writeAndFlush(long offset, byte[] src, int srcOffset, int length) {
+    write(offset, src, srcOffset, length);
+    flush(offset, length);
   }
 
   @Override
