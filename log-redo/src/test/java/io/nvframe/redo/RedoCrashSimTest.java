@@ -217,8 +217,9 @@ class RedoCrashSimTest {
   }
 
   /**
-   * The exhaustive profile ({@code ./mvnw verify -Plong}): 40 more seeds with 1024 random images
-   * per bounded point, in the x86 and the unordered model, at least 1,000,000 images in all.
+   * The exhaustive profile ({@code ./mvnw verify -Plong}): 40 more seeds of the commit-shape and the
+   * two-lane scenarios with 1024 random images per bounded point, in the x86 and the unordered
+   * model, at least 1,000,000 images in all.
    */
   @org.junit.jupiter.api.Tag("long")
   @Test
@@ -228,6 +229,8 @@ class RedoCrashSimTest {
       long seed = 0xE4A0_0000L + i * 104729;
       tally.run(scenario(seed, true, null, 0), CrashOptions.defaults().seed(seed).cap(4096, 1024));
       tally.run(scenario(seed, true, null, 0), CrashOptions.defaults().seed(seed).mode(PersistencyMode.NO_SAME_LINE_ORDER));
+      tally.run(twoLaneScenario(seed, null, 0), CrashOptions.defaults().seed(seed).cap(4096, 1024));
+      tally.run(twoLaneScenario(seed, null, 0), CrashOptions.defaults().seed(seed).mode(PersistencyMode.NO_SAME_LINE_ORDER));
     }
     System.out.println(tally.figureLine());
     assertTrue(tally.images() >= 1_000_000, tally.figureLine());
