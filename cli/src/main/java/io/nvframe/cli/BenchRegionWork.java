@@ -151,6 +151,11 @@ final class BenchRegionWork {
       }
     }
 
+    /** Frame {@code k} of the thread's {@code bytes / 4096}. */
+    Frame frame(int k) {
+      return frames[k];
+    }
+
     @Override
     public int batch() {
       return 1;
