@@ -323,9 +323,11 @@ END {
     if (p1 > 0 && n1 > 0) printf "| %s | %s / %s | %.2f× | %.2f× | %s |\n", op, mode, nvmode[mode], p2 / p1, n2 / n1,
       (op in scale) ? "≥ " scale[op] "×" : "–"
   }
-  print ""
-  print "| open of a clean 1 GiB pool/region (16384 allocated 4 KiB blocks) | mode | PMDK pmemobj_open ms | nvframe cold: first open in a fresh JVM, ms (its open.ms) | nvframe warm: median of 100 later opens in that JVM, ms (open.ms) | JVM logging start-up before the cold open, ms | other_cpu max |"
-  print "|---|---|---|---|---|---|---|"
+  opens = 0
+  for (r = 1; r <= rows; r++) { split(order[r], k, SUBSEP); if (k[1] == "open_1g") opens++ }
+  if (opens > 0) print ""
+  if (opens > 0) print "| open of a clean 1 GiB pool/region (16384 allocated 4 KiB blocks) | mode | PMDK pmemobj_open ms | nvframe cold: first open in a fresh JVM, ms (its open.ms) | nvframe warm: median of 100 later opens in that JVM, ms (open.ms) | JVM logging start-up before the cold open, ms | other_cpu max |"
+  if (opens > 0) print "|---|---|---|---|---|---|---|"
   for (r = 1; r <= rows; r++) {
     split(order[r], k, SUBSEP); op = k[1]; mode = k[2]; thr = k[3]
     if (op != "open_1g") continue

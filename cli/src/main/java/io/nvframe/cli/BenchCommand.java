@@ -29,18 +29,22 @@ import picocli.CommandLine.Option;
  * Quick built-in benchmarks with the operations of PMDK's peer programs ({@code ../shared/peers/pmdk}):
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
  * allocating a 4 KiB frame and linking it; on the {@code btt} backend also random 4 KiB and 512 B
- * BTT block writes and reads ({@link BlockBench}, libpmemblk's {@code blk_rw}). The measuring loop
- * is {@link BenchHarness} (fixed time per thread, rates summed, latency batches); link cleanup is
- * not timed. Each point first runs unmeasured for {@code --warmup} seconds (the
- * JIT), then {@code --repeats} measured times. Fences and flushes per operation come from the
+ * BTT block writes and reads ({@link BlockBench}, libpmemblk's {@code blk_rw}); named with {@code
+ * --ops} only, transactions rewriting 1 MiB or 16 MiB of a thread's existing frames ({@link
+ * BenchRegionWork.Rewrite}, benchmarks/pmdk-tx-rewrite.c). The measuring loop is {@link
+ * BenchHarness} (fixed time per thread, rates summed, latency batches); link cleanup is not timed.
+ * Each point first runs unmeasured for {@code --warmup} seconds (the JIT), then {@code --repeats}
+ * measured times, all on the same threads and frames. The operations run one after the other in
+ * this JVM, so the code they share is compiled with the profile of the first: for figures to put
+ * beside JMH, run one operation per JVM ({@code --ops}) or use {@code --backends}, which does. Fences and flushes per operation come from the
  * medium's counters, read while every worker waits at a barrier, minus the untimed cleanup frees
- * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each in
- * a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
+ * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each
+ * backend and operation in a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
  * (PMDK's {@code pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with
  * PMDK; for rigorous numbers use the JMH benchmarks in {@code benchmarks/}.
  */
 @Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions "
-    + "(and, on btt, random 4 KiB and 512 B block writes and reads); "
+    + "(and, on btt, random 4 KiB and 512 B block writes and reads; with --ops, transactions rewriting 1 or 16 MiB); "
     + "--backends compares backends (table, --json FILE, --chart FILE.png).")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
