@@ -5,8 +5,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Phaser;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * {@value #BATCH} (1 for the millisecond-long rewrites, {@link ThreadWork#batch()}): one batch in {@value #LATENCY_EVERY} reads the clock after every operation for
  * the latency percentiles (p50, p99, from a {@link LatencyHistogram}), the others only around the
  * batch, and only those give the rate (the extra clock reads are not in it). The persistence
- * counters (fences, flushes) are read by barrier actions while every worker waits, so they cover
+ * counters (fences, flushes) are read when the barrier advances while every worker waits, so they cover
  * exactly the measured loops; each thread's set-up and tear-down run outside them. A warm-up and
  * the measured repetitions are phases of one run on the same threads.
  */
@@ -98,8 +98,15 @@ final class BenchHarness {
       IntConsumer phaseDone) throws Exception {
     Measured[][] results = new Measured[phases.length][threads];
     List<long[]> snapshots = Collections.synchronizedList(new ArrayList<>());
-    // every phase: all workers and this thread meet before (start) and after (stop) the timed work
-    CyclicBarrier barrier = new CyclicBarrier(threads + 1, () -> snapshots.add(counters.get()));
+    // every phase: all workers and this thread meet before (start) and after (stop) the timed work;
+    // a failing worker terminates the barrier, which releases every party now and later
+    Phaser barrier = new Phaser(threads + 1) {
+      @Override
+      protected boolean onAdvance(int phase, int registeredParties) {
+        snapshots.add(counters.get());
+        return false;
+      }
+    };
     List<Thread> workers = new ArrayList<>();
     Throwable[] failure = new Throwable[1];
     for (int i = 0; i < threads; i++) {
@@ -109,24 +116,26 @@ final class BenchHarness {
           ThreadWork work = factory.create(id);
           for (int phase = 0; phase < phases.length; phase++) {
             results[phase][id] = worker(work, barrier, (long) (phases[phase] * 1e9));
-            barrier.await();
+            await(barrier);
           }
           work.close();
         } catch (Throwable e) {
           synchronized (failure) {
-            failure[0] = e;
+            if (failure[0] == null) { // the first failure; the others then see a terminated barrier
+              failure[0] = e;
+            }
           }
-          barrier.reset();
+          barrier.forceTermination();
         }
       }));
     }
     try {
       for (int phase = 0; phase < phases.length; phase++) {
-        barrier.await();
-        barrier.await();
+        await(barrier);
+        await(barrier);
         phaseDone.accept(phase);
       }
-    } catch (BrokenBarrierException e) {
+    } catch (CancellationException e) {
       // a worker failed; it is reported below
     }
     for (Thread w : workers) {
@@ -162,9 +171,16 @@ final class BenchHarness {
    */
   private record Measured(long ops, long rateOps, long rateNanos, LatencyHistogram latency) {}
 
-  private static Measured worker(ThreadWork work, CyclicBarrier start, long budget) throws Exception {
+  /** Waits for every party; throws when a worker failed and terminated the barrier. */
+  private static void await(Phaser barrier) {
+    if (barrier.arriveAndAwaitAdvance() < 0) {
+      throw new CancellationException("another benchmark thread failed");
+    }
+  }
+
+  private static Measured worker(ThreadWork work, Phaser start, long budget) throws Exception {
     LatencyHistogram latency = new LatencyHistogram();
-    start.await();
+    await(start);
     long ops = 0;
     long rateOps = 0;
     long rateNanos = 0;
