@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.LongAdder;
  * operation has a class of its own, so that the JIT compiles and profiles each operation's loop
  * apart (one method switching over the operations would be recompiled, with another profile, each
  * time the next operation starts in the same JVM), as JMH's {@code RegionBenchmark} has one method
- * per operation.
+ * per operation. Every thread first allocates the two frames JMH's {@code RegionBenchmark.PerThread}
+ * allocates (a frame to update, a frame of links), whether its operation uses them or not: the
+ * allocator's state, and so the work of an allocation and a free, is then the same in both tools
+ * (with nothing else allocated, a free of the only frame merges buddies up to the largest order).
  */
 final class BenchRegionWork {
   private BenchRegionWork() {}
@@ -31,12 +34,29 @@ final class BenchRegionWork {
     };
   }
 
-  /** Durable allocation and free of one 4 KiB frame. */
-  static final class AllocFree implements BenchHarness.ThreadWork {
-    private final Region region;
+  /** A thread's region and its two frames, freed when the work closes. */
+  abstract static class Base implements BenchHarness.ThreadWork {
+    final Region region;
+    final Frame page;
+    final Frame links;
 
-    AllocFree(Region region) {
+    Base(Region region) {
       this.region = region;
+      this.page = region.allocate(0);
+      this.links = region.allocate(0);
+    }
+
+    @Override
+    public void close() {
+      region.free(page);
+      region.free(links);
+    }
+  }
+
+  /** Durable allocation and free of one 4 KiB frame. */
+  static final class AllocFree extends Base {
+    AllocFree(Region region) {
+      super(region);
     }
 
     @Override
@@ -46,15 +66,12 @@ final class BenchRegionWork {
   }
 
   /** A transaction writing 64 bytes of a frame of the thread's own, at a rotating offset. */
-  static final class Update64 implements BenchHarness.ThreadWork {
-    private final Region region;
-    private final Frame page;
+  static final class Update64 extends Base {
     private final byte[] data = new byte[64];
     private int offset;
 
     Update64(Region region) {
-      this.region = region;
-      this.page = region.allocate(0);
+      super(region);
     }
 
     @Override
@@ -64,25 +81,17 @@ final class BenchRegionWork {
       data[0]++;
       region.transact(tx -> tx.write(page, off, data));
     }
-
-    @Override
-    public void close() {
-      region.free(page);
-    }
   }
 
   /**
    * A transaction allocating a 4 KiB frame and storing its pfn in slot {@code i} of the thread's
    * link frame; the linked frames are freed after each batch (untimed).
    */
-  static final class AllocLink implements BenchHarness.ThreadWork {
-    private final Region region;
-    private final Frame links;
+  static final class AllocLink extends Base {
     private final List<Frame> linked = new ArrayList<>(BenchHarness.BATCH);
 
     AllocLink(Region region) {
-      this.region = region;
-      this.links = region.allocate(0);
+      super(region);
     }
 
     @Override
@@ -101,11 +110,6 @@ final class BenchRegionWork {
       }
       linked.clear();
     }
-
-    @Override
-    public void close() {
-      region.free(links);
-    }
   }
 
   /**
@@ -115,8 +119,7 @@ final class BenchRegionWork {
    * last operation {@link #close()} reads every frame back and throws if one does not hold what the
    * last transaction wrote.
    */
-  static final class Rewrite implements BenchHarness.ThreadWork {
-    private final Region region;
+  static final class Rewrite extends Base {
     private final String name;
     private final Frame[] frames;
     private final byte[] buf = new byte[FRAME];
@@ -128,7 +131,7 @@ final class BenchRegionWork {
       if (bytes % FRAME != 0 || bytes <= 0) {
         throw new IllegalArgumentException(name + ": " + bytes + " bytes is not a positive multiple of " + FRAME);
       }
-      this.region = region;
+      super(region);
       this.name = name;
       this.verified = verified;
       this.frames = new Frame[(int) (bytes / FRAME)];
@@ -138,6 +141,7 @@ final class BenchRegionWork {
         }
       } catch (RuntimeException e) {
         freeFrames();
+        super.close();
         throw e;
       }
     }
@@ -195,6 +199,7 @@ final class BenchRegionWork {
         verify();
       } finally {
         freeFrames();
+        super.close();
       }
     }
 
