@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
  * time the next operation starts in the same JVM), as JMH's {@code RegionBenchmark} has one method
  * per operation. Every thread first allocates the two frames JMH's {@code RegionBenchmark.PerThread}
  * allocates (a frame to update, a frame of links), whether its operation uses them or not: the
- * allocator's state, and so the work of an allocation and a free, is then the same in both tools
- * (with nothing else allocated, a free of the only frame merges buddies up to the largest order).
+ * allocator's state (what else is allocated decides its splits, merges and per-thread cache
+ * hits), and so the work of an allocation and a free, is then the same in both tools.
  */
 final class BenchRegionWork {
   private BenchRegionWork() {}
