@@ -8,6 +8,9 @@
 #   obj_alloc_free_4k     <-> alloc_free_4k      durable alloc + free of one 4 KiB block
 #   obj_tx_update64_in4k  <-> tx_update_64b      transaction updating 64 B of a 4 KiB block
 #   obj_tx_alloc4k_link   <-> tx_alloc_4k_link   transaction allocating 4 KiB + linking it
+#   obj_tx_rewrite_1m / _16m (benchmarks/pmdk-tx-rewrite.c: pmemobj_tx_add_range of every object)
+#                         <-> tx_rewrite_1m / tx_rewrite_16m   one transaction rewriting 1 MiB / 16 MiB
+#                             of existing 4 KiB objects / frames (each thread its own)
 #   pool_open (obj, clean) <-> bench --open-region (cold: first open in a fresh JVM; warm: later opens)
 #   blk_write_4k / blk_read_4k, blk_write_512 / blk_read_512 (libpmemblk, benchmarks/pmdk-blk-rw.c)
 #                         <-> nvframe btt bench: random block writes / reads on a new 1 GiB BTT
@@ -19,8 +22,9 @@
 #        MODES       "flush msync" (default; PMDK names, nvframe uses emulate / msync)
 #        OUT         folder for raw results and the table (default: a new folder under /tmp)
 #        WAIT_QUIET  wait up to this many seconds before each run for an idle machine (default 0)
-#        PARTS       which groups to run: "obj open blk" (default; obj = the three pmemobj rows,
-#                    open = pool open, blk = libpmemblk vs the btt backend)
+#        PARTS       which groups to run: "obj rewrite open blk" (default; obj = the three pmemobj
+#                    rows, rewrite = the 1 MiB and 16 MiB rewrite transactions, open = pool open,
+#                    blk = libpmemblk vs the btt backend)
 #        NVFRAME_WRITEBACK  split (default) or per-flush: whether the nvframe JVM gets
 #                    --add-opens java.base/jdk.internal.misc=ALL-UNNAMED, which lets emulate mode
 #                    write back lines at flush and fence once (see backend-dax CacheLineWriteback);
@@ -43,7 +47,7 @@ DURATION=${DURATION:-3}
 REPS=${REPS:-3}
 THREADS=${THREADS:-"1 2"}
 MODES=${MODES:-"flush msync"}
-PARTS=${PARTS:-"obj open blk"}
+PARTS=${PARTS:-"obj rewrite open blk"}
 WRITEBACK=${NVFRAME_WRITEBACK:-split}
 PMDK_SRC=${PMDK_SRC:-"$repo/../shared/peers/pmdk"}
 OUT=${OUT:-$(mktemp -d /tmp/nvframe-vs-pmdk.XXXXXX)}
@@ -77,6 +81,7 @@ $CC -o "$OUT/pmdk-build/obj_alloc" "$PMDK_SRC/obj_alloc.c" -lpmemobj -lpmem -lpt
 $CC -o "$OUT/pmdk-build/obj_tx" "$PMDK_SRC/obj_tx.c" -lpmemobj -lpmem -lpthread
 $CC -o "$OUT/pmdk-build/pool_open" "$PMDK_SRC/pool_open.c" -lpmemobj -lpmemblk -lpmem -lpthread
 $CC -I "$PMDK_SRC" -o "$OUT/pmdk-build/pmdk-blk-rw" "$repo/benchmarks/pmdk-blk-rw.c" -lpmemblk -lpmem -lpthread
+$CC -I "$PMDK_SRC" -o "$OUT/pmdk-build/pmdk-tx-rewrite" "$repo/benchmarks/pmdk-tx-rewrite.c" -lpmemobj -lpmem -lpthread
 
 if [ -z "${NVFRAME_JAR:-}" ]; then
   echo "building/checking the nvframe command-line tool (./nvframe) ..." >&2
@@ -156,13 +161,19 @@ pmdk_run() { # mode threads binary variant op
 
 nv_run() { # mode threads op
   local mode=$1 t=$2 op=$3
-  run nvframe bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION"
-  local line
-  line=$(echo "$RUN_OUT" | awk -v op="$op" -v t="$t" '$1==op && $2==t')
-  [ -n "$line" ] || { echo "no result line for $op/$t in: $RUN_OUT" >&2; exit 1; }
-  set -- $line
-  record "nvframe $op $mode $t ops_s=${3//,/} ns_op=$4 fences_op=$5 flushes_op=$6 other_cpu=$OTHER_CPU rep=$rep"
+  run nvframe bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION" --json
+  # the JSON of one row (bench --json prints JSON only)
+  local ops_s ns_op fences flushes
+  ops_s=$(json_num "$RUN_OUT" opsPerSecond)
+  ns_op=$(json_num "$RUN_OUT" nsPerOp)
+  fences=$(json_num "$RUN_OUT" fencesPerOp)
+  flushes=$(json_num "$RUN_OUT" flushesPerOp)
+  [ -n "$ops_s" ] && [ -n "$fences" ] && echo "$RUN_OUT" | grep -q "\"operation\": \"$op\"" \
+    || { echo "no result for $op/$t in: $RUN_OUT" >&2; exit 1; }
+  record "nvframe $op $mode $t ops_s=$ops_s ns_op=$ns_op fences_op=$fences flushes_op=$flushes other_cpu=$OTHER_CPU rep=$rep"
 }
+# json_num JSON KEY: the number after "KEY": (Java's Double.toString form, e.g. 1.2E7)
+json_num() { echo "$1" | sed -n "s/.*\"$2\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
 
 # blk: one PMDK process and one nvframe process per (mode, threads, block size), each measuring
 # random writes, then random reads
@@ -203,6 +214,14 @@ for rep in $(seq "$REPS"); do
       pmdk_run "$mode" "$t" obj_tx alloclink tx_alloc_4k_link
       nv_run "$mode" "$t" tx_alloc_4k_link
     done
+    if part rewrite; then
+      for t in $THREADS; do
+        for size in 1m 16m; do
+          pmdk_run "$mode" "$t" pmdk-tx-rewrite "$size" "tx_rewrite_$size"
+          nv_run "$mode" "$t" "tx_rewrite_$size"
+        done
+      done
+    fi
     if part blk; then
       for t in $THREADS; do
         for bs in 4096 512; do
@@ -235,7 +254,15 @@ done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 
 # ---------------------------------------------------------------- the table
-awk -v targets="alloc_free_4k=3 tx_update_64b=1.5 tx_alloc_4k_link=2 blk_write_4k=1.5 blk_read_4k=1 blk_write_512=1.5 blk_read_512=1" -v writeback="$WRITEBACK" '
+# targets (nvframe / PMDK ops/s): OP@MODE@THREADS=RATIO, * for any mode or thread count; issue 13
+# sets update, alloc+link and the rewrites in both modes, the others are DESIGN.md's flush-mode
+# 1-thread targets. Two threads vs one: OP=RATIO (issue 13: update and alloc+link; DESIGN.md: the others).
+TARGETS="alloc_free_4k@flush@1=3 tx_update_64b@*@1=1.8 tx_update_64b@*@2=1.5 tx_alloc_4k_link@*@*=3
+  tx_rewrite_1m@*@*=1 tx_rewrite_16m@*@*=1 blk_write_4k@flush@1=1.5 blk_read_4k@flush@1=1 blk_write_512@flush@1=1.5
+  blk_read_512@flush@1=1"
+SCALING_TARGETS="tx_update_64b=1.9 tx_alloc_4k_link=1.9 alloc_free_4k=1.8 blk_write_4k=1.8 blk_read_4k=1.8
+  blk_write_512=1.8 blk_read_512=1.8"
+awk -v targets="$TARGETS" -v scaling="$SCALING_TARGETS" -v writeback="$WRITEBACK" '
 function med(key,   n, i, j, tmp, a) {
   n = split(vals[key], a, " ")
   for (i = 2; i <= n; i++) { tmp = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > tmp; j--) a[j + 1] = a[j]; a[j + 1] = tmp }
@@ -247,9 +274,19 @@ function hi(key,   n, i, a, m) { n = split(vals[key], a, " "); m = a[1] + 0; for
 function commas(v,   s, r) { s = sprintf("%.0f", v); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
 function f(v) { return v >= 100 ? commas(v) : (v >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v)) }
 function put(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
+# the target of op in mode with thr threads: the most specific of op@mode@thr, op@*@thr, op@mode@*, op@*@*
+function tgt(op, mode, thr,   k) {
+  k = op "@" mode "@" thr; if (k in target) return "≥ " target[k] "×"
+  k = op "@*@" thr; if (k in target) return "≥ " target[k] "×"
+  k = op "@" mode "@*"; if (k in target) return "≥ " target[k] "×"
+  k = op "@*@*"; if (k in target) return "≥ " target[k] "×"
+  return "–"
+}
 BEGIN {
   n = split(targets, tt, " ")
   for (i = 1; i <= n; i++) { split(tt[i], kv, "="); target[kv[1]] = kv[2] }
+  n = split(scaling, tt, " ")
+  for (i = 1; i <= n; i++) { split(tt[i], kv, "="); scale[kv[1]] = kv[2] }
   nvmode["flush"] = "emulate"; nvmode["msync"] = "msync"
 }
 {
@@ -270,11 +307,10 @@ END {
     p = "pmdk" SUBSEP op SUBSEP mode SUBSEP thr SUBSEP; q = "nvframe" SUBSEP op SUBSEP mode SUBSEP thr SUBSEP
     pm = med(p "ops_s"); nm = med(q "ops_s")
     ratio = pm > 0 ? nm / pm : 0
-    tgt = (thr == 1 && mode == "flush") ? "≥ " target[op] "×" : "–"
     printf "| %s | %s / %s | %s | %s [%s .. %s] | %s | %s [%s .. %s] | %s | %s | %s | %.2f× | %s | %.2f |\n", op, mode, nvmode[mode], thr,
       f(pm), f(lo(p "ops_s")), f(hi(p "ops_s")), f(med(p "ns_op")),
       f(nm), f(lo(q "ops_s")), f(hi(q "ops_s")), f(med(q "ns_op")),
-      f(med(q "fences_op")), f(med(q "flushes_op")), ratio, tgt, maxother[order[r]]
+      f(med(q "fences_op")), f(med(q "flushes_op")), ratio, tgt(op, mode, thr), maxother[order[r]]
   }
   print ""
   print "| two threads vs one (ops/s ratio, medians) | mode | PMDK | nvframe | target |"
@@ -284,11 +320,14 @@ END {
     if (op == "open_1g" || thr != 2) continue
     p1 = med("pmdk" SUBSEP op SUBSEP mode SUBSEP 1 SUBSEP "ops_s"); p2 = med("pmdk" SUBSEP op SUBSEP mode SUBSEP 2 SUBSEP "ops_s")
     n1 = med("nvframe" SUBSEP op SUBSEP mode SUBSEP 1 SUBSEP "ops_s"); n2 = med("nvframe" SUBSEP op SUBSEP mode SUBSEP 2 SUBSEP "ops_s")
-    if (p1 > 0 && n1 > 0) printf "| %s | %s / %s | %.2f× | %.2f× | ≥ 1.8× |\n", op, mode, nvmode[mode], p2 / p1, n2 / n1
+    if (p1 > 0 && n1 > 0) printf "| %s | %s / %s | %.2f× | %.2f× | %s |\n", op, mode, nvmode[mode], p2 / p1, n2 / n1,
+      (op in scale) ? "≥ " scale[op] "×" : "–"
   }
-  print ""
-  print "| open of a clean 1 GiB pool/region (16384 allocated 4 KiB blocks) | mode | PMDK pmemobj_open ms | nvframe cold: first open in a fresh JVM, ms (its open.ms) | nvframe warm: median of 100 later opens in that JVM, ms (open.ms) | JVM logging start-up before the cold open, ms | other_cpu max |"
-  print "|---|---|---|---|---|---|---|"
+  opens = 0
+  for (r = 1; r <= rows; r++) { split(order[r], k, SUBSEP); if (k[1] == "open_1g") opens++ }
+  if (opens > 0) print ""
+  if (opens > 0) print "| open of a clean 1 GiB pool/region (16384 allocated 4 KiB blocks) | mode | PMDK pmemobj_open ms | nvframe cold: first open in a fresh JVM, ms (its open.ms) | nvframe warm: median of 100 later opens in that JVM, ms (open.ms) | JVM logging start-up before the cold open, ms | other_cpu max |"
+  if (opens > 0) print "|---|---|---|---|---|---|---|"
   for (r = 1; r <= rows; r++) {
     split(order[r], k, SUBSEP); op = k[1]; mode = k[2]; thr = k[3]
     if (op != "open_1g") continue

@@ -32,21 +32,24 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * {@code nvframe bench --backends a,b,...}: the same workloads on each backend, each backend in a
- * JVM of its own.
+ * {@code nvframe bench --backends a,b,...}: the same workloads on each backend, each backend and
+ * region operation in a JVM of its own.
  *
  * <p>The operations are the region operations on every backend and, on {@code btt}, the BTT block
  * writes and reads of {@link BlockBench}; an operation that does not apply to a backend has no rows
  * for it.
  *
  * <p>Per backend: a name with no provider on the class path is skipped ("not installed"). Else a
- * child JVM runs {@code bench --backend NAME --child-report FILE} with the bench settings; it
+ * child JVM per region operation (and one per block size for the block operations, {@link
+ * #childGroups}) runs {@code bench --backend NAME --ops OP --child-report FILE} with the bench
+ * settings; it
  * gets this JVM's module and native-access flags (the launcher's, or the jar manifest's when run
  * with {@code -jar}) plus the backend's own, read from the resource {@code
  * META-INF/nvframe/NAME.jvm-options} when the backend ships one (the Chronicle example does). The
  * child probes the backend there, with those flags, and reports "skipped: reason" when it is not
- * usable. A separate JVM per backend also keeps one backend's JIT profile, heap and threads from
- * influencing the next one.
+ * usable (then the backend's other children are not started). A separate JVM per backend and
+ * operation also keeps one's JIT profile, heap and threads from influencing the next one, as JMH's
+ * forks do.
  *
  * <p>The child prints one progress line per finished warm-up or repetition (this JVM moves the
  * progress bar) and writes one row per repetition to the report file. Here the repetitions of a
@@ -122,16 +125,23 @@ final class BackendComparison {
               + (extraClassPath.isEmpty() ? "" : " or the --backend-path") + " (installed: "
               + installed.stream().sorted().collect(Collectors.joining(", ")) + ")"));
         } else {
-          double budget = pointsPerBackend * (warmup + repeats * bench.seconds);
-          // each block size's BTT file is written whole before its rows: up to two more minutes each
-          long blockFiles = bench.ops.stream().filter(op -> op.isBlock() && op.appliesTo(name)).mapToInt(op -> op.blockSize)
-              .distinct().count();
-          Outcome o = measure(name, repeats, warmup, scratch, bar, (long) (budget * 3 + 120 + 120 * blockFiles));
-          if (o.skipReason() != null) {
-            skipped.add(new Skipped(name, o.skipReason()));
-            failed |= o.failed();
-          } else {
-            points.addAll(o.points());
+          List<List<BenchCommand.Op>> groups = childGroups(name);
+          for (int g = 0; g < groups.size(); g++) {
+            List<BenchCommand.Op> group = groups.get(g);
+            double budget = group.size() * bench.threads.size() * (warmup + repeats * bench.seconds);
+            // a block group first writes its BTT file whole: up to two more minutes
+            boolean blockFile = group.get(0).isBlock();
+            Outcome o = measure(name, group, name + "-" + g, repeats, warmup, scratch, bar,
+                (long) (budget * 3 + 120 + (blockFile ? 120 : 0)));
+            if (o.skipReason() != null && !o.failed()) {
+              skipped.add(new Skipped(name, o.skipReason())); // not usable here: no other group can run either
+              break;
+            } else if (o.skipReason() != null) {
+              skipped.add(new Skipped(name, group + ": " + o.skipReason()));
+              failed = true;
+            } else {
+              points.addAll(o.points());
+            }
           }
         }
         bar.stepTo(stepsBefore + stepsPerBackend);
@@ -162,6 +172,36 @@ final class BackendComparison {
     return failed ? Main.FAILED : 0;
   }
 
+  /**
+   * The operations measured on {@code backend}, one list per child JVM: every region operation in
+   * a JVM of its own, as JMH forks one JVM per benchmark (in one JVM the code the operations share,
+   * e.g. the transaction's entry point, is compiled with the profile of whichever ran first, and
+   * the later ones ran up to a third slower: benchmarks/README.md, "bench vs JMH"); the block
+   * operations of one block size together, since they share their BTT file, which is written whole
+   * first.
+   */
+  List<List<BenchCommand.Op>> childGroups(String backend) {
+    List<List<BenchCommand.Op>> groups = new ArrayList<>();
+    Map<Integer, List<BenchCommand.Op>> byBlockSize = new LinkedHashMap<>();
+    for (BenchCommand.Op op : bench.ops) {
+      if (!op.appliesTo(backend)) {
+        continue;
+      }
+      if (op.isBlock()) {
+        List<BenchCommand.Op> group = byBlockSize.get(op.blockSize);
+        if (group == null) {
+          group = new ArrayList<>();
+          byBlockSize.put(op.blockSize, group);
+          groups.add(group);
+        }
+        group.add(op);
+      } else {
+        groups.add(List.of(op));
+      }
+    }
+    return groups;
+  }
+
   /** The points measured on {@code backend}: the operations that apply to it, at every thread count. */
   private int pointsFor(String backend) {
     return (int) bench.ops.stream().filter(op -> op.appliesTo(backend)).count() * bench.threads.size();
@@ -169,12 +209,12 @@ final class BackendComparison {
 
   private record Outcome(List<Point> points, String skipReason, boolean failed) {}
 
-  /** Runs one backend's child JVM and reads its report. */
-  private Outcome measure(String name, int repeats, double warmup, Path scratch, ProgressBar bar, long timeoutSeconds)
-      throws IOException, InterruptedException {
-    Path report = scratch.resolve(name + ".report");
-    Path stderr = scratch.resolve(name + ".stderr");
-    List<String> command = childCommand(name, repeats, warmup, report);
+  /** Runs a child JVM measuring {@code ops} on backend {@code name} and reads its report (files {@code tag}.*). */
+  private Outcome measure(String name, List<BenchCommand.Op> ops, String tag, int repeats, double warmup, Path scratch,
+      ProgressBar bar, long timeoutSeconds) throws IOException, InterruptedException {
+    Path report = scratch.resolve(tag + ".report");
+    Path stderr = scratch.resolve(tag + ".stderr");
+    List<String> command = childCommand(name, ops, repeats, warmup, report);
     Process child = new ProcessBuilder(command)
         .redirectError(stderr.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null")))
@@ -210,7 +250,8 @@ final class BackendComparison {
   }
 
   /** {@code java [flags] (-jar nvframe.jar | -cp ... Main) bench --backend NAME ... --child-report FILE}. */
-  private List<String> childCommand(String name, int repeats, double warmup, Path report) throws IOException {
+  private List<String> childCommand(String name, List<BenchCommand.Op> ops, int repeats, double warmup, Path report)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
@@ -235,7 +276,7 @@ final class BackendComparison {
         "--seconds", Double.toString(bench.seconds), "--warmup", Double.toString(warmup),
         "--repeats", Integer.toString(repeats),
         "--threads", bench.threads.stream().map(String::valueOf).collect(Collectors.joining(",")),
-        "--ops", bench.ops.stream().map(String::valueOf).collect(Collectors.joining(",")),
+        "--ops", ops.stream().map(String::valueOf).collect(Collectors.joining(",")),
         "--child-report", report.toString()));
     command.addAll(bench.open.asArguments());
     return command;

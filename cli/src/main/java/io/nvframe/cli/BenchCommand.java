@@ -12,12 +12,15 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,18 +29,22 @@ import picocli.CommandLine.Option;
  * Quick built-in benchmarks with the operations of PMDK's peer programs ({@code ../shared/peers/pmdk}):
  * durable alloc+free of a 4 KiB frame, a transaction updating 64 B of a frame, and a transaction
  * allocating a 4 KiB frame and linking it; on the {@code btt} backend also random 4 KiB and 512 B
- * BTT block writes and reads ({@link BlockBench}, libpmemblk's {@code blk_rw}). The measuring loop
- * is {@link BenchHarness} (fixed time per thread, rates summed, latency batches); link cleanup is
- * not timed. Each point first runs unmeasured for {@code --warmup} seconds (the
- * JIT), then {@code --repeats} measured times. Fences and flushes per operation come from the
+ * BTT block writes and reads ({@link BlockBench}, libpmemblk's {@code blk_rw}); named with {@code
+ * --ops} only, transactions rewriting 1 MiB or 16 MiB of a thread's existing frames ({@link
+ * BenchRegionWork.Rewrite}, benchmarks/pmdk-tx-rewrite.c). The measuring loop is {@link
+ * BenchHarness} (fixed time per thread, rates summed, latency batches); link cleanup is not timed.
+ * Each point first runs unmeasured for {@code --warmup} seconds (the JIT), then {@code --repeats}
+ * measured times, all on the same threads and frames. The operations run one after the other in
+ * this JVM, so the code they share is compiled with the profile of the first: for figures to put
+ * beside JMH, run one operation per JVM ({@code --ops}) or use {@code --backends}, which does. Fences and flushes per operation come from the
  * medium's counters, read while every worker waits at a barrier, minus the untimed cleanup frees
- * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each in
- * a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
+ * (one flush and one fence each), so they are exact. {@code --backends} compares backends, each
+ * backend and operation in a JVM of its own ({@link BackendComparison}). {@code --open-region} measures region open instead
  * (PMDK's {@code pool_open.c}). {@code benchmarks/compare-pmdk.sh} runs both side by side with
  * PMDK; for rigorous numbers use the JMH benchmarks in {@code benchmarks/}.
  */
 @Command(name = "bench", description = "Measure alloc+free, 64-byte transactional update and alloc+link transactions "
-    + "(and, on btt, random 4 KiB and 512 B block writes and reads); "
+    + "(and, on btt, random 4 KiB and 512 B block writes and reads; with --ops, transactions rewriting 1 or 16 MiB); "
     + "--backends compares backends (table, --json FILE, --chart FILE.png).")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -56,8 +63,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--threads", split = ",", description = "Thread counts (default 1,2).") List<Integer> threads = List.of(1, 2);
 
-  @Option(names = "--ops", split = ",", converter = OpConverter.class, description = "Operations to run: ${COMPLETION-CANDIDATES} (default all).")
-  List<Op> ops = List.of(Op.values());
+  @Option(names = "--ops", split = ",", converter = OpConverter.class,
+      description = "Operations to run: ${COMPLETION-CANDIDATES} (default all but the tx_rewrite_ ones).")
+  List<Op> ops = Op.defaults();
 
   @Option(names = "--open-region", paramLabel = "PATH",
       description = "Measure region open instead: create PATH if absent (like PMDK's pool_open.c: --size, "
@@ -104,17 +112,43 @@ final class BenchCommand implements Callable<Integer> {
    * out for every other one.
    */
   enum Op {
-    ALLOC_FREE_4K(0, false), TX_UPDATE_64B(0, false), TX_ALLOC_4K_LINK(0, false),
-    BLK_WRITE_4K(4096, true), BLK_READ_4K(4096, false), BLK_WRITE_512(512, true), BLK_READ_512(512, false);
+    ALLOC_FREE_4K(0, false, 0), TX_UPDATE_64B(0, false, 0), TX_ALLOC_4K_LINK(0, false, 0),
+    BLK_WRITE_4K(4096, true, 0), BLK_READ_4K(4096, false, 0), BLK_WRITE_512(512, true, 0), BLK_READ_512(512, false, 0),
+    TX_REWRITE_1M(0, false, 1 << 20), TX_REWRITE_16M(0, false, 16 << 20);
 
     /** Block size of a block operation, 0 for a region operation. */
     final int blockSize;
     /** A block write (else a block read). */
     final boolean write;
+    /** Bytes a rewrite transaction writes (in existing 4 KiB frames of its thread), 0 for the other operations. */
+    final long rewriteBytes;
 
-    Op(int blockSize, boolean write) {
+    Op(int blockSize, boolean write, long rewriteBytes) {
       this.blockSize = blockSize;
       this.write = write;
+      this.rewriteBytes = rewriteBytes;
+    }
+
+    /**
+     * The operations {@code bench} runs without {@code --ops}: all but the rewrites. A rewrite
+     * transaction of 16 MiB takes milliseconds and each thread holds twice its size in frames
+     * (its data and the record's extension frames), so the two would add about half to the time of
+     * a plain {@code bench} and need a region of more than 64 MiB per thread; they are named with
+     * {@code --ops} (benchmarks/compare-pmdk.sh part {@code rewrite} does).
+     */
+    static List<Op> defaults() {
+      return Arrays.stream(values()).filter(op -> op.rewriteBytes == 0).toList();
+    }
+
+    /**
+     * Free frames a thread needs for this operation: for a rewrite its data frames and the redo
+     * record's extension frames (the record's payload is the data and at most 16 bytes of entry
+     * header per frame, each extension block has a 64-byte link header; one frame in 32 and 16
+     * more cover both); 2 (a frame to update, a frame of links) for the other operations.
+     */
+    long framesPerThread() {
+      long frames = rewriteBytes / BenchRegionWork.FRAME;
+      return rewriteBytes == 0 ? 2 : 2 * frames + frames / 32 + 16;
     }
 
     boolean isBlock() {
@@ -212,18 +246,20 @@ final class BenchCommand implements Callable<Integer> {
             blocks = BlockBench.create(dir, size, op.blockSize, daxModeOption());
           }
           for (int t : threads) {
-            run(region, blocks, op, t, warmup != null ? warmup : Math.max(1, seconds / 2)); // warm-up
-            progress();
+            // one warm-up phase, then the repetitions, on the same threads (BenchHarness)
+            double[] phases = new double[1 + reps];
+            Arrays.fill(phases, seconds);
+            phases[0] = warmup != null ? warmup : Math.max(1, seconds / 2);
+            List<Map<String, Object>> measured = run(region, blocks, op, t, phases, phase -> progress());
             for (int rep = 1; rep <= reps; rep++) {
-              Map<String, Object> row = run(region, blocks, op, t, seconds);
+              Map<String, Object> row = measured.get(rep);
               row.put("backend", backend);
               row.put("mode", op.isBlock() ? blocks.mode() : mode);
-            row.put("writeback", writeback);
+              row.put("writeback", writeback);
               if (reps > 1) {
                 row.put("repetition", rep);
               }
               rows.add(row);
-              progress();
               if (!quiet) {
                 out.printf(Locale.ROOT, "%-18s %7d %,14.0f %10.0f %8.0f %8.0f %10.2f %10.2f%n",
                     op, t, (double) row.get("opsPerSecond"), (double) row.get("nsPerOp"),
@@ -292,7 +328,7 @@ final class BenchCommand implements Callable<Integer> {
         // pool_open.c's 16384 objects; at most half the frames of a small region
         filled = Math.min(OPEN_FRAMES, region.info().frameCount() / 2);
         byte[] fill = new byte[4096];
-        java.util.Arrays.fill(fill, (byte) 0x11);
+        Arrays.fill(fill, (byte) 0x11);
         for (long i = 0; i < filled; i++) {
           Frame f = region.allocate(0);
           region.write(f, 0, fill);
@@ -337,10 +373,10 @@ final class BenchCommand implements Callable<Integer> {
     row.put("firstOpenMs", wall[0]);
     row.put("firstOpenInternalMs", internal[0]);
     if (openRepeats > 1) {
-      double[] rest = java.util.Arrays.copyOfRange(wall, 1, wall.length);
-      double[] restInternal = java.util.Arrays.copyOfRange(internal, 1, internal.length);
-      java.util.Arrays.sort(rest);
-      java.util.Arrays.sort(restInternal);
+      double[] rest = Arrays.copyOfRange(wall, 1, wall.length);
+      double[] restInternal = Arrays.copyOfRange(internal, 1, internal.length);
+      Arrays.sort(rest);
+      Arrays.sort(restInternal);
       row.put("warmOpenMsMedian", rest[rest.length / 2]);
       row.put("warmOpenMsMin", rest[0]);
       row.put("warmOpenMsMax", rest[rest.length - 1]);
@@ -370,61 +406,43 @@ final class BenchCommand implements Callable<Integer> {
     return open.daxMode != null ? open.daxMode : open.options.getOrDefault("dax.mode", "auto");
   }
 
-  /** One operation on {@code threads} threads for {@code seconds} each: a block operation on {@code blocks}, else on the region. */
-  private static Map<String, Object> run(Region region, BlockBench blocks, Op op, int threads, double seconds)
-      throws Exception {
+  /**
+   * One operation on {@code threads} threads through the phases (seconds each, the first a warm-up)
+   * on the same threads: a block operation on {@code blocks}, else on the region. One row per phase.
+   */
+  private static List<Map<String, Object>> run(Region region, BlockBench blocks, Op op, int threads, double[] phases,
+      IntConsumer phaseDone) throws Exception {
+    List<BenchHarness.Result> results;
+    long uncounted = 0;
+    LongAdder verified = new LongAdder();
     if (op.isBlock()) {
-      return blocks.run(op.write, threads, seconds).row(op.toString(), threads, 0);
+      results = blocks.run(op.write, threads, phases, phaseDone);
+    } else {
+      long need = threads * op.framesPerThread();
+      long free = region.stats().freeFrames();
+      if (need > free) {
+        throw new IllegalArgumentException(op + " on " + threads + " thread(s) needs about " + need + " free 4 KiB frames ("
+            + Sizes.format(need * BenchRegionWork.FRAME) + "), the region has " + free + " ("
+            + Sizes.format(free * BenchRegionWork.FRAME) + "); give a larger --size");
+      }
+      results = BenchHarness.run(threads, phases, () -> {
+        RegionStats s = region.stats();
+        return new long[] {s.fences(), s.flushes()};
+      }, id -> BenchRegionWork.create(region, op, verified), phaseDone);
+      // link cleanup (one free per operation, outside the timed part: one flush and one fence) is
+      // excluded from the counts as well
+      uncounted = op == Op.TX_ALLOC_4K_LINK ? 1 : 0;
     }
-    BenchHarness.Result r = BenchHarness.run(threads, seconds, () -> {
-      RegionStats s = region.stats();
-      return new long[] {s.fences(), s.flushes()};
-    }, id -> regionWork(region, op));
-    // link cleanup (one free per operation, outside the timed part: one flush and one fence) is
-    // excluded from the counts as well
-    return r.row(op.toString(), threads, op == Op.TX_ALLOC_4K_LINK ? 1 : 0);
-  }
-
-  /** A thread's frames and operation: a page to update, a frame of links; the linked frames are freed after each batch. */
-  private static BenchHarness.ThreadWork regionWork(Region region, Op op) {
-    Frame page = region.allocate(0);
-    Frame links = region.allocate(0);
-    byte[] data = new byte[64];
-    int[] offset = {0};
-    List<Frame> linked = new ArrayList<>(BenchHarness.BATCH);
-    return new BenchHarness.ThreadWork() {
-      @Override
-      public void op(int i) {
-        switch (op) {
-          case ALLOC_FREE_4K -> region.free(region.allocate(0));
-          case TX_UPDATE_64B -> {
-            int off = offset[0];
-            offset[0] = (off + 64) & 4095;
-            data[0]++;
-            region.transact(tx -> tx.write(page, off, data));
-          }
-          case TX_ALLOC_4K_LINK -> region.transact(tx -> {
-            Frame f = tx.allocate(0);
-            tx.putLong(links, i * 8L, f.pfn());
-            linked.add(f);
-          });
-          default -> throw new IllegalArgumentException(op + " is a block operation, not a region operation");
-        }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (BenchHarness.Result r : results) {
+      Map<String, Object> row = r.row(op.toString(), threads, uncounted);
+      if (op.rewriteBytes > 0) {
+        // every thread's frames, read back after its last transaction (BenchRegionWork.Rewrite)
+        row.put("bytesPerOp", op.rewriteBytes);
+        row.put("verifiedBytes", verified.sum());
       }
-
-      @Override
-      public void afterBatch() {
-        for (Frame f : linked) {
-          region.free(f);
-        }
-        linked.clear();
-      }
-
-      @Override
-      public void close() {
-        region.free(page);
-        region.free(links);
-      }
-    };
+      rows.add(row);
+    }
+    return rows;
   }
 }

@@ -10,8 +10,10 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
 /**
  * The BTT block rows of {@code nvframe btt bench} and {@code nvframe bench --backend btt}, the
@@ -76,9 +78,14 @@ record BlockBench(Path file, Medium medium, Btt btt, double prefillSeconds) impl
 
   /** Random block writes ({@code write}) or reads on {@code threads} threads for {@code seconds} each. */
   BenchHarness.Result run(boolean write, int threads, double seconds) throws Exception {
+    return run(write, threads, new double[] {seconds}, phase -> {}).get(0);
+  }
+
+  /** The same through consecutive phases on the same threads ({@link BenchHarness#run(int, double[], BenchHarness.Counters, BenchHarness.WorkFactory, IntConsumer)}). */
+  List<BenchHarness.Result> run(boolean write, int threads, double[] phases, IntConsumer phaseDone) throws Exception {
     long n = btt.blockCount();
     int blockSize = btt.blockSize();
-    return BenchHarness.run(threads, seconds, () -> {
+    return BenchHarness.run(threads, phases, () -> {
       PersistStats s = medium.stats();
       return new long[] {s.fences(), s.flushes()};
     }, id -> {
@@ -96,7 +103,7 @@ record BlockBench(Path file, Medium medium, Btt btt, double prefillSeconds) impl
           throw new IllegalStateException("block " + lba + " of " + file + ": read back the stamp of block " + getLba(b));
         }
       };
-    });
+    }, phaseDone);
   }
 
   @Override

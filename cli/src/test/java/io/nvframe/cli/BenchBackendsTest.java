@@ -280,6 +280,25 @@ class BenchBackendsTest {
     assertTrue(r.err().contains("--chart needs --backends"), r.err());
   }
 
+  /**
+   * Every region operation gets a JVM of its own (the JIT's profile of shared code must not come
+   * from another operation), the block operations one per block size (they share a BTT file); an
+   * operation that does not apply to the backend gets none.
+   */
+  @Test
+  void eachRegionOperationRunsInAChildOfItsOwnBlockOperationsOnePerBlockSize() {
+    BenchCommand bench = new BenchCommand();
+    bench.ops = List.of(BenchCommand.Op.TX_UPDATE_64B, BenchCommand.Op.BLK_WRITE_4K, BenchCommand.Op.BLK_READ_4K,
+        BenchCommand.Op.BLK_WRITE_512, BenchCommand.Op.ALLOC_FREE_4K, BenchCommand.Op.BLK_READ_512);
+    BackendComparison comparison = new BackendComparison(bench, new PrintWriter(new ByteArrayOutputStream()));
+    assertEquals(List.of(List.of(BenchCommand.Op.TX_UPDATE_64B),
+        List.of(BenchCommand.Op.BLK_WRITE_4K, BenchCommand.Op.BLK_READ_4K),
+        List.of(BenchCommand.Op.BLK_WRITE_512, BenchCommand.Op.BLK_READ_512),
+        List.of(BenchCommand.Op.ALLOC_FREE_4K)), comparison.childGroups("btt"));
+    assertEquals(List.of(List.of(BenchCommand.Op.TX_UPDATE_64B), List.of(BenchCommand.Op.ALLOC_FREE_4K)),
+        comparison.childGroups("heap"));
+  }
+
   @Test
   void medianOfRepetitions() {
     assertEquals(2.0, BackendComparison.median(new double[] {1, 2, 9}));

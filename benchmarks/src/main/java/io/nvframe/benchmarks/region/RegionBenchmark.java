@@ -69,6 +69,8 @@ public class RegionBenchmark {
   Path file;
   /** Every thread's state, to sum operation counts and untimed persists at the end. */
   final List<PerThread> threads = new CopyOnWriteArrayList<>();
+  /** Run at the end of the trial before the region closes (RewriteBenchmark's content checks). */
+  final List<Runnable> beforeClose = new CopyOnWriteArrayList<>();
   RegionStats start;
 
   @Setup(Level.Trial)
@@ -101,6 +103,7 @@ public class RegionBenchmark {
 
   @TearDown(Level.Trial)
   public void close() throws IOException {
+    beforeClose.forEach(Runnable::run);
     RegionStats end = region.stats();
     long n = 0;
     long untimed = 0; // set-up allocations and unlink frees: one flush and one fence each
