@@ -474,8 +474,8 @@ public final class RedoLog {
 
   /**
    * Makes every deferred invalidation durable (flush of their header lines, one fence; nothing
-   * when none is pending): the lanes then hold no VALID record. Called before the medium is closed, so a cleanly closed log opens
-   * with nothing to replay.
+   * when none is pending): the lanes then hold no VALID record. Called before the medium is
+   * closed, so a cleanly closed log opens with nothing to replay.
    */
   public void persistInvalidations() {
     if (pending.any()) {
