@@ -25,12 +25,7 @@ final class OrderedMedium extends DelegatingMedium {
 
   @Override
   public void persist(long offset, long length) {
-    if (log.hasPendingInvalidations()) {
-      delegate.flush(offset, length);
-      log.fenceOrdered();
-    } else {
-      delegate.persist(offset, length);
-    }
+    log.persistOrdered(offset, length);
   }
 
   /** Makes the deferred invalidations durable, then closes the wrapped medium. */

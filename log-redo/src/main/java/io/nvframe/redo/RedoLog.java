@@ -440,14 +440,9 @@ public final class RedoLog {
     }
     long offset = writeSet.singleWordOffset();
     medium.storeLong(offset, writeSet.singleWordValue());
-    if (pending.any()) {
-      // the word may reach the media before the deferred invalidations: a crash then replays an
-      // older record over it, which undoes only this commit, which had not returned
-      medium.flush(offset, Long.BYTES);
-      fenceOrdered();
-    } else {
-      medium.persist(offset, Long.BYTES);
-    }
+    // the word may reach the media before the deferred invalidations: a crash then replays an
+    // older record over it, which undoes only this commit, which had not returned
+    persistOrdered(offset, Long.BYTES);
     singleWordCommits.increment();
   }
 
@@ -457,19 +452,28 @@ public final class RedoLog {
    * before every fence that makes a write outside a logged commit durable.
    */
   void fenceOrdered() {
-    if (!pending.any()) {
+    if (pending.any()) {
+      flushPendingAndFence();
+    } else {
       medium.fence();
-      return;
     }
+  }
+
+  /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
+  void persistOrdered(long offset, long length) {
+    if (pending.any()) {
+      medium.flush(offset, length);
+      flushPendingAndFence();
+    } else {
+      medium.persist(offset, length);
+    }
+  }
+
+  private void flushPendingAndFence() {
     PendingInvalidations.Seen seen = SEEN.get();
     pending.flush(-1, seen);
     medium.fence();
     pending.retire(seen);
-  }
-
-  /** Whether a lane's invalidation is deferred (see {@link #fenceOrdered}). */
-  boolean hasPendingInvalidations() {
-    return pending.any();
   }
 
   /**
@@ -479,7 +483,7 @@ public final class RedoLog {
    */
   public void persistInvalidations() {
     if (pending.any()) {
-      fenceOrdered();
+      flushPendingAndFence();
     }
   }
 
