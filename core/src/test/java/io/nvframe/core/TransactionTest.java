@@ -71,17 +71,23 @@ class TransactionTest {
     assertEquals(2, stats().minus(s0).fences(), "64-byte update");
     // record, the one target line
     assertEquals(2, stats().minus(s0).flushes(), "64-byte update: " + stats().minus(s0));
-    // a single 8-byte change: no log, 1 fence; it also flushes the lane header whose
-    // invalidation the update deferred
-    PersistStats s1 = stats();
+    // a single 8-byte change: no log, 1 fence; bytes the update did not change: the update's
+    // deferred invalidation is not flushed
+    PersistStats s0b = stats();
     r.transact(tx -> tx.putLong(page, 8, 99L));
+    assertEquals(1, stats().minus(s0b).fences(), "single 8-byte change");
+    assertEquals(1, stats().minus(s0b).flushes(), "single 8-byte change of other bytes");
+    // one of the bytes the update changed: it also flushes the lane header whose invalidation
+    // the update deferred
+    PersistStats s1 = stats();
+    r.transact(tx -> tx.putLong(page, 64, 99L));
     assertEquals(1, stats().minus(s1).fences(), "single 8-byte change");
     assertEquals(2, stats().minus(s1).flushes(), "single 8-byte change + the pending lane header");
     PersistStats s1b = stats();
-    r.transact(tx -> tx.putLong(page, 8, 98L));
+    r.transact(tx -> tx.putLong(page, 64, 98L));
     assertEquals(2, stats().minus(s1b).flushes(), "the same pending record again: flushed and retired");
     PersistStats s1c = stats();
-    r.transact(tx -> tx.putLong(page, 8, 97L));
+    r.transact(tx -> tx.putLong(page, 64, 97L));
     assertEquals(1, stats().minus(s1c).flushes(), "single 8-byte change, nothing pending");
     // allocate a frame, write it, link it under a root: 3 fences (the frame's data is fenced
     // before the record that links it is written)

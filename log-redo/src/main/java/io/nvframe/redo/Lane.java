@@ -57,6 +57,11 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
   /** Generation of the lane's applied record whose APPLIED word may not be durable; 0: none. */
   @SuppressWarnings("unused") // through PENDING
   private volatile long pending;
+  /**
+   * The targets of the record of generation {@link #pending()}: written by the lock holder before
+   * it publishes the generation, read by other threads ({@link PendingInvalidations}).
+   */
+  final Footprint published = new Footprint();
   /** Scratch of this lane's commits for {@link PendingInvalidations#flush}. Under the lock. */
   final PendingInvalidations.Seen seen = new PendingInvalidations.Seen();
 

@@ -15,6 +15,17 @@ import java.lang.invoke.VarHandle;
  * first calls {@link #flush} (one flush of each such lane's 64-byte header line) and then fences;
  * {@link #retire} after that fence clears what the fence covered.
  *
+ * <p>Only a write to a byte the record targets can be undone by its replay (every other byte the
+ * replay writes gets the value it already holds). So each lane publishes, with its generation, the
+ * {@link Footprint} of its record's targets ({@link Lane#published}), and a flusher flushes only
+ * the lanes whose footprint overlaps that of the bytes it is about to make durable ({@link
+ * Footprint#everything()} when it does not know them). Two threads changing different data then
+ * never flush each other's line. The owner writes the footprint (plain stores) before the volatile
+ * store of the generation, and only after its record's commit point: a flusher that reads a
+ * footprint being replaced reads it for a record that its lane's next record already overwrote
+ * durably, which can no longer be replayed, so a wrong answer for it does no harm; a flusher
+ * ordered after the record by the caller's locks sees the record's footprint exactly.
+ *
  * <p>Concurrency: the owner of a lane (the thread holding its lock) publishes with a volatile store
  * of the generation, then sets the bit. A flusher reads the bit, then the generation (both
  * volatile, so the APPLIED store that preceded them is visible to its flush). Retiring is a CAS of
@@ -24,9 +35,9 @@ import java.lang.invoke.VarHandle;
  * lane the bit stays set and publishing costs one volatile store.
  *
  * <p>A flusher retires a lane only when it flushes the same generation of it a second time (the
- * lane's owner has not committed since): two threads committing on their own lanes then flush each
- * other's header line every commit but share no atomic update, and an idle lane stops being
- * flushed after two fences. Retiring is an optimization; flushing a lane that is no longer pending
+ * lane's owner has not committed since): two threads committing on their own lanes over the same
+ * data then flush each other's header line every commit but share no atomic update, and an idle
+ * lane stops being flushed after two fences that overlap it. Retiring is an optimization; flushing a lane that is no longer pending
  * is harmless.
  */
 final class PendingInvalidations {
@@ -42,8 +53,12 @@ final class PendingInvalidations {
     this.bits = new long[(lanes.length + 63) >>> 6];
   }
 
-  /** Marks {@code lane}'s record of {@code generation} as applied with a non-durable APPLIED word. Under the lane lock. */
-  void publish(Lane lane, long generation) {
+  /**
+   * Marks {@code lane}'s record of {@code generation}, whose targets lie in {@code footprint}, as
+   * applied with a non-durable APPLIED word. Under the lane lock, after the record's commit point.
+   */
+  void publish(Lane lane, long generation, Footprint footprint) {
+    lane.published.copyFrom(footprint);
     lane.setPending(generation);
     int w = lane.id >>> 6;
     long m = 1L << lane.id;
@@ -53,12 +68,12 @@ final class PendingInvalidations {
   }
 
   /**
-   * Flushes the header line of every pending lane but {@code except} (-1: every lane) and notes in
-   * {@code seen} the generations this flusher had already flushed once, to retire after its fence
-   * (as many as fit; the others stay pending until a later flush retires them). Returns the largest
-   * generation seen, or -1.
+   * Flushes the header line of every pending lane but {@code except} (-1: every lane) whose record
+   * may target a byte of {@code footprint}, and notes in {@code seen} the generations this flusher
+   * had already flushed once, to retire after its fence (as many as fit; the others stay pending
+   * until a later flush retires them). Returns the largest generation flushed, or -1.
    */
-  long flush(int except, Seen seen) {
+  long flush(int except, Seen seen, Footprint footprint) {
     long max = -1;
     int n = 0;
     long[] gens = seen.gens;
@@ -73,7 +88,7 @@ final class PendingInvalidations {
         }
         Lane lane = lanes[id];
         long g = lane.pending();
-        if (g == 0) {
+        if (g == 0 || !lane.published.overlaps(footprint)) {
           continue;
         }
         medium.flush(lane.offset, RecordFormat.HEADER_BYTES);

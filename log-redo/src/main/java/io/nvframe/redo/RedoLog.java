@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  *       written</em> ({@link TransactionTooLargeException}). A lane is taken: the thread's preferred
  *       lane {@code threadId % lanes} if its lock is free, else any free lane, else wait for the
  *       preferred one. The lock is held until step 7, so one lane never holds two transactions.
- *       The header lines of other lanes whose invalidation is pending are flushed now (made durable
- *       by the next fence) and the record's generation is put above theirs.
+ *       The header lines of other lanes whose invalidation is pending and whose records may target
+ *       bytes this commit makes durable (their {@link Footprint}s overlap) are flushed now (made
+ *       durable by the next fence) and the record's generation is put above theirs.
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
  *       lane (payload, then header: their order does not matter, the CRC decides).
@@ -73,7 +74,7 @@ import org.slf4j.LoggerFactory;
  *
  * A logged commit thus costs 2 fences (3 with durable ranges or a chained record) and {@code D + 1
  * + T + P} flushes, where D and T are the numbers of merged line runs of the durable ranges and of
- * the targets and P the number of other lanes that were pending. Why deferring the invalidation
+ * the targets and P the number of other lanes that were pending with overlapping footprints. Why deferring the invalidation
  * is safe, path by path: log-redo/README.md, "Deferred invalidation".
  *
  * <h2>Recovery</h2>
@@ -137,6 +138,8 @@ public final class RedoLog {
   /** Lanes whose APPLIED word may not be durable yet (deferred invalidation). */
   private final PendingInvalidations pending;
   /** Scratch of {@link #fenceOrdered} and single-word commits, which hold no lane. */
+  /** The footprint of fences whose bytes are not known (the ordered medium's): overlaps every record. */
+  private static final Footprint EVERYTHING = Footprint.everything();
   private static final ThreadLocal<PendingInvalidations.Seen> SEEN =
       ThreadLocal.withInitial(PendingInvalidations.Seen::new);
 
@@ -332,7 +335,7 @@ public final class RedoLog {
       FlushPlan plan = new FlushPlan(medium);
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      fenceOrdered();
+      fenceOrdered(writeSet.footprint());
       return;
     }
     if (payload == RecordFormat.SET8_BYTES) {
@@ -432,17 +435,23 @@ public final class RedoLog {
   }
 
   private void commitSingleWord(WriteSet writeSet) {
+    Footprint footprint = writeSet.footprint();
+    long offset = writeSet.singleWordOffset();
     if (writeSet.durableCount() > 0) {
+      // the durable ranges, and the deferred invalidations of records targeting them or the
+      // word, are durable before the word can be
       FlushPlan plan = new FlushPlan(medium);
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      medium.fence();
+      fenceOrdered(footprint);
+      medium.storeLong(offset, writeSet.singleWordValue());
+      medium.persist(offset, Long.BYTES);
+    } else {
+      medium.storeLong(offset, writeSet.singleWordValue());
+      // the word may reach the media before the deferred invalidations: a crash then replays an
+      // older record over it, which undoes only this commit, which had not returned
+      persistOrdered(offset, Long.BYTES, footprint);
     }
-    long offset = writeSet.singleWordOffset();
-    medium.storeLong(offset, writeSet.singleWordValue());
-    // the word may reach the media before the deferred invalidations: a crash then replays an
-    // older record over it, which undoes only this commit, which had not returned
-    persistOrdered(offset, Long.BYTES);
     singleWordCommits.increment();
   }
 
@@ -452,26 +461,39 @@ public final class RedoLog {
    * before every fence that makes a write outside a logged commit durable.
    */
   void fenceOrdered() {
+    fenceOrdered(EVERYTHING);
+  }
+
+  /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
+  void persistOrdered(long offset, long length) {
+    persistOrdered(offset, length, EVERYTHING);
+  }
+
+  /**
+   * {@link #fenceOrdered()} for a fence that makes durable only bytes inside {@code footprint}:
+   * flushes only the pending lanes whose records target such bytes.
+   */
+  private void fenceOrdered(Footprint footprint) {
     if (pending.any()) {
-      flushPendingAndFence();
+      flushPendingAndFence(footprint);
     } else {
       medium.fence();
     }
   }
 
-  /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
-  void persistOrdered(long offset, long length) {
+  /** {@link #persistOrdered(long, long)} for a range inside {@code footprint} (see {@link #fenceOrdered(Footprint)}). */
+  private void persistOrdered(long offset, long length, Footprint footprint) {
     if (pending.any()) {
       medium.flush(offset, length);
-      flushPendingAndFence();
+      flushPendingAndFence(footprint);
     } else {
       medium.persist(offset, length);
     }
   }
 
-  private void flushPendingAndFence() {
+  private void flushPendingAndFence(Footprint footprint) {
     PendingInvalidations.Seen seen = SEEN.get();
-    pending.flush(-1, seen);
+    pending.flush(-1, seen, footprint);
     medium.fence();
     pending.retire(seen);
   }
@@ -483,7 +505,7 @@ public final class RedoLog {
    */
   public void persistInvalidations() {
     if (pending.any()) {
-      flushPendingAndFence();
+      flushPendingAndFence(EVERYTHING);
     }
   }
 
@@ -501,10 +523,12 @@ public final class RedoLog {
     byte[] buf = chain == null ? lane.buffer() : new byte[HEADER_BYTES + payload];
     int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
     int entries = writeSet.entryCount();
-    // the other lanes' deferred invalidations: flushed now, durable at this commit's first fence,
-    // before any of its entries is applied; the record's generation is above theirs
+    // the deferred invalidations of other lanes' records that target bytes this commit makes
+    // durable: flushed now, durable at this commit's first fence, before any of its entries is
+    // applied; the record's generation is above theirs
+    Footprint footprint = writeSet.footprint();
     PendingInvalidations.Seen seen = lane.seen;
-    long above = pending.flush(lane.id, seen);
+    long above = pending.flush(lane.id, seen, footprint);
     long generation = nextGeneration(lane, above);
     long appliedWord;
     byte[] links = null;
@@ -565,7 +589,7 @@ public final class RedoLog {
     if (chain == null) {
       // deferred: made durable by this lane's next record, or flushed and fenced by whoever makes
       // a write durable before that (PendingInvalidations, invariant P)
-      pending.publish(lane, generation);
+      pending.publish(lane, generation, footprint);
     } else {
       // a chained record's extension blocks are free again once this returns: invalidate now
       medium.flush(stateWord, Long.BYTES);

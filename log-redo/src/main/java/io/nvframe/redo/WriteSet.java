@@ -53,6 +53,7 @@ public final class WriteSet {
   private final RangeMap ranges = new RangeMap();
   private final byte[] scratchWord = new byte[Long.BYTES];
   private final Encoder encoder = new Encoder();
+  private final Footprint footprint = new Footprint();
   private long[] durable = new long[8];
   private int durableCount;
   // encoding cache, valid while !dirty
@@ -214,6 +215,23 @@ public final class WriteSet {
     for (int i = 0; i < durableCount; i++) {
       plan.add(durable[i * 2], durable[i * 2 + 1]);
     }
+  }
+
+  /**
+   * The footprint of every byte this write set's commit makes durable outside its lane: the
+   * targets of its changes and its durable ranges (a scratch object of this write set, recomputed
+   * by each call).
+   */
+  Footprint footprint() {
+    Footprint f = footprint;
+    f.clear();
+    for (int i = 0, n = ranges.size(); i < n; i++) {
+      f.add(ranges.start(i), ranges.length(i));
+    }
+    for (int i = 0; i < durableCount; i++) {
+      f.add(durable[i * 2], durable[i * 2 + 1]);
+    }
+    return f;
   }
 
   /** The target of the single SET8 entry; only when {@code payloadBytes() == 16}. */

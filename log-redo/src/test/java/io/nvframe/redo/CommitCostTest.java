@@ -162,10 +162,11 @@ class CommitCostTest {
   }
 
   /**
-   * The deferred invalidation costs a commit on the same lane nothing; a commit on another lane,
-   * a single-word commit and a fence of the ordered medium flush the pending header line (one more
-   * flush, no more fences); the second time the same flusher finds the same record pending it
-   * retires it, and nobody flushes it again.
+   * The deferred invalidation costs a commit on the same lane nothing, and a commit on another
+   * lane nothing while it changes other bytes; a commit on another lane, a single-word commit or a
+   * durable range over bytes the pending record targets, and every fence of the ordered medium,
+   * flush the pending header line (one more flush, no more fences); the second time the same
+   * flusher finds the same record pending it retires it, and nobody flushes it again.
    */
   @Test
   void aDeferredInvalidationIsFlushedOnceByTheNextFenceThatNeedsIt() throws InterruptedException {
@@ -179,7 +180,8 @@ class CommitCostTest {
       log.commit(ws, 0); // same lane: its record supersedes the pending word
       assertEquals(new PersistStats(5, 96 + 16 + 8, 3, 64 + 32 + 128, 2), m.stats().minus(before));
 
-      PersistStats[] other = new PersistStats[3];
+      PersistStats[] disjoint = new PersistStats[3];
+      PersistStats[] overlapping = new PersistStats[3];
       onTheOtherLane(() -> {
         WriteSet w2 = log.newWriteSet();
         w2.putLong(LINE_B, 3);
@@ -187,16 +189,34 @@ class CommitCostTest {
         for (int i = 0; i < 3; i++) {
           PersistStats b = m.stats();
           log.commit(w2, 1);
-          other[i] = m.stats().minus(b);
+          disjoint[i] = m.stats().minus(b);
+        }
+        w2.putLong(LINE_A + 16, 5);
+        for (int i = 0; i < 3; i++) {
+          PersistStats b = m.stats();
+          log.commit(w2, 1);
+          overlapping[i] = m.stats().minus(b);
         }
       });
-      assertEquals(3 + 1, other[0].flushes(), "record, 2 target lines, the other lane's header line");
-      assertEquals(2, other[0].fences());
-      assertEquals(3 + 1, other[1].flushes(), "the same record of lane 0 again: flushed and retired");
-      assertEquals(3, other[2].flushes(), "lane 0 retired");
+      for (PersistStats d : disjoint) {
+        assertEquals(3, d.flushes(), "record, 2 target lines; lane 0's record targets other bytes");
+        assertEquals(2, d.fences());
+      }
+      assertEquals(4 + 1, overlapping[0].flushes(), "record, 3 target lines, lane 0's header line");
+      assertEquals(2, overlapping[0].fences());
+      assertEquals(4 + 1, overlapping[1].flushes(), "the same record of lane 0 again: flushed and retired");
+      assertEquals(4, overlapping[2].flushes(), "lane 0 retired");
 
-      // lane 1's last record is pending now: so do single-word commits
+      // lane 1's last record (LINE_A, LINE_B, LINE_B + 512) is pending now: so do single-word
+      // commits over its bytes, and single-word commits elsewhere do not flush it
       WriteSet single = log.newWriteSet();
+      single.putLong(LINE_C + 8, 8);
+      for (int i = 0; i < 3; i++) {
+        before = m.stats();
+        log.commit(single);
+        assertEquals(new PersistStats(1, 8, 1, 8, 1), m.stats().minus(before), "LINE_C: not lane 1's");
+      }
+      single.clear();
       single.putLong(LINE_A + 8, 9);
       for (int flushes : new int[] {2, 2, 1}) {
         before = m.stats();
@@ -204,7 +224,20 @@ class CommitCostTest {
         assertEquals(new PersistStats(1, 8, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before));
       }
 
-      // and persists through the ordered medium
+      // a durable range over a pending record's target flushes it too
+      log.commit(ws, 0);
+      WriteSet durable = log.newWriteSet();
+      durable.addDurableRange(LINE_B + 2048, 64);
+      before = m.stats();
+      log.commit(durable);
+      assertEquals(new PersistStats(0, 0, 1, 64, 1), m.stats().minus(before), "other bytes");
+      durable.addDurableRange(LINE_C, 8);
+      before = m.stats();
+      log.commit(durable);
+      assertEquals(new PersistStats(0, 0, 3, 64 + 64 + 64, 1), m.stats().minus(before),
+          "two ranges and lane 0's header line");
+
+      // and persists through the ordered medium, whatever they write
       log.commit(ws, 0);
       Medium ordered = log.orderedMedium();
       ordered.storeLong(LINE_B + 1024, 7);
