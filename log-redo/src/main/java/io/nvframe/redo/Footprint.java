@@ -78,15 +78,12 @@ final class Footprint {
 
   /** Whether a byte may belong to both footprints (see the class comment). */
   boolean overlaps(Footprint o) {
-    return ((lines0 & o.lines0) | (lines1 & o.lines1) | (bigPages & o.pages) | (pages & o.bigPages)) != 0;
+    return overlaps(o.lines0, o.lines1, o.pages, o.bigPages);
   }
 
-  /** Makes this footprint a copy of {@code o}. */
-  void copyFrom(Footprint o) {
-    lines0 = o.lines0;
-    lines1 = o.lines1;
-    pages = o.pages;
-    bigPages = o.bigPages;
+  /** Whether a byte may belong to this footprint and the one with these fields. */
+  boolean overlaps(long oLines0, long oLines1, long oPages, long oBigPages) {
+    return ((lines0 & oLines0) | (lines1 & oLines1) | (bigPages & oPages) | (pages & oBigPages)) != 0;
   }
 
   @Override

@@ -58,10 +58,14 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
   @SuppressWarnings("unused") // through PENDING
   private volatile long pending;
   /**
-   * The targets of the record of generation {@link #pending()}: written by the lock holder before
-   * it publishes the generation, read by other threads ({@link PendingInvalidations}).
+   * The {@link Footprint} of the record of generation {@link #pending()}, next to it so a flusher
+   * reads both from one line: written by the lock holder before it publishes the generation, read
+   * by other threads ({@link PendingInvalidations}).
    */
-  final Footprint published = new Footprint();
+  private long lines0;
+  private long lines1;
+  private long pages;
+  private long bigPages;
   /** Scratch of this lane's commits for {@link PendingInvalidations#flush}. Under the lock. */
   final PendingInvalidations.Seen seen = new PendingInvalidations.Seen();
 
@@ -110,9 +114,25 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
     return pending;
   }
 
-  /** Publishes the generation whose APPLIED word is not durable yet. Under the lock. */
-  void setPending(long generation) {
+  /**
+   * Publishes the generation whose APPLIED word is not durable yet, and the footprint of its
+   * record's targets. Under the lock.
+   */
+  void setPending(long generation, Footprint footprint) {
+    lines0 = footprint.lines0;
+    lines1 = footprint.lines1;
+    pages = footprint.pages;
+    bigPages = footprint.bigPages;
     pending = generation;
+  }
+
+  /**
+   * Whether the record of the pending generation may target a byte of {@code footprint}. Read
+   * after {@link #pending()}; a footprint being replaced by the owner belongs to a record that
+   * its next record already overwrote durably ({@link PendingInvalidations}).
+   */
+  boolean mayTarget(Footprint footprint) {
+    return footprint.overlaps(lines0, lines1, pages, bigPages);
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */

@@ -17,7 +17,7 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Only a write to a byte the record targets can be undone by its replay (every other byte the
  * replay writes gets the value it already holds). So each lane publishes, with its generation, the
- * {@link Footprint} of its record's targets ({@link Lane#published}), and a flusher flushes only
+ * {@link Footprint} of its record's targets ({@link Lane#mayTarget}), and a flusher flushes only
  * the lanes whose footprint overlaps that of the bytes it is about to make durable ({@link
  * Footprint#everything()} when it does not know them). Two threads changing different data then
  * never flush each other's line. The owner writes the footprint (plain stores) before the volatile
@@ -58,8 +58,7 @@ final class PendingInvalidations {
    * applied with a non-durable APPLIED word. Under the lane lock, after the record's commit point.
    */
   void publish(Lane lane, long generation, Footprint footprint) {
-    lane.published.copyFrom(footprint);
-    lane.setPending(generation);
+    lane.setPending(generation, footprint);
     int w = lane.id >>> 6;
     long m = 1L << lane.id;
     if ((word(w) & m) == 0) {
@@ -88,7 +87,7 @@ final class PendingInvalidations {
         }
         Lane lane = lanes[id];
         long g = lane.pending();
-        if (g == 0 || !lane.published.overlaps(footprint)) {
+        if (g == 0 || !lane.mayTarget(footprint)) {
           continue;
         }
         medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
