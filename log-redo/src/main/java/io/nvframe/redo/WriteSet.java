@@ -338,6 +338,11 @@ public final class WriteSet {
 
   /** The payload size of the encoding; sets {@link #entries}; writes nothing. */
   private long measure() {
+    if (ranges.size() == 1) { // one entry: SET8 for an aligned word, else one COPY
+      entries = 1;
+      int length = ranges.length(0);
+      return isWord(ranges.start(0), length) ? RecordFormat.SET8_BYTES : RecordFormat.copyEntryBytes(length);
+    }
     return walk(MEASURE, 0);
   }
 
