@@ -187,14 +187,17 @@ final class RecordFormat {
    */
   static long writeValidHeader(
       byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
-    putLong(b, MAGIC_OFFSET, (MAGIC & 0xFFFFFFFFL) | ((long) VERSION << 32) | ((long) laneId << 48));
+    // the header's eight little-endian words: magic|version|lane, generation, entries|payload,
+    // flags|crc, extFirst, then extBlocks and the zero tail (bytes 40 to 63)
+    putLong(b, MAGIC_OFFSET,
+        (MAGIC & 0xFFFFFFFFL) | ((long) VERSION << 32) | ((long) laneId << 48));
     putLong(b, GENERATION_OFFSET, generation);
     putLong(b, ENTRY_COUNT_OFFSET, (entryCount & 0xFFFFFFFFL) | ((long) payloadBytes << 32));
     putLong(b, STATE_WORD_OFFSET, stateWord(FLAG_VALID, 0));
     putLong(b, EXT_FIRST_OFFSET, 0);
-    putLong(b, EXT_BLOCKS_OFFSET, 0);
-    putLong(b, 48, 0);
-    putLong(b, 56, 0);
+    for (int at = EXT_BLOCKS_OFFSET; at < HEADER_BYTES; at += Long.BYTES) {
+      putLong(b, at, 0);
+    }
     crc.reset();
     crc.update(b, 0, HEADER_BYTES);
     int headerCrc = (int) crc.getValue();
