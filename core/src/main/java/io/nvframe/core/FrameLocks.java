@@ -2,7 +2,6 @@ package io.nvframe.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -14,19 +13,29 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  *   key (pfn, or ROOTS) --mix--> stripes[hash &amp; (STRIPES - 1)]   (a stripe is made on first use)
- *   stripe: spin flag | keys[0..count) | owners[0..count)       (held locks of this stripe only)
+ *   stripe: spin flag | slots: Segment -> Segment -> ...        (segments of SLOTS_PER_SEGMENT
+ *                                                                 (key, owner) slots, never moved)
+ *   slot: owner == null: free (its key means nothing); owner != null: key is held by owner
  * </pre>
  *
- * A stripe holds the locks currently held whose keys hash to it, as two small parallel arrays
- * (scan, append, remove by moving the last entry into the hole), guarded by a spin flag that is
- * held only for that scan: never while waiting for a frame lock. So taking or releasing a free
- * frame lock is one compare-and-set, a scan of a few entries and a release store, with no boxing
- * and no allocation. Keys are exact: two frames in one stripe never wait for each other, they only
- * share the stripe's flag for a few nanoseconds. There are many stripes ({@value #STRIPES}) because
- * each thread cycles through the frames of its allocator cache: with few stripes two threads'
- * current frames would often share one, and its flag's cache line would bounce between cores
- * (measured in benchmarks/results.md). Stripes are created on first use and padded, so a region that locks little costs little memory and open stays cheap.
- * A waiter for a held frame lock re-checks every {@value #PARK_NANOS} ns until its deadline.
+ * Taking a lock holds the stripe's spin flag (one compare-and-set) for a scan of the stripe's
+ * slots: a slot with this key and an owner decides (re-entrant for the same owner, else held); if
+ * there is none, the key goes into a free slot (key first, then the owner with a release store) or
+ * into a new segment appended to the chain. Only flag holders write keys, claim slots and append
+ * segments, so at most one slot per key has an owner.
+ *
+ * <p>Releasing does not take the flag: the owner finds its own slot (its key and owner, which no
+ * one else changes while it is owned) and clears the owner with one release store, with no atomic
+ * instruction. Segments never move or shrink, so that slot stays where the owner found it; a taker
+ * that reads the owner with an acquire load and sees null has seen every write the releaser made
+ * before the release, and one that still sees the owner waits and retries. Keys are exact: two
+ * frames in one stripe never wait for each other, they only share the stripe's flag for a few
+ * nanoseconds. There are many stripes ({@value #STRIPES}) because each thread cycles through the
+ * frames of its allocator cache: with few stripes two threads' current frames would often share
+ * one, and its flag's cache line would bounce between cores (measured in benchmarks/results.md).
+ * Stripes are created on first use and padded, so a region that locks little costs little memory
+ * and open stays cheap. A waiter for a held frame lock re-checks every {@value #PARK_NANOS} ns
+ * until its deadline.
  */
 final class FrameLocks {
   /** Key of the root directory's lock. */
@@ -35,31 +44,56 @@ final class FrameLocks {
   private static final long PARK_NANOS = 20_000;
   /** Number of stripes, a power of two; spreads unrelated keys over separate spin flags. */
   private static final int STRIPES = 4096;
-  /** Entries of a stripe's arrays when its first lock is taken. */
-  private static final int INITIAL_ENTRIES = 4;
+  /** Slots of one segment of a stripe. */
+  private static final int SLOTS_PER_SEGMENT = 4;
   /** Spins on a busy stripe flag before yielding the processor. */
   private static final int SPINS_BEFORE_YIELD = 64;
 
   private static final VarHandle BUSY;
+  private static final VarHandle FIRST;
+  private static final VarHandle NEXT;
+  private static final VarHandle OWNER = MethodHandles.arrayElementVarHandle(Object[].class);
   private static final VarHandle STRIPE = MethodHandles.arrayElementVarHandle(Stripe[].class);
 
   static {
     try {
-      BUSY = MethodHandles.lookup().findVarHandle(Stripe.class, "busy", int.class);
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      BUSY = l.findVarHandle(Stripe.class, "busy", int.class);
+      FIRST = l.findVarHandle(Stripe.class, "first", Segment.class);
+      NEXT = l.findVarHandle(Segment.class, "next", Segment.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  /** The held locks of one stripe; the arrays are used only while {@code busy} is held. */
+  /**
+   * {@value #SLOTS_PER_SEGMENT} slots of a stripe. {@code keys} are written by flag holders only, to
+   * free slots; {@code owners} through {@link #OWNER}: set by flag holders (release), cleared by
+   * the owner (release), read with acquire loads.
+   */
+  private static final class Segment {
+    final long[] keys = new long[SLOTS_PER_SEGMENT];
+    final Object[] owners = new Object[SLOTS_PER_SEGMENT];
+    /** Appended by a flag holder (release store), read with acquire loads. */
+    @SuppressWarnings("unused") // through NEXT
+    Segment next;
+
+    Segment next() {
+      return (Segment) NEXT.getAcquire(this);
+    }
+
+    Object owner(int i) {
+      return OWNER.getAcquire(owners, i);
+    }
+  }
+
+  /** The slots of one stripe and the flag that serializes taking locks in it. */
   @SuppressWarnings("unused") // p0..p7 keep neighbouring stripes' fields off one cache line
   private static final class Stripe {
     long p0, p1, p2, p3, p4, p5, p6, p7;
     int busy;
-    int count;
-    /** Allocated by the first lock taken in this stripe (a region opens with no lock held). */
-    long[] keys;
-    Object[] owners;
+    /** Made by the first lock taken in this stripe (a region opens with no lock held). */
+    Segment first;
 
     void lock() {
       int spins = 0;
@@ -77,14 +111,8 @@ final class FrameLocks {
       BUSY.setRelease(this, 0);
     }
 
-    int indexOf(long key) {
-      long[] k = keys;
-      for (int i = 0, n = count; i < n; i++) {
-        if (k[i] == key) {
-          return i;
-        }
-      }
-      return -1;
+    Segment first() {
+      return (Segment) FIRST.getAcquire(this);
     }
   }
 
@@ -108,23 +136,20 @@ final class FrameLocks {
     }
   }
 
-  /** Releases {@code key} if {@code owner} holds it; otherwise does nothing. */
+  /** Releases {@code key} if {@code owner} holds it; otherwise does nothing. No atomic instruction. */
   void release(long key, Object owner) {
     Stripe s = (Stripe) STRIPE.getAcquire(stripes, index(key));
     if (s == null) {
       return; // nothing was ever locked there
     }
-    s.lock();
-    try {
-      int i = s.indexOf(key);
-      if (i >= 0 && s.owners[i] == owner) {
-        int last = --s.count;
-        s.keys[i] = s.keys[last];
-        s.owners[i] = s.owners[last];
-        s.owners[last] = null;
+    for (Segment g = s.first(); g != null; g = g.next()) {
+      for (int i = 0; i < SLOTS_PER_SEGMENT; i++) {
+        // an owned slot's key is stable: only flag holders write keys, and only to free slots
+        if (g.owner(i) == owner && g.keys[i] == key) {
+          OWNER.setRelease(g.owners, i, (Object) null);
+          return;
+        }
       }
-    } finally {
-      s.unlock();
     }
   }
 
@@ -136,11 +161,12 @@ final class FrameLocks {
       if (s == null) {
         continue;
       }
-      s.lock();
-      try {
-        n += s.count;
-      } finally {
-        s.unlock();
+      for (Segment g = s.first(); g != null; g = g.next()) {
+        for (int j = 0; j < SLOTS_PER_SEGMENT; j++) {
+          if (g.owner(j) != null) {
+            n++;
+          }
+        }
       }
     }
     return n;
@@ -149,21 +175,34 @@ final class FrameLocks {
   private static boolean tryAcquire(Stripe s, long key, Object owner) {
     s.lock();
     try {
-      int i = s.indexOf(key);
-      if (i >= 0) {
-        return s.owners[i] == owner;
+      Segment free = null;
+      int freeSlot = -1;
+      Segment last = null;
+      for (Segment g = s.first; g != null; g = g.next) {
+        for (int i = 0; i < SLOTS_PER_SEGMENT; i++) {
+          Object o = g.owner(i);
+          if (o == null) {
+            if (free == null) {
+              free = g;
+              freeSlot = i;
+            }
+          } else if (g.keys[i] == key) {
+            return o == owner;
+          }
+        }
+        last = g;
       }
-      int n = s.count;
-      if (s.keys == null) {
-        s.keys = new long[INITIAL_ENTRIES];
-        s.owners = new Object[INITIAL_ENTRIES];
-      } else if (n == s.keys.length) {
-        s.keys = Arrays.copyOf(s.keys, n * 2);
-        s.owners = Arrays.copyOf(s.owners, n * 2);
+      if (free == null) {
+        free = new Segment();
+        freeSlot = 0;
+        if (last == null) {
+          FIRST.setRelease(s, free);
+        } else {
+          NEXT.setRelease(last, free);
+        }
       }
-      s.keys[n] = key;
-      s.owners[n] = owner;
-      s.count = n + 1;
+      free.keys[freeSlot] = key;
+      OWNER.setRelease(free.owners, freeSlot, owner);
       return true;
     } finally {
       s.unlock();
@@ -182,7 +221,8 @@ final class FrameLocks {
     return s;
   }
 
-  private static int index(long key) {
+  /** The stripe index of {@code key}. */
+  static int index(long key) {
     long h = key * 0x9E3779B97F4A7C15L;
     return (int) (h >>> 32) & (STRIPES - 1);
   }

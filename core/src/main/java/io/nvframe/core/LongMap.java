@@ -66,6 +66,9 @@ final class LongMap<V> {
 
   /** Forgets every entry; keeps the arrays. */
   void clear() {
+    if (size == 0) {
+      return; // nothing was added, so nothing was indexed
+    }
     Arrays.fill(values, 0, size, null);
     size = 0;
     if (indexed > 0) {

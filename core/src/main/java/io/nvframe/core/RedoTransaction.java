@@ -59,14 +59,7 @@ final class RedoTransaction implements Transaction {
     this.ctx = ctx;
     this.frames = ctx.frames;
     this.allocator = ctx.allocator;
-    TxScratch cached = ctx.scratch.get();
-    TxScratch mine = cached;
-    if (mine == null || mine.inUse) {
-      mine = new TxScratch(ctx.log.newWriteSet());
-      if (cached == null) {
-        ctx.scratch.set(mine);
-      }
-    }
+    TxScratch mine = ctx.takeScratch();
     mine.inUse = true;
     this.scratch = mine;
     this.writes = mine.writes;
@@ -320,7 +313,7 @@ final class RedoTransaction implements Transaction {
     if (!scratch.rootChanges.isEmpty()) {
       scratch.rootChanges.forEach((name, change) -> ctx.roots.applyCommitted(name, change.slot(), change.frame()));
     }
-    ctx.countCommit();
+    ctx.countCommit(scratch);
   }
 
   /** True when {@code f} was allocated in this transaction and freed again. */

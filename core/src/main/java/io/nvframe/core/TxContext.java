@@ -7,6 +7,8 @@ import io.nvframe.api.OutOfFramesException;
 import io.nvframe.buddy.AllocatorStats;
 import io.nvframe.buddy.BuddyAllocator;
 import io.nvframe.redo.RedoLog;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,7 +27,16 @@ final class TxContext {
   final boolean readOnly;
   /** Each thread's reusable transaction bookkeeping, see {@link TxScratch}. */
   final ThreadLocal<TxScratch> scratch = new ThreadLocal<>();
-  private final LongAdder commits = new LongAdder();
+  /**
+   * Every thread's cached scratch, for {@link #commitCount()}; the scratches of terminated threads
+   * are folded into {@link #retiredCommits} and dropped whenever the list has doubled since the
+   * last sweep and at every count. Guarded by itself.
+   */
+  private final List<TxScratch> counted = new ArrayList<>();
+  private long retiredCommits;
+  private int sweepAt = 8;
+  /** Commits of nested transactions, whose scratch is not cached. */
+  private final LongAdder nestedCommits = new LongAdder();
   private volatile boolean open = true;
 
   TxContext(
@@ -47,13 +58,64 @@ final class TxContext {
     return frames.location;
   }
 
-  /** Counts a committed transaction (reported as {@code RegionStats.transactionsCommitted}). */
-  void countCommit() {
-    commits.increment();
+  /**
+   * This thread's cached scratch, made and registered on first use; a fresh, uncounted one when the
+   * cached scratch is in use (a nested transaction).
+   */
+  TxScratch takeScratch() {
+    TxScratch cached = scratch.get();
+    if (cached != null && !cached.inUse) {
+      return cached;
+    }
+    if (cached != null) {
+      return new TxScratch(log.newWriteSet(), null);
+    }
+    TxScratch mine = new TxScratch(log.newWriteSet(), Thread.currentThread());
+    scratch.set(mine);
+    synchronized (counted) {
+      counted.add(mine);
+      if (counted.size() >= sweepAt) {
+        sweep();
+        sweepAt = Math.max(8, counted.size() * 2);
+      }
+    }
+    return mine;
   }
 
+  /**
+   * Counts a transaction committed with {@code s} (reported as {@code
+   * RegionStats.transactionsCommitted}).
+   */
+  void countCommit(TxScratch s) {
+    if (s.owner != null) {
+      s.countCommit();
+    } else {
+      nestedCommits.increment();
+    }
+  }
+
+  /** Transactions committed since open; exact once the committing threads are quiescent. */
   long commitCount() {
-    return commits.sum();
+    long n;
+    synchronized (counted) {
+      sweep();
+      n = retiredCommits;
+      for (TxScratch s : counted) {
+        n += s.commits();
+      }
+    }
+    return n + nestedCommits.sum();
+  }
+
+  /** Folds the counts of terminated threads' scratches into {@link #retiredCommits}. Under the lock. */
+  private void sweep() {
+    counted.removeIf(s -> {
+      if (s.owner.isAlive()) {
+        return false;
+      }
+      retiredCommits += s.commits(); // termination happens-before isAlive() returning false
+      return true;
+    });
   }
 
   boolean isOpen() {

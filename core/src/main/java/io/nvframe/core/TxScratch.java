@@ -2,6 +2,8 @@ package io.nvframe.core;
 
 import io.nvframe.api.Frame;
 import io.nvframe.redo.WriteSet;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -9,8 +11,22 @@ import java.util.Map;
  * The reusable bookkeeping of one thread's transactions on one region ({@link TxContext#scratch}):
  * the write set, the frames reserved and freed, the locks held and the root changes. Empty whenever
  * {@code inUse} is false; {@link RedoTransaction} explains how it is handed out and reused.
+ *
+ * <p>A thread's cached scratch also counts the transactions it committed ({@link #commits()}),
+ * written by that thread only, with opaque stores: no atomic instruction and no cache line shared
+ * with another thread on the commit path. {@link TxContext#commitCount()} sums them.
  */
 final class TxScratch {
+  private static final VarHandle COMMITS;
+
+  static {
+    try {
+      COMMITS = MethodHandles.lookup().findVarHandle(TxScratch.class, "commits", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   /** A frame reserved by a transaction and the extent of direct writes into it. */
   static final class Reservation {
     final Frame frame;
@@ -46,9 +62,24 @@ final class TxScratch {
   final LongMap<Object> locked = new LongMap<>();
   final Map<String, RootChange> rootChanges = new HashMap<>();
   boolean inUse;
+  /** The thread whose cached scratch this is; null for a nested transaction's scratch, which does not count. */
+  final Thread owner;
+  @SuppressWarnings("unused") // through COMMITS
+  private long commits;
 
-  TxScratch(WriteSet writes) {
+  TxScratch(WriteSet writes, Thread owner) {
     this.writes = writes;
+    this.owner = owner;
+  }
+
+  /** Counts a committed transaction. Only by {@link #owner}. */
+  void countCommit() {
+    COMMITS.setOpaque(this, (long) COMMITS.getOpaque(this) + 1);
+  }
+
+  /** Transactions committed with this scratch; any thread. */
+  long commits() {
+    return (long) COMMITS.getOpaque(this);
   }
 
   void clear() {

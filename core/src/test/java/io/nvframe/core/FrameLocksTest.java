@@ -88,39 +88,133 @@ class FrameLocksTest {
     for (int i = 0; i < keys; i++) {
       inside[i] = new AtomicInteger();
     }
-    int threads = 4;
-    CyclicBarrier start = new CyclicBarrier(threads);
     AtomicReference<String> violation = new AtomicReference<>();
+    runThreads(4, seed * 31, r -> {
+      Object me = new Object();
+      for (int i = 0; i < 20_000 && violation.get() == null; i++) {
+        int k = r.nextInt(keys);
+        long key = k * 4096L + 3; // spread over stripes like pfns
+        if (!locks.acquire(key, me, TimeUnit.SECONDS.toNanos(30))) {
+          violation.set("seed " + seed + ": timed out on key " + key);
+          return;
+        }
+        if (inside[k].incrementAndGet() != 1) {
+          violation.set("seed " + seed + ": two owners inside key " + key);
+        }
+        inside[k].decrementAndGet();
+        locks.release(key, me);
+      }
+    });
+    assertEquals(null, violation.get());
+    assertEquals(0, locks.held(), "seed " + seed + ": every lock released");
+  }
+
+  /** {@code n} distinct keys that all fall into the stripe of key 1 (and so share its segments). */
+  static long[] keysOfOneStripe(int n) {
+    long[] keys = new long[n];
+    int stripe = FrameLocks.index(1);
+    int found = 0;
+    for (long k = 1; found < n; k++) {
+      if (FrameLocks.index(k) == stripe) {
+        keys[found++] = k;
+      }
+    }
+    return keys;
+  }
+
+  /** Keys of one stripe spread over several segments: freed slots are reused, exactness holds. */
+  @Test
+  void slotsOfOneStripeAreReusedAndExact() {
+    FrameLocks locks = new FrameLocks();
+    long[] k = keysOfOneStripe(11);
+    Object a = new Object();
+    Object b = new Object();
+    for (int i = 0; i < 9; i++) {
+      assertTrue(locks.acquire(k[i], a, 0), "key " + i);
+    }
+    assertEquals(9, locks.held());
+    locks.release(k[2], a);
+    locks.release(k[5], a);
+    locks.release(k[5], a); // twice: nothing more
+    locks.release(k[6], b); // not b's: nothing
+    assertEquals(7, locks.held());
+    assertTrue(locks.acquire(k[9], b, 0), "takes a freed slot");
+    assertTrue(locks.acquire(k[10], b, 0), "takes the other freed slot");
+    assertTrue(locks.acquire(k[2], b, 0), "released key, new segment");
+    assertEquals(10, locks.held());
+    for (int i = 0; i < 9; i++) {
+      boolean aHolds = i != 2 && i != 5;
+      assertEquals(!aHolds, locks.acquire(k[i], b, 0), "key " + i + " for b");
+      assertEquals(aHolds, locks.acquire(k[i], a, 0), "key " + i + " for a (re-entrant, or held by b)");
+    }
+    for (int i = 0; i < 11; i++) {
+      locks.release(k[i], a);
+      locks.release(k[i], b);
+    }
+    assertEquals(0, locks.held());
+  }
+
+  /**
+   * Threads each hold several keys of one stripe at a time (taken in key order, released in a
+   * random order, so releases race with takes in the same segments); a per-key occupancy counter
+   * must never exceed 1 and every lock is free at the end.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void concurrentOwnersInOneStripeNeverShareAKey(long seed) throws Exception {
+    FrameLocks locks = new FrameLocks();
+    long[] keys = keysOfOneStripe(10);
+    AtomicInteger[] inside = new AtomicInteger[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      inside[i] = new AtomicInteger();
+    }
+    AtomicReference<String> violation = new AtomicReference<>();
+    runThreads(4, seed * 131, r -> {
+      for (int round = 0; round < 5_000 && violation.get() == null; round++) {
+        Object me = new Object();
+        List<Integer> mine = new ArrayList<>();
+        for (int i = 0; i < keys.length; i++) {
+          if (r.nextInt(4) == 0) {
+            mine.add(i);
+          }
+        }
+        for (int i : mine) {
+          if (!locks.acquire(keys[i], me, TimeUnit.SECONDS.toNanos(30))) {
+            violation.set("seed " + seed + ": timed out on key " + keys[i]);
+            return;
+          }
+          if (inside[i].incrementAndGet() != 1) {
+            violation.set("seed " + seed + ": two owners inside key " + keys[i]);
+          }
+        }
+        java.util.Collections.shuffle(mine, r);
+        for (int i : mine) {
+          inside[i].decrementAndGet();
+          locks.release(keys[i], me);
+        }
+      }
+    });
+    assertEquals(null, violation.get());
+    assertEquals(0, locks.held(), "seed " + seed + ": every lock released");
+  }
+
+  /** Runs {@code body} on {@code threads} platform threads started together, thread t with {@code new Random(seed + t)}; waits for all. */
+  static void runThreads(int threads, long seed, java.util.function.Consumer<Random> body) throws InterruptedException {
+    CyclicBarrier start = new CyclicBarrier(threads);
     List<Thread> ts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      long s = seed * 31 + t;
+      Random r = new Random(seed + t);
       ts.add(Thread.ofPlatform().start(() -> {
-        Random r = new Random(s);
-        Object me = new Object();
         try {
           start.await();
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
-        for (int i = 0; i < 20_000 && violation.get() == null; i++) {
-          int k = r.nextInt(keys);
-          long key = k * 4096L + 3; // spread over stripes like pfns
-          if (!locks.acquire(key, me, TimeUnit.SECONDS.toNanos(30))) {
-            violation.set("seed " + seed + ": timed out on key " + key);
-            return;
-          }
-          if (inside[k].incrementAndGet() != 1) {
-            violation.set("seed " + seed + ": two owners inside key " + key);
-          }
-          inside[k].decrementAndGet();
-          locks.release(key, me);
-        }
+        body.accept(r);
       }));
     }
     for (Thread t : ts) {
       t.join();
     }
-    assertEquals(null, violation.get());
-    assertEquals(0, locks.held(), "seed " + seed + ": every lock released");
   }
 }

@@ -340,6 +340,46 @@ class TransactionTest {
     assertEquals(2, r.getLong(f, 0));
   }
 
+  /**
+   * Every committed transaction is counted once, whichever thread committed it: threads that have
+   * ended (more of them than the counter registry keeps before it sweeps), nested transactions, and
+   * rolled-back or failed transactions not at all.
+   */
+  @ParameterizedTest
+  @MethodSource("backends")
+  void committedTransactionsAreCountedAcrossThreads(String backend) throws Exception {
+    Region r = open(backend);
+    Frame page = r.allocate(0);
+    long before = r.stats().transactionsCommitted();
+    int threads = 20;
+    int perThread = 7;
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread th = Thread.ofPlatform().start(() -> {
+        for (int i = 0; i < perThread; i++) {
+          int off = 8 * (id % 8);
+          r.transact(tx -> tx.putLong(page, off, tx.getLong(page, off) + 1));
+        }
+        try (Transaction rolledBack = r.begin()) {
+          rolledBack.putLong(page, 64, 1);
+        }
+      });
+      th.join();
+      assertEquals(before + (long) (t + 1) * perThread, r.stats().transactionsCommitted(), "after thread " + t);
+    }
+    Thread virtual = Thread.ofVirtual().start(() -> r.transact(tx -> tx.putLong(page, 128, 5)));
+    virtual.join();
+    // nested: the outer transaction's scratch is in use, the inner one gets its own
+    Frame other = r.allocate(0);
+    r.transact(outer -> {
+      outer.putLong(page, 136, 1);
+      r.transact(inner -> inner.putLong(other, 0, 2));
+    });
+    assertEquals(before + (long) threads * perThread + 1 + 2, r.stats().transactionsCommitted());
+    assertEquals(2, r.getLong(other, 0));
+    assertEquals(1, r.getLong(page, 136));
+  }
+
   @ParameterizedTest
   @MethodSource("backends")
   void concurrentTransactionsAreSerializedPerFrame(String backend) throws Exception {

@@ -179,15 +179,51 @@ final class RecordFormat {
 
   /**
    * Fills {@code b[0, 64)} with a VALID header for the payload in {@code b[64, 64 + payloadBytes)}
-   * and returns the state word that later marks the record APPLIED.
+   * (not chained) and returns the state word that later marks the record APPLIED.
+   *
+   * <p>One CRC pass: the CRC32C of the header alone (crc field 0) is read off midway through the
+   * record's CRC, and the APPLIED header's CRC follows from it by {@link #APPLIED_CRC_DELTA},
+   * since the two headers differ only in the flags field.
    */
   static long writeValidHeader(
       byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
-    long appliedWord = fillValidHeader(b, laneId, generation, entryCount, payloadBytes, 0, 0, crc);
+    // the header's eight little-endian words: magic|version|lane, generation, entries|payload,
+    // flags|crc, extFirst, then extBlocks and the zero tail (bytes 40 to 63)
+    putLong(b, MAGIC_OFFSET,
+        (MAGIC & 0xFFFFFFFFL) | ((long) VERSION << 32) | ((long) laneId << 48));
+    putLong(b, GENERATION_OFFSET, generation);
+    putLong(b, ENTRY_COUNT_OFFSET, (entryCount & 0xFFFFFFFFL) | ((long) payloadBytes << 32));
+    putLong(b, STATE_WORD_OFFSET, stateWord(FLAG_VALID, 0));
+    putLong(b, EXT_FIRST_OFFSET, 0);
+    for (int at = EXT_BLOCKS_OFFSET; at < HEADER_BYTES; at += Long.BYTES) {
+      putLong(b, at, 0);
+    }
     crc.reset();
-    crc.update(b, 0, HEADER_BYTES + payloadBytes);
+    crc.update(b, 0, HEADER_BYTES);
+    int headerCrc = (int) crc.getValue();
+    crc.update(b, HEADER_BYTES, payloadBytes);
     putInt(b, CRC_OFFSET, (int) crc.getValue());
-    return appliedWord;
+    return stateWord(FLAG_APPLIED, headerCrc ^ APPLIED_CRC_DELTA);
+  }
+
+  /**
+   * {@code CRC32C(h with flags APPLIED) ^ CRC32C(h with flags VALID)} for every 64-byte header
+   * {@code h} (crc field 0 in both). CRC32C is affine over GF(2): {@code crc(x) ^ crc(y) = crc(x ^ y)
+   * ^ crc(zeros)} for inputs of one length, and the two headers differ only in the flags field, so
+   * the difference does not depend on the other fields.
+   */
+  static final int APPLIED_CRC_DELTA = appliedCrcDelta();
+
+  private static int appliedCrcDelta() {
+    byte[] h = new byte[HEADER_BYTES];
+    CRC32C crc = new CRC32C();
+    putInt(h, FLAGS_OFFSET, FLAG_APPLIED);
+    crc.update(h, 0, HEADER_BYTES);
+    int applied = (int) crc.getValue();
+    putInt(h, FLAGS_OFFSET, FLAG_VALID);
+    crc.reset();
+    crc.update(h, 0, HEADER_BYTES);
+    return applied ^ (int) crc.getValue();
   }
 
   /**

@@ -256,6 +256,23 @@ public final class WriteSet {
    * caller has checked that {@code payloadBytes()} fits.
    */
   int encodePayload(byte[] buf, int at) {
+    if (ranges.size() == 1) { // one entry (measure's rule), written without the walk
+      long target = ranges.start(0);
+      int length = ranges.length(0);
+      byte[] arena = ranges.arena();
+      int from = ranges.at(0);
+      entries = 1;
+      if (isWord(target, length)) {
+        RecordFormat.putSet8(buf, at, target, RecordFormat.getLong(arena, from));
+        return RecordFormat.SET8_BYTES;
+      }
+      int dataAt = at + RecordFormat.COPY_HEADER_BYTES;
+      RecordFormat.putCopyHeader(buf, at, target, length);
+      System.arraycopy(arena, from, buf, dataAt, length);
+      int padded = RecordFormat.align8(length);
+      Arrays.fill(buf, dataAt + length, dataAt + padded, (byte) 0);
+      return RecordFormat.COPY_HEADER_BYTES + padded;
+    }
     encoder.buf = buf;
     long n = walk(encoder, at);
     assert n == payloadBytes() : n + " != " + payloadBytes;
@@ -356,6 +373,11 @@ public final class WriteSet {
 
   /** The payload size of the encoding; sets {@link #entries}; writes nothing. */
   private long measure() {
+    if (ranges.size() == 1) { // one entry: SET8 for an aligned word, else one COPY
+      entries = 1;
+      int length = ranges.length(0);
+      return isWord(ranges.start(0), length) ? RecordFormat.SET8_BYTES : RecordFormat.copyEntryBytes(length);
+    }
     return walk(MEASURE, 0);
   }
 

@@ -233,6 +233,34 @@ class RecordValidityTest {
     }
   }
 
+  /**
+   * The one-pass header of an unchained record ({@code writeValidHeader}) is byte for byte the
+   * header built field by field with two CRC passes ({@code fillValidHeader}, then the CRC over
+   * header and payload), and its APPLIED state word is the one {@code appliedStateWord} computes.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void onePassHeaderMatchesFieldByFieldHeader(long seed) {
+    Random rnd = new Random(seed);
+    int payload = 8 * rnd.nextInt(LogFixture.LANE_SIZE / 8 - 8);
+    byte[] fast = new byte[64 + payload];
+    rnd.nextBytes(fast); // stale bytes in the header must not leak into it
+    byte[] slow = fast.clone();
+    int lane = rnd.nextInt(1 << 16);
+    long generation = rnd.nextLong() >>> 1;
+    int entries = rnd.nextInt();
+    CRC32C crc = new CRC32C();
+    long applied = RecordFormat.writeValidHeader(fast, lane, generation, entries, payload, crc);
+    long expectedApplied = RecordFormat.fillValidHeader(slow, lane, generation, entries, payload, 0, 0, crc);
+    crc.reset();
+    crc.update(slow, 0, 64 + payload);
+    RecordFormat.putInt(slow, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+    assertArrayEquals(slow, fast, "seed " + seed);
+    assertEquals(expectedApplied, applied, "seed " + seed);
+    byte[] header = Arrays.copyOf(fast, 64);
+    assertEquals(RecordFormat.appliedStateWord(header, crc), applied, "seed " + seed);
+  }
+
   /** A CRC-correct record whose entries point into the log area (or past the end) is not replayed. */
   @Test
   void correctlyChecksummedRecordWithOutOfBoundsEntryIsIgnored() {
