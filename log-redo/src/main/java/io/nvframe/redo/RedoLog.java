@@ -109,6 +109,8 @@ public final class RedoLog {
   public static final int DEFAULT_LANE_SIZE = 4096;
   /** Lane sizes are positive multiples of this. */
   public static final int LANE_ALIGNMENT = 4096;
+  /** Largest buffer a chained record's extension blocks are written from ({@link #writeChain}). */
+  private static final int CHAIN_CHUNK = 256 << 10;
   /** At most this many lanes (lane ids are u16). */
   public static final int MAX_LANES = 1 << 16;
   /** {@code areaOffset} must be a multiple of this, so each header is one cache line. */
@@ -498,8 +500,8 @@ public final class RedoLog {
   }
 
   private void commitLogged(Lane lane, WriteSet writeSet, int payload, ExtensionSpace.Block[] chain) {
-    byte[] buf = chain == null ? lane.buffer() : new byte[HEADER_BYTES + payload];
-    int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
+    byte[] buf = lane.buffer();
+    int payloadBytes = chain == null ? writeSet.encodePayload(buf, HEADER_BYTES) : payload;
     int entries = writeSet.entryCount();
     // the other lanes' deferred invalidations: flushed now, durable at this commit's first fence,
     // before any of its entries is applied; the record's generation is above theirs
@@ -507,30 +509,14 @@ public final class RedoLog {
     long above = pending.flush(lane.id, seen);
     long generation = nextGeneration(lane, above);
     long appliedWord;
-    byte[] links = null;
     if (chain == null) {
       appliedWord =
           RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
     } else {
+      // the CRC is completed by writeChain, which streams the rest of the payload
       appliedWord = RecordFormat.fillValidHeader(
           buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
-      links = new byte[chain.length * RecordFormat.LINK_BYTES];
-      CRC32C crc = lane.crc;
-      crc.reset();
-      crc.update(buf, 0, HEADER_BYTES + capacity);
-      long pos = HEADER_BYTES + capacity;
-      for (int i = 0; i < chain.length; i++) {
-        int l = i * RecordFormat.LINK_BYTES;
-        long next = i + 1 < chain.length ? chain[i + 1].offset() : 0;
-        byte[] link = new byte[RecordFormat.LINK_BYTES];
-        RecordFormat.fillLink(link, next, chain[i].length(), generation);
-        System.arraycopy(link, 0, links, l, link.length);
-        int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, chain[i].length() - RecordFormat.LINK_BYTES);
-        crc.update(links, l, RecordFormat.LINK_BYTES);
-        crc.update(buf, (int) pos, n);
-        pos += n;
-      }
-      RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+      writeSet.encodeWindow(buf, HEADER_BYTES, 0, capacity);
     }
     long base = lane.offset;
     int recordBytes = HEADER_BYTES + payloadBytes;
@@ -548,7 +534,7 @@ public final class RedoLog {
       medium.write(base, buf, 0, HEADER_BYTES);
       medium.flush(base, recordBytes);
     } else {
-      writeChain(buf, payloadBytes, chain, links);
+      writeChain(buf, writeSet, payloadBytes, chain, generation, lane.crc);
       medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
       medium.write(base, buf, 0, HEADER_BYTES);
       medium.flush(base, laneSize);
@@ -556,7 +542,11 @@ public final class RedoLog {
     medium.fence(); // #1: commit point
     pending.retire(seen);
 
-    RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+    if (chain == null) {
+      RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+    } else {
+      writeSet.applyTo(medium, plan); // the same bytes, from the write set: no record-sized buffer
+    }
     plan.flush(medium);
     medium.fence(); // #2: applied
 
@@ -575,17 +565,44 @@ public final class RedoLog {
     lane.countRecord(recordBytes);
   }
 
-  /** Writes and flushes the extension blocks of a chained record (link, then its payload part). */
-  private void writeChain(byte[] buf, int payloadBytes, ExtensionSpace.Block[] chain, byte[] links) {
-    long pos = HEADER_BYTES + capacity;
+  /**
+   * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
+   * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
+   * The payload beyond the lane is encoded from the write set into a buffer of at most {@link
+   * #CHAIN_CHUNK} bytes, one window at a time; each window, the first of a block behind the block's
+   * link, is checksummed and written with one {@link Medium#writeAndFlush}, padded with zeros to
+   * whole 64-byte lines of the block (bytes past the payload, which the CRC does not cover).
+   */
+  private void writeChain(
+      byte[] buf, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain, long generation,
+      CRC32C crc) {
+    crc.reset();
+    crc.update(buf, 0, HEADER_BYTES + capacity);
+    int link = RecordFormat.LINK_BYTES;
+    byte[] chunk = new byte[(int) Math.min(CHAIN_CHUNK, link + RecordFormat.align64(payloadBytes - capacity))];
+    long pos = capacity;
     for (int i = 0; i < chain.length; i++) {
       ExtensionSpace.Block b = chain[i];
-      int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, b.length() - RecordFormat.LINK_BYTES);
-      medium.write(b.offset(), links, i * RecordFormat.LINK_BYTES, RecordFormat.LINK_BYTES);
-      medium.write(b.offset() + RecordFormat.LINK_BYTES, buf, (int) pos, n);
-      medium.flush(b.offset(), RecordFormat.LINK_BYTES + n);
+      long n = Math.min(payloadBytes - pos, b.length() - link);
+      RecordFormat.fillLink(chunk, i + 1 < chain.length ? chain[i + 1].offset() : 0, b.length(), generation);
+      crc.update(chunk, 0, link);
+      int head = link;
+      long at = b.offset();
+      for (long done = 0; done < n; ) {
+        int k = (int) Math.min(chunk.length - head, n - done);
+        writeSet.encodeWindow(chunk, head, pos + done, pos + done + k);
+        crc.update(chunk, head, k);
+        int bytes = head + k;
+        int padded = RecordFormat.align64(bytes);
+        Arrays.fill(chunk, bytes, padded, (byte) 0);
+        medium.writeAndFlush(at, chunk, 0, padded);
+        at += bytes;
+        done += k;
+        head = 0;
+      }
       pos += n;
     }
+    RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
   }
 
   /** Payload bytes a record may hold in its lane: {@code laneSize - 64}. */
