@@ -568,37 +568,48 @@ public final class RedoLog {
   /**
    * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
    * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
-   * The payload beyond the lane is encoded from the write set into a buffer of at most {@link
-   * #CHAIN_CHUNK} bytes, one window at a time; each window, the first of a block behind the block's
-   * link, is checksummed and written with one {@link Medium#writeAndFlush}, padded with zeros to
-   * whole 64-byte lines of the block (bytes past the payload, which the CRC does not cover).
+   * Each block gets its link (one line) and then its payload in windows of at most {@link
+   * #CHAIN_CHUNK} bytes, each checksummed and written with one {@link Medium#writeAndFlush}: a
+   * window of whole lines that is data of one COPY entry lying in one piece in the write set's
+   * arena straight from there ({@link WriteSet#windowInArena}), any other window encoded into a
+   * buffer first ({@link WriteSet#encodeWindow}) and padded with zeros to whole 64-byte lines of the
+   * block (bytes past the payload, which the CRC does not cover).
    */
   private void writeChain(
       byte[] buf, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain, long generation,
       CRC32C crc) {
     crc.reset();
     crc.update(buf, 0, HEADER_BYTES + capacity);
-    int link = RecordFormat.LINK_BYTES;
-    byte[] chunk = new byte[(int) Math.min(CHAIN_CHUNK, link + RecordFormat.align64(payloadBytes - capacity))];
+    int linkBytes = RecordFormat.LINK_BYTES;
+    byte[] link = new byte[linkBytes];
+    byte[] chunk = null;
     long pos = capacity;
     for (int i = 0; i < chain.length; i++) {
       ExtensionSpace.Block b = chain[i];
-      long n = Math.min(payloadBytes - pos, b.length() - link);
-      RecordFormat.fillLink(chunk, i + 1 < chain.length ? chain[i + 1].offset() : 0, b.length(), generation);
-      crc.update(chunk, 0, link);
-      int head = link;
-      long at = b.offset();
+      long n = Math.min(payloadBytes - pos, b.length() - linkBytes);
+      RecordFormat.fillLink(link, i + 1 < chain.length ? chain[i + 1].offset() : 0, b.length(), generation);
+      crc.update(link, 0, linkBytes);
+      medium.writeAndFlush(b.offset(), link, 0, linkBytes);
+      long at = b.offset() + linkBytes;
       for (long done = 0; done < n; ) {
-        int k = (int) Math.min(chunk.length - head, n - done);
-        writeSet.encodeWindow(chunk, head, pos + done, pos + done + k);
-        crc.update(chunk, head, k);
-        int bytes = head + k;
-        int padded = RecordFormat.align64(bytes);
-        Arrays.fill(chunk, bytes, padded, (byte) 0);
-        medium.writeAndFlush(at, chunk, 0, padded);
-        at += bytes;
+        int k = (int) Math.min(CHAIN_CHUNK, n - done);
+        int direct = k % linkBytes == 0 ? writeSet.windowInArena(pos + done, pos + done + k) : -1;
+        if (direct >= 0) {
+          byte[] arena = writeSet.arena();
+          crc.update(arena, direct, k);
+          medium.writeAndFlush(at, arena, direct, k);
+        } else {
+          if (chunk == null) {
+            chunk = new byte[(int) Math.min(CHAIN_CHUNK, RecordFormat.align64(payloadBytes - capacity))];
+          }
+          writeSet.encodeWindow(chunk, 0, pos + done, pos + done + k);
+          crc.update(chunk, 0, k);
+          int padded = RecordFormat.align64(k);
+          Arrays.fill(chunk, k, padded, (byte) 0);
+          medium.writeAndFlush(at, chunk, 0, padded);
+        }
+        at += k;
         done += k;
-        head = 0;
       }
       pos += n;
     }

@@ -266,6 +266,26 @@ public final class WriteSet {
   }
 
   /**
+   * Where the payload bytes at positions {@code [from, to)} lie in one piece in {@link #arena()}:
+   * when they are all data of one COPY entry, at least 64 bytes, and the entry's ranges there
+   * follow each other in the arena, returns the arena offset of byte {@code from}; else -1. Counts
+   * as the window {@code [from, to)} of an {@link #encodeWindow} sequence, so encoding may
+   * continue after it; a caller that gets -1 encodes the window instead.
+   */
+  int windowInArena(long from, long to) {
+    encodeSizes();
+    if (window == null) {
+      window = new Window();
+    }
+    return window.inArena(from, to);
+  }
+
+  /** The arena that {@link #windowInArena} offsets point into; valid until the next change. */
+  byte[] arena() {
+    return ranges.arena();
+  }
+
+  /**
    * Applies the changes to {@code medium} as applying the encoded record does ({@link
    * RecordFormat#apply}): SET8 entries with an atomic 8-byte store, COPY runs with bulk writes from
    * the write set's own bytes ({@link RecordFormat#writeCopy}); adds what needs a flush to {@code
@@ -470,14 +490,63 @@ public final class WriteSet {
     private long lastPos;
     private long lastEnd;
 
-    void encode(byte[] dst, int dstAt, long from, long to) {
+    /** The COPY run whose first range is {@link #runIndex} ends at medium offset {@link #runEnd}. */
+    private int runIndex = -1;
+    private long runEnd;
+
+    private void next(long from, long to) {
       assert from == 0 || from == hi : "windows must be contiguous: " + from + " after " + hi;
       assert to <= payloadBytes && from <= to : from + ".." + to + " of " + payloadBytes;
-      Objects.checkFromIndexSize(dstAt, to - from, dst.length);
       if (from == 0) {
         resumeIndex = 0;
         resumePos = 0;
+        runIndex = -1;
       }
+    }
+
+    int inArena(long from, long to) {
+      next(from, to);
+      int i = resumeIndex;
+      long data = resumePos + RecordFormat.COPY_HEADER_BYTES;
+      if (to - from < RecordFormat.LINK_BYTES || i >= ranges.size() || from < data
+          || isWord(ranges.start(i), ranges.length(i))) {
+        return -1;
+      }
+      if (runIndex != i) {
+        // the run's extent, found once per entry: adjacent ranges that are not aligned words
+        long end = ranges.start(i) + ranges.length(i);
+        for (int k = i + 1; k < ranges.size() && ranges.start(k) == end && !isWord(end, ranges.length(k)); k++) {
+          end += ranges.length(k);
+        }
+        runIndex = i;
+        runEnd = end;
+      }
+      long t0 = ranges.start(i) + (from - data);
+      long t1 = ranges.start(i) + (to - data);
+      if (t1 > runEnd) {
+        return -1;
+      }
+      int k = ranges.floor(t0);
+      int at = ranges.at(k) + (int) (t0 - ranges.start(k));
+      long cover = ranges.start(k) + ranges.length(k);
+      int next = ranges.at(k) + ranges.length(k);
+      while (cover < t1) {
+        k++;
+        if (ranges.at(k) != next) {
+          return -1;
+        }
+        cover += ranges.length(k);
+        next += ranges.length(k);
+      }
+      // the resume point stays at this entry, which starts before the next window
+      lo = from;
+      hi = to;
+      return at;
+    }
+
+    void encode(byte[] dst, int dstAt, long from, long to) {
+      next(from, to);
+      Objects.checkFromIndexSize(dstAt, to - from, dst.length);
       this.dst = dst;
       this.dstAt = dstAt;
       this.lo = from;
