@@ -569,11 +569,13 @@ public final class RedoLog {
    * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
    * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
    * Each block gets its link (one line) and then its payload in windows of at most {@link
-   * #CHAIN_CHUNK} bytes, each checksummed and written with one {@link Medium#writeAndFlush}: a
-   * window of whole lines that is data of one COPY entry lying in one piece in the write set's
-   * arena straight from there ({@link WriteSet#windowInArena}), any other window encoded into a
-   * buffer first ({@link WriteSet#encodeWindow}) and padded with zeros to whole 64-byte lines of the
-   * block (bytes past the payload, which the CRC does not cover).
+   * #CHAIN_CHUNK} bytes, each checksummed and written with one call: a window of whole lines that
+   * is data of one COPY entry lying in one piece in the write set's arena straight from there
+   * ({@link WriteSet#windowInArena}), any other window encoded into a buffer first ({@link
+   * WriteSet#encodeWindow}) and padded with zeros to whole 64-byte lines of the block (bytes past
+   * the payload, which the CRC does not cover). When the medium writes back cache lines, every
+   * piece is written with {@link Medium#writeAndFlush}; with coarser write-back (msync pages,
+   * blocks) the pieces are written and the block is flushed once.
    */
   private void writeChain(
       byte[] buf, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain, long generation,
@@ -583,13 +585,14 @@ public final class RedoLog {
     int linkBytes = RecordFormat.LINK_BYTES;
     byte[] link = new byte[linkBytes];
     byte[] chunk = null;
+    boolean lines = medium.flushGranularity() <= linkBytes;
     long pos = capacity;
     for (int i = 0; i < chain.length; i++) {
       ExtensionSpace.Block b = chain[i];
       long n = Math.min(payloadBytes - pos, b.length() - linkBytes);
       RecordFormat.fillLink(link, i + 1 < chain.length ? chain[i + 1].offset() : 0, b.length(), generation);
       crc.update(link, 0, linkBytes);
-      medium.writeAndFlush(b.offset(), link, 0, linkBytes);
+      writeChainPiece(b.offset(), link, 0, linkBytes, lines);
       long at = b.offset() + linkBytes;
       for (long done = 0; done < n; ) {
         int k = (int) Math.min(CHAIN_CHUNK, n - done);
@@ -597,23 +600,34 @@ public final class RedoLog {
         if (direct >= 0) {
           byte[] arena = writeSet.arena();
           crc.update(arena, direct, k);
-          medium.writeAndFlush(at, arena, direct, k);
+          writeChainPiece(at, arena, direct, k, lines);
         } else {
-          if (chunk == null) {
-            chunk = new byte[(int) Math.min(CHAIN_CHUNK, RecordFormat.align64(payloadBytes - capacity))];
+          int padded = RecordFormat.align64(k);
+          if (chunk == null || chunk.length < padded) {
+            chunk = new byte[padded];
           }
           writeSet.encodeWindow(chunk, 0, pos + done, pos + done + k);
           crc.update(chunk, 0, k);
-          int padded = RecordFormat.align64(k);
           Arrays.fill(chunk, k, padded, (byte) 0);
-          medium.writeAndFlush(at, chunk, 0, padded);
+          writeChainPiece(at, chunk, 0, padded, lines);
         }
         at += k;
         done += k;
       }
+      if (!lines) {
+        medium.flush(b.offset(), linkBytes + n);
+      }
       pos += n;
     }
     RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+  }
+
+  private void writeChainPiece(long at, byte[] src, int srcAt, int length, boolean lines) {
+    if (lines) {
+      medium.writeAndFlush(at, src, srcAt, length);
+    } else {
+      medium.write(at, src, srcAt, length);
+    }
   }
 
   /** Payload bytes a record may hold in its lane: {@code laneSize - 64}. */

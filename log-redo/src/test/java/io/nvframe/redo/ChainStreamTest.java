@@ -267,6 +267,31 @@ class ChainStreamTest {
     }, () -> formatted(4), DATA, () -> new PoolSpace(POOL, BLOCK, BLOCKS));
   }
 
+  /** With page write-back (msync), a chain's blocks are written piecewise and flushed once each. */
+  @Test
+  void withPageWriteBackEachBlockIsFlushedOnce() {
+    byte[] change = new byte[1 << 20];
+    new Random(6).nextBytes(change);
+    try (Medium heap = formatted(6)) {
+      LineTracker m = new LineTracker(heap, 4096);
+      PoolSpace space = new PoolSpace(POOL, BLOCK, BLOCKS);
+      RedoLog log = open(m, space);
+      byte[] model = data(m);
+      WriteSet ws = log.newWriteSet();
+      ws.write(AREA_END + 100, change, 0, change.length);
+      System.arraycopy(change, 0, model, 100, change.length);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      PersistStats cost = m.stats().minus(before);
+      assertEquals(0, m.writeAndFlushes);
+      // lane 1, two blocks 1 each, the applied COPY 1 (one run of pages), APPLIED word 1
+      assertEquals(1 + 2 + 1 + 1, cost.flushes(), cost.toString());
+      assertEquals(3, cost.fences(), cost.toString());
+      assertEquals(List.of(), m.unflushed());
+      assertArrayEquals(model, data(m));
+    }
+  }
+
   /** Tracks which lines were written and not yet flushed, and the writeAndFlush calls. */
   static final class LineTracker extends DelegatingMedium {
     private final int line;
