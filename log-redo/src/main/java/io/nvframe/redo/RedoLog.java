@@ -60,9 +60,12 @@ import org.slf4j.LoggerFactory;
  *       #0</b>, before the record is written (a record that reached the media before the ranges
  *       would be replayed, with a valid CRC, over lost data). Then one flush over the record,
  *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction.
- *   <li>The entries are applied from the DRAM buffer (never re-read from the medium): SET8 with an
- *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
- *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
+ *   <li>The entries are applied from the DRAM buffer (never re-read from the medium; a chained
+ *       record, which is streamed into its blocks by {@code writeChain}, from the write set):
+ *       SET8 with an atomic 8-byte store, COPY with a bulk write ({@link RecordFormat#writeCopy}:
+ *       at least 512 bytes of whole lines with one {@code writeAndFlush}); the targets are flushed
+ *       as whole lines, with adjacent or overlapping lines merged into one flush call; <b>fence
+ *       #2</b>.
  *   <li>The header's state word (flags and crc, one aligned 8-byte word) is replaced by {@code
  *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, <em>not</em> flushed: the
  *       lane is published as pending ({@link PendingInvalidations}) and its word becomes durable
@@ -73,7 +76,8 @@ import org.slf4j.LoggerFactory;
  *
  * A logged commit thus costs 2 fences (3 with durable ranges or a chained record) and {@code D + 1
  * + T + P} flushes, where D and T are the numbers of merged line runs of the durable ranges and of
- * the targets and P the number of other lanes that were pending. Why deferring the invalidation
+ * the targets and P the number of other lanes that were pending (a chained record's flushes:
+ * log-redo/README.md, "Commit protocol"). Why deferring the invalidation
  * is safe, path by path: log-redo/README.md, "Deferred invalidation".
  *
  * <h2>Recovery</h2>

@@ -123,6 +123,30 @@ class CommitCostTest {
     assertEquals(64 + 48 + 192, adjacent.medium().bytesFlushed());
   }
 
+  /**
+   * A COPY with at least 512 bytes of whole lines writes them with one writeAndFlush (one flush
+   * call); its partial first and last lines go through the merged runs; with page write-back
+   * everything goes through the runs.
+   */
+  @Test
+  void copyOfManyWholeLinesIsOneWriteAndFlush() {
+    Cost aligned = commit(ws -> ws.write(LINE_B, new byte[1024], 0, 1024));
+    assertEquals(2, aligned.medium().fences());
+    assertEquals(1 + 1, aligned.medium().flushes(), "record, the 16 lines in one writeAndFlush");
+    Cost ragged = commit(ws -> ws.write(LINE_B + 10, new byte[1024], 0, 1024));
+    assertEquals(1 + 1 + 2, ragged.medium().flushes(), "record, 15 whole lines, the first and the last line");
+    Cost short_ = commit(ws -> ws.write(LINE_B + 10, new byte[520], 0, 520));
+    assertEquals(1 + 1, short_.medium().flushes(), "record, one run of 9 lines: 448 whole bytes are too few");
+    try (Medium m = new PageFlushMedium(LogFixture.formatted(7))) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      ws.write(LINE_B + 10, new byte[2048], 0, 2048);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      assertEquals(1 + 1, m.stats().minus(before).flushes(), "record, one page run");
+    }
+  }
+
   @Test
   void copyOf64BytesCostsTwoFencesAndTwoFlushes() {
     Cost c = commit(ws -> ws.write(LINE_B, new byte[64], 0, 64));
