@@ -573,9 +573,10 @@ public final class RedoLog {
    * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
    * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
    * Each block gets its link (one line) and then its payload in windows of at most {@link
-   * #CHAIN_CHUNK} bytes, each checksummed and written with one call: a window of whole lines that
-   * is data of one COPY entry lying in one piece in the write set's arena straight from there
-   * ({@link WriteSet#windowInArena}), any other window encoded into a buffer first ({@link
+   * #CHAIN_CHUNK} bytes, each checksummed and written with one call: whole lines that are data of
+   * one COPY entry lying in one piece in the write set's arena straight from there ({@link
+   * WriteSet#windowInArena}; the block's last partial line then follows as a window of its own),
+   * any other window encoded into a buffer first ({@link
    * WriteSet#encodeWindow}) and padded with zeros to whole 64-byte lines of the block (bytes past
    * the payload, which the CRC does not cover). When the medium writes back cache lines, every
    * piece is written with {@link Medium#writeAndFlush}; with coarser write-back (msync pages,
@@ -600,8 +601,10 @@ public final class RedoLog {
       long at = b.offset() + linkBytes;
       for (long done = 0; done < n; ) {
         int k = (int) Math.min(CHAIN_CHUNK, n - done);
-        int direct = k % linkBytes == 0 ? writeSet.windowInArena(pos + done, pos + done + k) : -1;
+        int whole = k & -linkBytes; // a shorter tail of the block's payload follows in its own window
+        int direct = whole > 0 ? writeSet.windowInArena(pos + done, pos + done + whole) : -1;
         if (direct >= 0) {
+          k = whole;
           byte[] arena = writeSet.arena();
           crc.update(arena, direct, k);
           writeChainPiece(at, arena, direct, k, lines);
