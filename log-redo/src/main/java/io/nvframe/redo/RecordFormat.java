@@ -540,7 +540,12 @@ final class RecordFormat {
       } else {
         assert op(word) == OP_COPY : op(word);
         int length = getInt(b, pos + 8);
-        writeCopy(medium, offset, b, pos + COPY_HEADER_BYTES, length, plan);
+        if (length < WRITE_AND_FLUSH_BYTES) {
+          medium.write(offset, b, pos + COPY_HEADER_BYTES, length);
+          plan.add(offset, length);
+        } else {
+          writeCopy(medium, offset, b, pos + COPY_HEADER_BYTES, length, plan);
+        }
         pos += COPY_HEADER_BYTES + align8(length);
       }
       n++;

@@ -62,7 +62,6 @@ public final class WriteSet {
   // state of walkFrom
   private long walkPos;
   private int walkCount;
-  private int walkEntry;
   private Window window;
   private Applier applier;
 
@@ -417,8 +416,7 @@ public final class WriteSet {
    * {@link #walk} from range {@code i}, the first range of an entry at payload position {@link
    * #walkPos}, handing {@code out} every entry that starts below {@code stop}. Returns the range
    * index after the last entry handed over; {@link #walkPos} is then that entry's end and {@link
-   * #walkCount} the number of entries handed over. Before each call of {@code out}, {@link
-   * #walkEntry} is the index of the entry's first range.
+   * #walkCount} the number of entries handed over.
    */
   private int walkFrom(EntrySink out, int i, long stop) {
     long pos = walkPos;
@@ -428,7 +426,6 @@ public final class WriteSet {
       long start = ranges.start(i);
       int length0 = ranges.length(i);
       n++;
-      walkEntry = i;
       if (isWord(start, length0)) {
         out.wordRange(pos, start, ranges.at(i));
         pos += RecordFormat.SET8_BYTES;
@@ -485,8 +482,8 @@ public final class WriteSet {
     /** Where the next window's walk starts: range index and payload position of an entry. */
     private int resumeIndex;
     private long resumePos;
-    /** The last entry handed over: its first range, position and end. */
-    private int lastIndex;
+    /** The last entry handed over: its target, position and end. */
+    private long lastTarget;
     private long lastPos;
     private long lastEnd;
 
@@ -555,8 +552,8 @@ public final class WriteSet {
       walkPos = resumePos;
       int next = walkFrom(this, resumeIndex, to);
       if (lastEnd > to) {
-        // the last entry continues in the next window
-        resumeIndex = lastIndex;
+        // the last entry continues in the next window; its first range starts at its target
+        resumeIndex = ranges.ceiling(lastTarget);
         resumePos = lastPos;
       } else {
         resumeIndex = next;
@@ -574,8 +571,8 @@ public final class WriteSet {
       }
     }
 
-    private void handed(long pos, long bytes) {
-      lastIndex = walkEntry;
+    private void handed(long target, long pos, long bytes) {
+      lastTarget = target;
       lastPos = pos;
       lastEnd = pos + bytes;
     }
@@ -584,14 +581,14 @@ public final class WriteSet {
     void wordRange(long pos, long target, int at) {
       RecordFormat.putSet8(head, 0, target, RecordFormat.getLong(ranges.arena(), at));
       part(pos, head, RecordFormat.SET8_BYTES);
-      handed(pos, RecordFormat.SET8_BYTES);
+      handed(target, pos, RecordFormat.SET8_BYTES);
     }
 
     @Override
     void wordRun(long pos, long target) {
       RecordFormat.putSet8(head, 0, target, runWord(target));
       part(pos, head, RecordFormat.SET8_BYTES);
-      handed(pos, RecordFormat.SET8_BYTES);
+      handed(target, pos, RecordFormat.SET8_BYTES);
     }
 
     @Override
@@ -609,7 +606,7 @@ public final class WriteSet {
       if (a < padEnd) {
         Arrays.fill(dst, dstAt + (int) (a - lo), dstAt + (int) (padEnd - lo), (byte) 0);
       }
-      handed(pos, RecordFormat.copyEntryBytes(length));
+      handed(target, pos, RecordFormat.copyEntryBytes(length));
     }
   }
 
