@@ -59,8 +59,8 @@ public final class WriteSet {
   private boolean dirty = true;
   private long payloadBytes;
   private int entries;
-  // state of walkFrom
-  private long walkPos;
+  // what walkFrom left
+  private int walkNext;
   private int walkCount;
   private Window window;
   private Applier applier;
@@ -296,8 +296,7 @@ public final class WriteSet {
     }
     applier.medium = medium;
     applier.plan = plan;
-    walkPos = 0;
-    walkFrom(applier, 0, Long.MAX_VALUE);
+    walkFrom(applier, 0, 0, Long.MAX_VALUE);
     applier.medium = null;
     applier.plan = null;
     return walkCount;
@@ -406,20 +405,18 @@ public final class WriteSet {
    * only counts; {@link #encoder} writes the entries.
    */
   private long walk(EntrySink out, int at) {
-    walkPos = at;
-    walkFrom(out, 0, Long.MAX_VALUE);
+    long end = walkFrom(out, 0, at, Long.MAX_VALUE);
     entries = walkCount;
-    return walkPos - at;
+    return end - at;
   }
 
   /**
-   * {@link #walk} from range {@code i}, the first range of an entry at payload position {@link
-   * #walkPos}, handing {@code out} every entry that starts below {@code stop}. Returns the range
-   * index after the last entry handed over; {@link #walkPos} is then that entry's end and {@link
+   * {@link #walk} from range {@code i}, the first range of an entry at payload position {@code
+   * pos}, handing {@code out} every entry that starts below {@code stop}. Returns the end of the
+   * last entry handed over; {@link #walkNext} is then the range index after it and {@link
    * #walkCount} the number of entries handed over.
    */
-  private int walkFrom(EntrySink out, int i, long stop) {
-    long pos = walkPos;
+  private long walkFrom(EntrySink out, int i, long pos, long stop) {
     int n = 0;
     int size = ranges.size();
     while (i < size && pos < stop) {
@@ -448,9 +445,9 @@ public final class WriteSet {
         pos += RecordFormat.copyEntryBytes(length);
       }
     }
-    walkPos = pos;
+    walkNext = i;
     walkCount = n;
-    return i;
+    return pos;
   }
 
   /** The aligned word at {@code target} as the ranges of a SET8 run cover it. */
@@ -549,15 +546,14 @@ public final class WriteSet {
       this.lo = from;
       this.hi = to;
       lastEnd = -1;
-      walkPos = resumePos;
-      int next = walkFrom(this, resumeIndex, to);
+      long end = walkFrom(this, resumeIndex, resumePos, to);
       if (lastEnd > to) {
         // the last entry continues in the next window; its first range starts at its target
         resumeIndex = ranges.ceiling(lastTarget);
         resumePos = lastPos;
       } else {
-        resumeIndex = next;
-        resumePos = walkPos;
+        resumeIndex = walkNext;
+        resumePos = end;
       }
       this.dst = null;
     }
