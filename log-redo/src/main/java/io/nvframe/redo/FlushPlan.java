@@ -23,6 +23,11 @@ final class FlushPlan {
     this.limit = medium.size();
   }
 
+  /** The flush granularity: ranges are widened to multiples of it. */
+  long line() {
+    return line;
+  }
+
   void reset() {
     count = 0;
     sorted = true;

@@ -11,7 +11,12 @@ import java.util.Arrays;
  * order, which appends). Not thread-safe.
  */
 final class RangeMap {
-  /** An arena above this is dropped at {@link #clear()} rather than kept for reuse. */
+  /**
+   * An arena up to this size is always kept at {@link #clear()}. A larger one is kept while the
+   * transaction being cleared used more than a quarter of it (a thread that repeats large
+   * transactions does not regrow and zero it each time) and dropped otherwise (one large transaction
+   * does not pin its arena for the small ones after it).
+   */
   private static final int KEEP_ARENA = 1 << 20;
 
   private long[] starts = new long[16];
@@ -118,9 +123,9 @@ final class RangeMap {
 
   void clear() {
     size = 0;
-    used = 0;
-    if (arena.length > KEEP_ARENA) {
+    if (arena.length > KEEP_ARENA && used <= arena.length / 4) {
       arena = new byte[256];
     }
+    used = 0;
   }
 }

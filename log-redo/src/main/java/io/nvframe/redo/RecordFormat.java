@@ -80,6 +80,11 @@ final class RecordFormat {
   static final int LINK_GENERATION_OFFSET = 16;
   /** Largest payload of one record: it is assembled in one Java array. */
   static final int MAX_PAYLOAD_BYTES = (Integer.MAX_VALUE - 1024) & -8;
+  /**
+   * Whole 64-byte lines a COPY must cover before {@link #writeCopy} writes them with {@link
+   * Medium#writeAndFlush}; also the dax backend's shortest non-temporal copy.
+   */
+  static final int WRITE_AND_FLUSH_BYTES = 512;
   /** Bytes read at a time when a chained record's CRC is checked. */
   private static final int STREAM_CHUNK = 1 << 16;
 
@@ -156,6 +161,11 @@ final class RecordFormat {
 
   static long align8(long n) {
     return (n + ENTRY_ALIGNMENT - 1) & -ENTRY_ALIGNMENT;
+  }
+
+  /** {@code n} rounded up to whole 64-byte lines. */
+  static int align64(int n) {
+    return (n + LINK_BYTES - 1) & -LINK_BYTES;
   }
 
   /** Bytes of a COPY entry carrying {@code length} data bytes. */
@@ -549,8 +559,8 @@ final class RecordFormat {
 
   /**
    * Applies the (already checked) entries in {@code b[at, at + payloadBytes)} to {@code medium}
-   * and adds every target range to {@code plan}. SET8 uses an atomic 8-byte store, COPY a bulk
-   * write. Returns the number of entries applied.
+   * and adds every target range that still needs a flush to {@code plan}. SET8 uses an atomic
+   * 8-byte store, COPY {@link #writeCopy}. Returns the number of entries applied.
    */
   static int apply(Medium medium, byte[] b, int at, int payloadBytes, FlushPlan plan) {
     int pos = at;
@@ -566,12 +576,50 @@ final class RecordFormat {
       } else {
         assert op(word) == OP_COPY : op(word);
         int length = getInt(b, pos + 8);
-        medium.write(offset, b, pos + COPY_HEADER_BYTES, length);
-        plan.add(offset, length);
+        if (length < WRITE_AND_FLUSH_BYTES) {
+          medium.write(offset, b, pos + COPY_HEADER_BYTES, length);
+          plan.add(offset, length);
+        } else {
+          writeCopy(medium, offset, b, pos + COPY_HEADER_BYTES, length, plan);
+        }
         pos += COPY_HEADER_BYTES + align8(length);
       }
       n++;
     }
     return n;
+  }
+
+  /**
+   * Writes {@code src[srcAt, srcAt + length)} to {@code offset}. When the medium writes back cache
+   * lines ({@link FlushPlan#line()} at most 64) and the range holds at least {@link
+   * #WRITE_AND_FLUSH_BYTES} of whole 64-byte lines, those lines go out with one {@link
+   * Medium#writeAndFlush} (the dax backend copies them with non-temporal stores, which need no
+   * write-back of their own, and the medium counts the call as one store and one flush); the
+   * partial lines before and after them, and every other range, are written with {@link
+   * Medium#write} and added to {@code plan}. Either way the bytes are durable after the next fence.
+   * With coarser write-back (msync pages, blocks) everything goes through the plan, which merges
+   * neighbouring ranges into one flush.
+   */
+  static void writeCopy(Medium medium, long offset, byte[] src, int srcAt, int length, FlushPlan plan) {
+    if (length >= WRITE_AND_FLUSH_BYTES && plan.line() <= LINK_BYTES) {
+      long first = (offset + LINK_BYTES - 1) & -LINK_BYTES;
+      long last = (offset + length) & -LINK_BYTES;
+      if (last - first >= WRITE_AND_FLUSH_BYTES) {
+        int head = (int) (first - offset);
+        int tail = (int) (offset + length - last);
+        if (head > 0) {
+          medium.write(offset, src, srcAt, head);
+          plan.add(offset, head);
+        }
+        medium.writeAndFlush(first, src, srcAt + head, (int) (last - first));
+        if (tail > 0) {
+          medium.write(last, src, srcAt + length - tail, tail);
+          plan.add(last, tail);
+        }
+        return;
+      }
+    }
+    medium.write(offset, src, srcAt, length);
+    plan.add(offset, length);
   }
 }

@@ -56,14 +56,18 @@ import org.slf4j.LoggerFactory;
  *       durable by the next fence) and the record's generation is put above theirs.
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
- *       lane (payload, then header: their order does not matter, the CRC decides).
+ *       lane in one write (header and payload together: the order of their bytes does not matter, the
+ *       CRC decides).
  *   <li>If the write set has durable ranges: one flush per coalesced durable range and <b>fence
  *       #0</b>, before the record is written (a record that reached the media before the ranges
  *       would be replayed, with a valid CRC, over lost data). Then one flush over the record,
  *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction.
- *   <li>The entries are applied from the DRAM buffer (never re-read from the medium): SET8 with an
- *       atomic 8-byte store, COPY with a bulk write; the targets are flushed as whole lines, with
- *       adjacent or overlapping lines merged into one flush call; <b>fence #2</b>.
+ *   <li>The entries are applied from the DRAM buffer (never re-read from the medium; a chained
+ *       record, which is streamed into its blocks by {@code writeChain}, from the write set):
+ *       SET8 with an atomic 8-byte store, COPY with a bulk write ({@link RecordFormat#writeCopy}:
+ *       at least 512 bytes of whole lines with one {@code writeAndFlush}); the targets are flushed
+ *       as whole lines, with adjacent or overlapping lines merged into one flush call; <b>fence
+ *       #2</b>.
  *   <li>The header's state word (flags and crc, one aligned 8-byte word) is replaced by {@code
  *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, <em>not</em> flushed: the
  *       lane is published as pending ({@link PendingInvalidations}) and its word becomes durable
@@ -74,7 +78,8 @@ import org.slf4j.LoggerFactory;
  *
  * A logged commit thus costs 2 fences (3 with durable ranges or a chained record) and {@code D + 1
  * + T + P} flushes, where D and T are the numbers of merged line runs of the durable ranges and of
- * the targets and P the number of other lanes that were pending with overlapping footprints. Why deferring the invalidation
+ * the targets and P the number of other lanes that were pending with overlapping footprints (a
+ * chained record's flushes: log-redo/README.md, "Commit protocol"). Why deferring the invalidation
  * is safe, path by path: log-redo/README.md, "Deferred invalidation".
  *
  * <h2>Recovery</h2>
@@ -110,6 +115,8 @@ public final class RedoLog {
   public static final int DEFAULT_LANE_SIZE = 4096;
   /** Lane sizes are positive multiples of this. */
   public static final int LANE_ALIGNMENT = 4096;
+  /** Largest buffer a chained record's extension blocks are written from ({@link #writeChain}). */
+  private static final int CHAIN_CHUNK = 256 << 10;
   /** At most this many lanes (lane ids are u16). */
   public static final int MAX_LANES = 1 << 16;
   /** {@code areaOffset} must be a multiple of this, so each header is one cache line. */
@@ -520,8 +527,8 @@ public final class RedoLog {
   }
 
   private void commitLogged(Lane lane, WriteSet writeSet, int payload, ExtensionSpace.Block[] chain) {
-    byte[] buf = chain == null ? lane.buffer() : new byte[HEADER_BYTES + payload];
-    int payloadBytes = writeSet.encodePayload(buf, HEADER_BYTES);
+    byte[] buf = lane.buffer();
+    int payloadBytes = chain == null ? writeSet.encodePayload(buf, HEADER_BYTES) : payload;
     int entries = writeSet.entryCount();
     // the deferred invalidations of other lanes' records that target bytes this commit makes
     // durable: flushed now, durable at this commit's first fence, before any of its entries is
@@ -531,30 +538,14 @@ public final class RedoLog {
     long above = pending.flush(lane.id, seen, footprint);
     long generation = nextGeneration(lane, above);
     long appliedWord;
-    byte[] links = null;
     if (chain == null) {
       appliedWord =
           RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
     } else {
+      // the CRC is completed by writeChain, which streams the rest of the payload
       appliedWord = RecordFormat.fillValidHeader(
           buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
-      links = new byte[chain.length * RecordFormat.LINK_BYTES];
-      CRC32C crc = lane.crc;
-      crc.reset();
-      crc.update(buf, 0, HEADER_BYTES + capacity);
-      long pos = HEADER_BYTES + capacity;
-      for (int i = 0; i < chain.length; i++) {
-        int l = i * RecordFormat.LINK_BYTES;
-        long next = i + 1 < chain.length ? chain[i + 1].offset() : 0;
-        byte[] link = new byte[RecordFormat.LINK_BYTES];
-        RecordFormat.fillLink(link, next, chain[i].length(), generation);
-        System.arraycopy(link, 0, links, l, link.length);
-        int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, chain[i].length() - RecordFormat.LINK_BYTES);
-        crc.update(links, l, RecordFormat.LINK_BYTES);
-        crc.update(buf, (int) pos, n);
-        pos += n;
-      }
-      RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+      writeSet.encodeWindow(buf, HEADER_BYTES, 0, capacity);
     }
     long base = lane.offset;
     int recordBytes = HEADER_BYTES + payloadBytes;
@@ -568,11 +559,10 @@ public final class RedoLog {
       medium.fence(); // #0: durable ranges (and other lanes' invalidations), before the record
     }
     if (chain == null) {
-      medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, payloadBytes);
-      medium.write(base, buf, 0, HEADER_BYTES);
+      medium.write(base, buf, 0, recordBytes);
       medium.flush(base, recordBytes);
     } else {
-      writeChain(buf, payloadBytes, chain, links);
+      writeChain(buf, writeSet, payloadBytes, chain, generation, lane.crc);
       medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
       medium.write(base, buf, 0, HEADER_BYTES);
       medium.flush(base, laneSize);
@@ -580,7 +570,11 @@ public final class RedoLog {
     medium.fence(); // #1: commit point
     pending.retire(seen);
 
-    RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+    if (chain == null) {
+      RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+    } else {
+      writeSet.applyTo(medium, plan); // the same bytes, from the write set: no record-sized buffer
+    }
     plan.flush(medium);
     medium.fence(); // #2: applied
 
@@ -599,16 +593,71 @@ public final class RedoLog {
     lane.countRecord(recordBytes);
   }
 
-  /** Writes and flushes the extension blocks of a chained record (link, then its payload part). */
-  private void writeChain(byte[] buf, int payloadBytes, ExtensionSpace.Block[] chain, byte[] links) {
-    long pos = HEADER_BYTES + capacity;
+  /**
+   * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
+   * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
+   * Each block gets its link (one line) and then its payload in windows of at most {@link
+   * #CHAIN_CHUNK} bytes, each checksummed and written with one call: whole lines that are data of
+   * one COPY entry lying in one piece in the write set's arena straight from there ({@link
+   * WriteSet#windowInArena}; the block's last partial line then follows as a window of its own),
+   * any other window encoded into a buffer first ({@link
+   * WriteSet#encodeWindow}) and padded with zeros to whole 64-byte lines of the block (bytes past
+   * the payload, which the CRC does not cover). When the medium writes back cache lines, every
+   * piece is written with {@link Medium#writeAndFlush}; with coarser write-back (msync pages,
+   * blocks) the pieces are written and the block is flushed once.
+   */
+  private void writeChain(
+      byte[] buf, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain, long generation,
+      CRC32C crc) {
+    crc.reset();
+    crc.update(buf, 0, HEADER_BYTES + capacity);
+    int linkBytes = RecordFormat.LINK_BYTES;
+    byte[] link = new byte[linkBytes];
+    byte[] chunk = null;
+    boolean lines = medium.flushGranularity() <= linkBytes;
+    long pos = capacity;
     for (int i = 0; i < chain.length; i++) {
       ExtensionSpace.Block b = chain[i];
-      int n = (int) Math.min(HEADER_BYTES + payloadBytes - pos, b.length() - RecordFormat.LINK_BYTES);
-      medium.write(b.offset(), links, i * RecordFormat.LINK_BYTES, RecordFormat.LINK_BYTES);
-      medium.write(b.offset() + RecordFormat.LINK_BYTES, buf, (int) pos, n);
-      medium.flush(b.offset(), RecordFormat.LINK_BYTES + n);
+      long n = Math.min(payloadBytes - pos, b.length() - linkBytes);
+      RecordFormat.fillLink(link, i + 1 < chain.length ? chain[i + 1].offset() : 0, b.length(), generation);
+      crc.update(link, 0, linkBytes);
+      writeChainPiece(b.offset(), link, 0, linkBytes, lines);
+      long at = b.offset() + linkBytes;
+      for (long done = 0; done < n; ) {
+        int k = (int) Math.min(CHAIN_CHUNK, n - done);
+        int whole = k & -linkBytes; // a shorter tail of the block's payload follows in its own window
+        int direct = whole > 0 ? writeSet.windowInArena(pos + done, pos + done + whole) : -1;
+        if (direct >= 0) {
+          k = whole;
+          byte[] arena = writeSet.arena();
+          crc.update(arena, direct, k);
+          writeChainPiece(at, arena, direct, k, lines);
+        } else {
+          int padded = RecordFormat.align64(k);
+          if (chunk == null || chunk.length < padded) {
+            chunk = new byte[padded];
+          }
+          writeSet.encodeWindow(chunk, 0, pos + done, pos + done + k);
+          crc.update(chunk, 0, k);
+          Arrays.fill(chunk, k, padded, (byte) 0);
+          writeChainPiece(at, chunk, 0, padded, lines);
+        }
+        at += k;
+        done += k;
+      }
+      if (!lines) {
+        medium.flush(b.offset(), linkBytes + n);
+      }
       pos += n;
+    }
+    RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+  }
+
+  private void writeChainPiece(long at, byte[] src, int srcAt, int length, boolean lines) {
+    if (lines) {
+      medium.writeAndFlush(at, src, srcAt, length);
+    } else {
+      medium.write(at, src, srcAt, length);
     }
   }
 

@@ -60,6 +60,11 @@ public final class WriteSet {
   private boolean dirty = true;
   private long payloadBytes;
   private int entries;
+  // what walkFrom left
+  private int walkNext;
+  private int walkCount;
+  private Window window;
+  private Applier applier;
 
   WriteSet(RedoLog log, long lowerBound, long upperBound) {
     this.log = log;
@@ -279,6 +284,59 @@ public final class WriteSet {
     return (int) n;
   }
 
+  /**
+   * Encodes the payload bytes at positions {@code [from, to)} (counted from the payload's start)
+   * into {@code dst} from {@code dstAt} on: the record {@link #encodePayload} writes, one window at
+   * a time, so a large record can be streamed through a small buffer. A sequence of windows starts
+   * at {@code from == 0} and continues where the previous window ended; {@code to <=
+   * payloadBytes()}.
+   */
+  void encodeWindow(byte[] dst, int dstAt, long from, long to) {
+    encodeSizes();
+    if (window == null) {
+      window = new Window();
+    }
+    window.encode(dst, dstAt, from, to);
+  }
+
+  /**
+   * Where the payload bytes at positions {@code [from, to)} lie in one piece in {@link #arena()}:
+   * when they are all data of one COPY entry, at least 64 bytes, and the entry's ranges there
+   * follow each other in the arena, returns the arena offset of byte {@code from}; else -1. Counts
+   * as the window {@code [from, to)} of an {@link #encodeWindow} sequence, so encoding may
+   * continue after it; a caller that gets -1 encodes the window instead.
+   */
+  int windowInArena(long from, long to) {
+    encodeSizes();
+    if (window == null) {
+      window = new Window();
+    }
+    return window.inArena(from, to);
+  }
+
+  /** The arena that {@link #windowInArena} offsets point into; valid until the next change. */
+  byte[] arena() {
+    return ranges.arena();
+  }
+
+  /**
+   * Applies the changes to {@code medium} as applying the encoded record does ({@link
+   * RecordFormat#apply}): SET8 entries with an atomic 8-byte store, COPY runs with bulk writes from
+   * the write set's own bytes ({@link RecordFormat#writeCopy}); adds what needs a flush to {@code
+   * plan}. Returns the number of entries.
+   */
+  int applyTo(Medium medium, FlushPlan plan) {
+    if (applier == null) {
+      applier = new Applier();
+    }
+    applier.medium = medium;
+    applier.plan = plan;
+    walkFrom(applier, 0, 0, Long.MAX_VALUE);
+    applier.medium = null;
+    applier.plan = null;
+    return walkCount;
+  }
+
   // ---- internals --------------------------------------------------------------------------------
 
   private void checkTarget(long offset, long length, String what) {
@@ -387,11 +445,21 @@ public final class WriteSet {
    * only counts; {@link #encoder} writes the entries.
    */
   private long walk(EntrySink out, int at) {
-    long pos = at;
+    long end = walkFrom(out, 0, at, Long.MAX_VALUE);
+    entries = walkCount;
+    return end - at;
+  }
+
+  /**
+   * {@link #walk} from range {@code i}, the first range of an entry at payload position {@code
+   * pos}, handing {@code out} every entry that starts below {@code stop}. Returns the end of the
+   * last entry handed over; {@link #walkNext} is then the range index after it and {@link
+   * #walkCount} the number of entries handed over.
+   */
+  private long walkFrom(EntrySink out, int i, long pos, long stop) {
     int n = 0;
     int size = ranges.size();
-    int i = 0;
-    while (i < size) {
+    while (i < size && pos < stop) {
       long start = ranges.start(i);
       int length0 = ranges.length(i);
       n++;
@@ -417,8 +485,16 @@ public final class WriteSet {
         pos += RecordFormat.copyEntryBytes(length);
       }
     }
-    entries = n;
-    return pos - at;
+    walkNext = i;
+    walkCount = n;
+    return pos;
+  }
+
+  /** The aligned word at {@code target} as the ranges of a SET8 run cover it. */
+  private long runWord(long target) {
+    Arrays.fill(scratchWord, (byte) 0);
+    overlay(target, scratchWord, 0, Long.BYTES);
+    return RecordFormat.getLong(scratchWord, 0);
   }
 
   /** What {@link #walk} does with each entry at payload position {@code pos}. */
@@ -431,6 +507,181 @@ public final class WriteSet {
 
     /** A COPY entry for the run of adjacent ranges {@code [target, target + length)}. */
     abstract void copyRun(long pos, long target, long length);
+  }
+
+  /** Encodes one window of the payload at a time ({@link #encodeWindow}). */
+  private final class Window extends EntrySink {
+    private final byte[] head = new byte[RecordFormat.COPY_HEADER_BYTES];
+    private byte[] dst;
+    private int dstAt;
+    private long lo;
+    private long hi;
+    /** Where the next window's walk starts: range index and payload position of an entry. */
+    private int resumeIndex;
+    private long resumePos;
+    /** The last entry handed over: its target, position and end. */
+    private long lastTarget;
+    private long lastPos;
+    private long lastEnd;
+
+    /** The COPY run whose first range is {@link #runIndex} ends at medium offset {@link #runEnd}. */
+    private int runIndex = -1;
+    private long runEnd;
+
+    private void next(long from, long to) {
+      assert from == 0 || from == hi : "windows must be contiguous: " + from + " after " + hi;
+      assert to <= payloadBytes && from <= to : from + ".." + to + " of " + payloadBytes;
+      if (from == 0) {
+        resumeIndex = 0;
+        resumePos = 0;
+        runIndex = -1;
+      }
+    }
+
+    int inArena(long from, long to) {
+      next(from, to);
+      int i = resumeIndex;
+      long data = resumePos + RecordFormat.COPY_HEADER_BYTES;
+      if (to - from < RecordFormat.LINK_BYTES || i >= ranges.size() || from < data
+          || isWord(ranges.start(i), ranges.length(i))) {
+        return -1;
+      }
+      if (runIndex != i) {
+        // the run's extent, found once per entry: adjacent ranges that are not aligned words
+        long end = ranges.start(i) + ranges.length(i);
+        for (int k = i + 1; k < ranges.size() && ranges.start(k) == end && !isWord(end, ranges.length(k)); k++) {
+          end += ranges.length(k);
+        }
+        runIndex = i;
+        runEnd = end;
+      }
+      long t0 = ranges.start(i) + (from - data);
+      long t1 = ranges.start(i) + (to - data);
+      if (t1 > runEnd) {
+        return -1;
+      }
+      int k = ranges.floor(t0);
+      int at = ranges.at(k) + (int) (t0 - ranges.start(k));
+      long cover = ranges.start(k) + ranges.length(k);
+      int next = ranges.at(k) + ranges.length(k);
+      while (cover < t1) {
+        k++;
+        if (ranges.at(k) != next) {
+          return -1;
+        }
+        cover += ranges.length(k);
+        next += ranges.length(k);
+      }
+      // the resume point stays at this entry, which starts before the next window
+      lo = from;
+      hi = to;
+      return at;
+    }
+
+    void encode(byte[] dst, int dstAt, long from, long to) {
+      next(from, to);
+      Objects.checkFromIndexSize(dstAt, to - from, dst.length);
+      this.dst = dst;
+      this.dstAt = dstAt;
+      this.lo = from;
+      this.hi = to;
+      lastEnd = -1;
+      long end = walkFrom(this, resumeIndex, resumePos, to);
+      if (lastEnd > to) {
+        // the last entry continues in the next window; its first range starts at its target
+        resumeIndex = ranges.ceiling(lastTarget);
+        resumePos = lastPos;
+      } else {
+        resumeIndex = walkNext;
+        resumePos = end;
+      }
+      this.dst = null;
+    }
+
+    /** Copies the part of {@code src[0, n)}, the entry bytes at payload position {@code pos}, inside the window. */
+    private void part(long pos, byte[] src, int n) {
+      long a = Math.max(pos, lo);
+      long b = Math.min(pos + n, hi);
+      if (a < b) {
+        System.arraycopy(src, (int) (a - pos), dst, dstAt + (int) (a - lo), (int) (b - a));
+      }
+    }
+
+    private void handed(long target, long pos, long bytes) {
+      lastTarget = target;
+      lastPos = pos;
+      lastEnd = pos + bytes;
+    }
+
+    @Override
+    void wordRange(long pos, long target, int at) {
+      RecordFormat.putSet8(head, 0, target, RecordFormat.getLong(ranges.arena(), at));
+      part(pos, head, RecordFormat.SET8_BYTES);
+      handed(target, pos, RecordFormat.SET8_BYTES);
+    }
+
+    @Override
+    void wordRun(long pos, long target) {
+      RecordFormat.putSet8(head, 0, target, runWord(target));
+      part(pos, head, RecordFormat.SET8_BYTES);
+      handed(target, pos, RecordFormat.SET8_BYTES);
+    }
+
+    @Override
+    void copyRun(long pos, long target, long length) {
+      RecordFormat.putCopyHeader(head, 0, target, (int) length);
+      part(pos, head, RecordFormat.COPY_HEADER_BYTES);
+      long data = pos + RecordFormat.COPY_HEADER_BYTES;
+      long a = Math.max(data, lo);
+      long b = Math.min(data + length, hi);
+      if (a < b) {
+        overlay(target + (a - data), dst, dstAt + (int) (a - lo), (int) (b - a));
+      }
+      long padEnd = Math.min(data + RecordFormat.align8(length), hi);
+      a = Math.max(data + length, lo);
+      if (a < padEnd) {
+        Arrays.fill(dst, dstAt + (int) (a - lo), dstAt + (int) (padEnd - lo), (byte) 0);
+      }
+      handed(target, pos, RecordFormat.copyEntryBytes(length));
+    }
+  }
+
+  /** Applies the entries to a medium ({@link #applyTo}). */
+  private final class Applier extends EntrySink {
+    private Medium medium;
+    private FlushPlan plan;
+
+    @Override
+    void wordRange(long pos, long target, int at) {
+      medium.storeLong(target, RecordFormat.getLong(ranges.arena(), at));
+      plan.add(target, Long.BYTES);
+    }
+
+    @Override
+    void wordRun(long pos, long target) {
+      medium.storeLong(target, runWord(target));
+      plan.add(target, Long.BYTES);
+    }
+
+    @Override
+    void copyRun(long pos, long target, long length) {
+      // the run's ranges, adjacent on the medium; those whose bytes also follow each other in the
+      // arena are written with one call
+      long end = target + length;
+      byte[] arena = ranges.arena();
+      int i = ranges.ceiling(target);
+      while (i < ranges.size() && ranges.start(i) < end) {
+        long start = ranges.start(i);
+        int at = ranges.at(i);
+        int n = ranges.length(i);
+        i++;
+        while (i < ranges.size() && ranges.start(i) < end && ranges.at(i) == at + n) {
+          n += ranges.length(i);
+          i++;
+        }
+        RecordFormat.writeCopy(medium, start, arena, at, n, plan);
+      }
+    }
   }
 
   /** Keeps no entry: a walk with it only measures. */
@@ -457,9 +708,7 @@ public final class WriteSet {
 
     @Override
     void wordRun(long pos, long target) {
-      Arrays.fill(scratchWord, (byte) 0);
-      overlay(target, scratchWord, 0, Long.BYTES);
-      RecordFormat.putSet8(buf, (int) pos, target, RecordFormat.getLong(scratchWord, 0));
+      RecordFormat.putSet8(buf, (int) pos, target, runWord(target));
     }
 
     @Override

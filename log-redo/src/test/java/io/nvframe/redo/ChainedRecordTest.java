@@ -16,6 +16,7 @@ import io.nvframe.tck.TestMedia;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
@@ -38,9 +39,14 @@ class ChainedRecordTest {
   static final long SIZE = POOL + (long) BLOCK * BLOCKS;
 
   static Medium formatted(long seed) {
-    Medium m = TestMedia.heap(SIZE);
+    return formatted(seed, DATA, SIZE);
+  }
+
+  /** A heap medium of {@code size} bytes, a formatted log, {@code dataBytes} seeded random data bytes after it. */
+  static Medium formatted(long seed, int dataBytes, long size) {
+    Medium m = TestMedia.heap(size);
     RedoLog.format(m, AREA, LANES, LANE_SIZE);
-    byte[] data = new byte[DATA];
+    byte[] data = new byte[dataBytes];
     new Random(seed).nextBytes(data);
     m.write(AREA_END, data, 0, data.length);
     m.persist(AREA_END, data.length);
@@ -57,7 +63,11 @@ class ChainedRecordTest {
   }
 
   static byte[] data(Medium m) {
-    byte[] b = new byte[DATA];
+    return data(m, DATA);
+  }
+
+  static byte[] data(Medium m, int dataBytes) {
+    byte[] b = new byte[dataBytes];
     m.read(AREA_END, b, 0, b.length);
     return b;
   }
@@ -133,31 +143,42 @@ class ChainedRecordTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void aCrashAtEachFenceRecoversAllOrNothing(Case c) {
+    crashAtEachFence(c.toString(), c.tx(), () -> formatted(9), DATA, () -> new PoolSpace(POOL, BLOCK, BLOCKS));
+  }
+
+  /**
+   * Commits {@code tx} on a medium from {@code formatted} (a log at {@link #AREA} and {@code
+   * dataBytes} data bytes) with an extension space from {@code spaces}, crashing at each of the
+   * commit's fences, with both crash images; recovery must give all (after the commit point) or
+   * nothing, leave a clean log, and a second recovery must change no byte.
+   */
+  static void crashAtEachFence(
+      String name, Tx tx, Supplier<Medium> formatted, int dataBytes, Supplier<PoolSpace> spaces) {
     for (int fence = 1; fence <= 3; fence++) {
       for (CrashImage kind : CrashImage.values()) {
         byte[] image;
         byte[] pre;
         byte[] model;
-        try (Medium base = formatted(9)) {
-          pre = data(base);
+        try (Medium base = formatted.get()) {
+          pre = data(base, dataBytes);
           model = pre.clone();
           FaultInjectingMedium f = new FaultInjectingMedium(base);
-          PoolSpace space = new PoolSpace(POOL, BLOCK, BLOCKS);
+          PoolSpace space = spaces.get();
           RedoLog log = open(f, space);
           // the pool's lines hold unrelated, unflushed bytes when the chain is written
-          byte[] junk = new byte[BLOCK * BLOCKS];
+          byte[] junk = new byte[(int) (space.blockBytes * space.count)];
           new Random(fence).nextBytes(junk);
-          f.write(POOL, junk, 0, junk.length);
+          f.write(space.start, junk, 0, junk.length);
           WriteSet ws = log.newWriteSet();
-          c.tx().accept(ws, model);
+          tx.accept(ws, model);
           f.crashAt(Event.FENCE, f.count(Event.FENCE) + fence);
           assertThrows(FaultInjectingMedium.SimulatedCrash.class, () -> log.commit(ws));
           image = f.image(kind);
         }
         try (Medium m = TestMedia.heapWith(image)) {
           RedoLog log = open(m, null);
-          byte[] got = data(m);
-          String where = c + ", crash at fence " + fence + " of the commit, " + kind;
+          byte[] got = data(m, dataBytes);
+          String where = name + ", crash at fence " + fence + " of the commit, " + kind;
           if (fence > 1) {
             assertArrayEquals(model, got, where + ": committed, must be replayed");
           } else {

@@ -96,9 +96,9 @@ class CommitCostTest {
       ws.putLong(LINE_A, 1);
       ws.putLong(LINE_C, 2);
     });
-    // stores: payload, header, 2 applies, state word (not flushed: deferred); flushes: record, 2
-    // target lines
-    assertEquals(5, c.medium().stores());
+    // stores: the record (header and payload in one write), 2 applies, state word (not flushed:
+    // deferred); flushes: record, 2 target lines
+    assertEquals(4, c.medium().stores());
     assertEquals(3, c.medium().flushes());
     assertEquals(2, c.medium().fences());
     assertEquals(64 + 32 + 64 + 64, c.medium().bytesFlushed());
@@ -123,10 +123,34 @@ class CommitCostTest {
     assertEquals(64 + 48 + 192, adjacent.medium().bytesFlushed());
   }
 
+  /**
+   * A COPY with at least 512 bytes of whole lines writes them with one writeAndFlush (one flush
+   * call); its partial first and last lines go through the merged runs; with page write-back
+   * everything goes through the runs.
+   */
+  @Test
+  void copyOfManyWholeLinesIsOneWriteAndFlush() {
+    Cost aligned = commit(ws -> ws.write(LINE_B, new byte[1024], 0, 1024));
+    assertEquals(2, aligned.medium().fences());
+    assertEquals(1 + 1, aligned.medium().flushes(), "record, the 16 lines in one writeAndFlush");
+    Cost ragged = commit(ws -> ws.write(LINE_B + 10, new byte[1024], 0, 1024));
+    assertEquals(1 + 1 + 2, ragged.medium().flushes(), "record, 15 whole lines, the first and the last line");
+    Cost short_ = commit(ws -> ws.write(LINE_B + 10, new byte[520], 0, 520));
+    assertEquals(1 + 1, short_.medium().flushes(), "record, one run of 9 lines: 448 whole bytes are too few");
+    try (Medium m = new PageFlushMedium(LogFixture.formatted(7))) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet ws = log.newWriteSet();
+      ws.write(LINE_B + 10, new byte[2048], 0, 2048);
+      PersistStats before = m.stats();
+      log.commit(ws);
+      assertEquals(1 + 1, m.stats().minus(before).flushes(), "record, one page run");
+    }
+  }
+
   @Test
   void copyOf64BytesCostsTwoFencesAndTwoFlushes() {
     Cost c = commit(ws -> ws.write(LINE_B, new byte[64], 0, 64));
-    assertEquals(new PersistStats(4, 80 + 64 + 64 + 8, 2, 144 + 64, 2), c.medium());
+    assertEquals(new PersistStats(3, 80 + 64 + 64 + 8, 2, 144 + 64, 2), c.medium());
     Cost straddling = commit(ws -> ws.write(LINE_B + 32, new byte[64], 0, 64));
     assertEquals(2, straddling.medium().flushes(), "two target lines, one flush call");
     assertEquals(144 + 128, straddling.medium().bytesFlushed());
@@ -178,7 +202,7 @@ class CommitCostTest {
       log.commit(ws, 0);
       PersistStats before = m.stats();
       log.commit(ws, 0); // same lane: its record supersedes the pending word
-      assertEquals(new PersistStats(5, 96 + 16 + 8, 3, 64 + 32 + 128, 2), m.stats().minus(before));
+      assertEquals(new PersistStats(4, 96 + 16 + 8, 3, 64 + 32 + 128, 2), m.stats().minus(before));
 
       PersistStats[] disjoint = new PersistStats[3];
       PersistStats[] overlapping = new PersistStats[3];
