@@ -7,6 +7,8 @@ import io.nvframe.spi.Medium;
 import io.nvframe.spi.PersistStats;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -92,15 +94,31 @@ record BlockBench(Path file, Medium medium, Btt btt, double prefillSeconds) impl
       SplittableRandom random = new SplittableRandom(0x2545F4914F6CDD1DL * (id + 1) + (write ? 1 : 0));
       byte[] b = new byte[blockSize];
       Arrays.fill(b, (byte) 0x5a);
-      return write ? i -> {
-        long lba = random.nextLong(n);
-        putLba(b, lba);
-        btt.write(lba, b, 0);
-      } : i -> {
-        long lba = random.nextLong(n);
-        btt.read(lba, b, 0);
-        if (getLba(b) != lba) {
-          throw new IllegalStateException("block " + lba + " of " + file + ": read back the stamp of block " + getLba(b));
+      if (write) {
+        return i -> {
+          long lba = random.nextLong(n);
+          putLba(b, lba);
+          btt.write(lba, b, 0);
+        };
+      }
+      // reads go to a 64-byte aligned native buffer, as pmdk-blk-rw.c's do (a byte[] lands on any
+      // 8-byte boundary; Btt.read(long, MemorySegment) says why that matters)
+      java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+      MemorySegment dst = arena.allocate(blockSize, 64);
+      return new BenchHarness.ThreadWork() {
+        @Override
+        public void op(int i) {
+          long lba = random.nextLong(n);
+          btt.read(lba, dst);
+          long stamp = getLba(dst, blockSize);
+          if (stamp != lba) {
+            throw new IllegalStateException("block " + lba + " of " + file + ": read back the stamp of block " + stamp);
+          }
+        }
+
+        @Override
+        public void close() {
+          arena.close();
         }
       };
     }, phaseDone);
@@ -122,10 +140,11 @@ record BlockBench(Path file, Medium medium, Btt btt, double prefillSeconds) impl
     }
   }
 
-  static long getLba(byte[] b) {
+  /** The stamp {@link #putLba} wrote, from the first bytes of a block read into {@code s}. */
+  static long getLba(MemorySegment s, int blockSize) {
     long v = 0;
-    for (int i = 0; i < 8 && i < b.length; i++) {
-      v |= (b[i] & 0xffL) << (8 * i);
+    for (int i = 0; i < 8 && i < blockSize; i++) {
+      v |= (s.get(ValueLayout.JAVA_BYTE, i) & 0xffL) << (8 * i);
     }
     return v;
   }

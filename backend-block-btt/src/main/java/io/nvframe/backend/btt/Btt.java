@@ -4,6 +4,7 @@ import io.nvframe.api.ErrorCode;
 import io.nvframe.api.MediaCorruptedException;
 import io.nvframe.api.NvframeIOException;
 import io.nvframe.spi.Medium;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +42,8 @@ public final class Btt implements AutoCloseable {
   static final int FLAG_MASK = 0xc000_0000;
   /** Smallest arena a reader accepts after a {@code nextoff}. */
   static final long MIN_ARENA_FLOOR = 4L * BttInfo.SIZE;
+  /** {@link #pin}'s answer for a block that reads as zeros (initial or Zero entry); no slot is held. */
+  private static final long ZERO_BLOCK = -1L;
 
   /**
    * How to open a BTT.
@@ -477,18 +480,67 @@ public final class Btt implements AutoCloseable {
   /**
    * Reads {@code length} bytes of block {@code lba} from byte {@code inBlock} into {@code dst}.
    *
-   * <p>A read takes no lane: it claims an idle RTT slot with one compare-and-set that also publishes
-   * the post-map block it is about to copy, re-reads the map entry (and tracks the new block when it
-   * changed), copies, then frees the slot with a release store.
+   * <p>A read takes no lane: it pins the block in an RTT slot ({@link #pin}), copies, then frees
+   * the slot with a release store.
    */
   public void read(long lba, int inBlock, byte[] dst, int off, int length) {
     ensureOpen();
     Objects.checkFromIndexSize(off, length, dst.length);
     Objects.checkFromIndexSize(inBlock, length, blockSize);
     Arena a = arenaOf(lba);
-    int premap = (int) (lba - a.firstLba);
+    long pinned = pin(a, lba, (int) (lba - a.firstLba));
+    if (pinned == ZERO_BLOCK) {
+      Arrays.fill(dst, off, off + length, (byte) 0);
+      return;
+    }
+    try {
+      medium.read(a.blockOffset((int) pinned) + inBlock, dst, off, length);
+    } finally {
+      // release order suffices: the copy above completes before a writer can see the slot idle
+      a.rtt.setRelease((int) (pinned >>> 32), Arena.RTT_IDLE);
+    }
+  }
+
+  /**
+   * Reads block {@code lba} into the first {@code blockSize} bytes of {@code dst} (a native buffer,
+   * a file mapping, a heap segment). Same protocol as {@link #read(long, int, byte[], int, int)}.
+   *
+   * <p>The copy's stores go wherever {@code dst} is: a destination whose address is a multiple of 32
+   * (a 64-byte aligned native buffer, as libpmemblk's callers use) is copied with aligned vector
+   * stores, while a {@code byte[]} is placed by the JVM on any 8-byte boundary (benchmarks/results.md,
+   * "BTT block mode vs libpmemblk", round 3, measures the difference).
+   */
+  public void read(long lba, MemorySegment dst) {
+    ensureOpen();
+    if (dst.byteSize() < blockSize) {
+      throw new IllegalArgumentException("a " + dst.byteSize() + "-byte buffer cannot hold block " + lba
+          + " of " + blockSize + " bytes");
+    }
+    Arena a = arenaOf(lba);
+    long pinned = pin(a, lba, (int) (lba - a.firstLba));
+    MemorySegment block = dst.asSlice(0, blockSize);
+    if (pinned == ZERO_BLOCK) {
+      block.fill((byte) 0);
+      return;
+    }
+    try {
+      medium.read(a.blockOffset((int) pinned), block);
+    } finally {
+      a.rtt.setRelease((int) (pinned >>> 32), Arena.RTT_IDLE);
+    }
+  }
+
+  /**
+   * Pins the current post-map block of {@code premap} for a reader: claims an RTT slot with one
+   * compare-and-set that also publishes the block ({@link Arena#trackRead}), re-reads the map entry
+   * and tracks the new block when it changed. Returns {@code slot << 32 | post}; the caller copies
+   * the block and frees the slot. Returns {@link #ZERO_BLOCK} (holding no slot) when the entry reads
+   * as zeros; throws (holding no slot) for an Error entry or one that points past the arena.
+   */
+  private long pin(Arena a, long lba, int premap) {
     int entry = mapEntry(a, premap);
     int slot = -1;
+    boolean pinned = false;
     try {
       while (true) {
         int flags = entry & FLAG_MASK;
@@ -496,8 +548,7 @@ public final class Btt implements AutoCloseable {
           throw mediaError(a, lba, premap, entry);
         }
         if (flags == 0 || flags == MAP_ZERO) {
-          Arrays.fill(dst, off, off + length, (byte) 0);
-          return;
+          return ZERO_BLOCK;
         }
         int post = entry & POSTMAP_MASK;
         if (post >= a.info.internalNlba()) {
@@ -512,14 +563,13 @@ public final class Btt implements AutoCloseable {
         // cannot pass it; a writer fences between its map store and its RTT scan
         int again = mapEntry(a, premap);
         if (again == entry) {
-          medium.read(a.blockOffset(post) + inBlock, dst, off, length);
-          return;
+          pinned = true;
+          return (long) slot << 32 | post;
         }
         entry = again;
       }
     } finally {
-      if (slot >= 0) {
-        // release order suffices: the copy above completes before a writer can see the slot idle
+      if (slot >= 0 && !pinned) {
         a.rtt.setRelease(slot, Arena.RTT_IDLE);
       }
     }

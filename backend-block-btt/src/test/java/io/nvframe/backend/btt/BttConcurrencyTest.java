@@ -75,6 +75,9 @@ class BttConcurrencyTest {
           try {
             start.await();
             byte[] buf = new byte[BS];
+            // half the reads go through Btt.read(long, MemorySegment), into a native buffer that
+            // this thread owns
+            java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(BS, 64);
             for (int op = 0; op < 1500 && failures.isEmpty(); op++) {
               int lba = r.nextInt(blocks);
               if (r.nextBoolean()) {
@@ -92,7 +95,12 @@ class BttConcurrencyTest {
                 }
               } else {
                 long max = issued.get(lba);
-                btt.read(lba, buf, 0);
+                if (r.nextBoolean()) {
+                  btt.read(lba, buf, 0);
+                } else {
+                  btt.read(lba, seg);
+                  java.lang.foreign.MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, buf, 0, BS);
+                }
                 String bad = verify(buf, lba, Math.max(max, issued.get(lba)));
                 if (bad != null) {
                   failures.add("seed " + seed + ": " + bad);

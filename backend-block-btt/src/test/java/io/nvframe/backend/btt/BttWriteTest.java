@@ -97,6 +97,40 @@ class BttWriteTest {
   }
 
   @Test
+  void segmentReadsSeeTheSameBlocksAsArrayReads() {
+    try (Medium m = Support.heap(17 * Support.MIB); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      Btt btt = Btt.format(m, 0, m.size(), BttFormat.of(512), Btt.Options.defaults());
+      for (long lba = 0; lba < 40; lba++) {
+        btt.write(lba, Support.pattern(lba, 1, 512), 0);
+      }
+      btt.setZero(5);
+      btt.setError(6);
+      // a larger buffer: only its first block-size bytes change
+      java.lang.foreign.MemorySegment dst = arena.allocate(600, 64);
+      for (long lba = 0; lba < 45; lba++) {
+        dst.fill((byte) 0x77);
+        if (lba == 6) {
+          NvframeIOException e = assertThrows(NvframeIOException.class, () -> btt.read(6, dst));
+          assertEquals(ErrorCode.MEDIA_ERROR, e.code());
+          continue;
+        }
+        btt.read(lba, dst);
+        byte[] got = dst.asSlice(0, 512).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        assertArrayEquals(Support.read(btt, lba), got, "lba " + lba);
+        byte[] expected = lba == 5 || lba >= 40 ? new byte[512] : Support.pattern(lba, 1, 512);
+        assertArrayEquals(expected, got, "lba " + lba + ": zero, initial (>= 40) or written");
+        assertEquals((byte) 0x77, dst.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 512), "byte 512 untouched");
+      }
+      assertTrue(btt.idle(), "every RTT slot is free again, also after the media error");
+      IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
+          () -> btt.read(1, arena.allocate(511)));
+      assertTrue(small.getMessage().contains("511-byte buffer"), small.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> btt.read(btt.blockCount(), dst));
+      assertTrue(btt.idle());
+    }
+  }
+
+  @Test
   void refusalsAreCoded() {
     try (Medium m = Support.heap(17 * Support.MIB)) {
       Btt.format(m, 0, m.size(), BttFormat.of(4096), Btt.Options.defaults());
