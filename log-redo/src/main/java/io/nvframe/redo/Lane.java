@@ -62,6 +62,10 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
    * reads both from one line: written by the lock holder before it publishes the generation, read
    * by other threads ({@link PendingInvalidations}).
    */
+  private long words0;
+  private long words1;
+  private long runs0;
+  private long runs1;
   private long lines0;
   private long lines1;
   private long pages;
@@ -119,6 +123,10 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
    * record's targets. Under the lock.
    */
   void setPending(long generation, Footprint footprint) {
+    words0 = footprint.words0;
+    words1 = footprint.words1;
+    runs0 = footprint.runs0;
+    runs1 = footprint.runs1;
     lines0 = footprint.lines0;
     lines1 = footprint.lines1;
     pages = footprint.pages;
@@ -132,7 +140,7 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
    * its next record already overwrote durably ({@link PendingInvalidations}).
    */
   boolean mayTarget(Footprint footprint) {
-    return footprint.overlaps(lines0, lines1, pages, bigPages);
+    return footprint.overlaps(words0, words1, runs0, runs1, lines0, lines1, pages, bigPages);
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */

@@ -210,12 +210,13 @@ class CommitCostTest {
         WriteSet w2 = log.newWriteSet();
         w2.putLong(LINE_B, 3);
         w2.putLong(LINE_B + 512, 4);
+        w2.putLong(LINE_A + 16, 5); // another word of a line lane 0's record changed
         for (int i = 0; i < 3; i++) {
           PersistStats b = m.stats();
           log.commit(w2, 1);
           disjoint[i] = m.stats().minus(b);
         }
-        w2.putLong(LINE_A + 16, 5);
+        w2.putLong(LINE_A, 6);
         for (int i = 0; i < 3; i++) {
           PersistStats b = m.stats();
           log.commit(w2, 1);
@@ -223,7 +224,7 @@ class CommitCostTest {
         }
       });
       for (PersistStats d : disjoint) {
-        assertEquals(3, d.flushes(), "record, 2 target lines; lane 0's record targets other bytes");
+        assertEquals(4, d.flushes(), "record, 3 target lines; lane 0's record targets other bytes");
         assertEquals(2, d.fences());
       }
       assertEquals(4 + 1, overlapping[0].flushes(), "record, 3 target lines, lane 0's header line");
@@ -231,8 +232,9 @@ class CommitCostTest {
       assertEquals(4 + 1, overlapping[1].flushes(), "the same record of lane 0 again: flushed and retired");
       assertEquals(4, overlapping[2].flushes(), "lane 0 retired");
 
-      // lane 1's last record (LINE_A, LINE_B, LINE_B + 512) is pending now: so do single-word
-      // commits over its bytes, and single-word commits elsewhere do not flush it
+      // lane 1's last record (words at LINE_A, LINE_A + 16, LINE_B, LINE_B + 512) is pending now:
+      // so do single-word commits over its bytes, and single-word commits elsewhere (another line,
+      // another word of one of its lines) do not flush it
       WriteSet single = log.newWriteSet();
       single.putLong(LINE_C + 8, 8);
       for (int i = 0; i < 3; i++) {
@@ -241,7 +243,12 @@ class CommitCostTest {
         assertEquals(new PersistStats(1, 8, 1, 8, 1), m.stats().minus(before), "LINE_C: not lane 1's");
       }
       single.clear();
-      single.putLong(LINE_A + 8, 9);
+      single.putLong(LINE_A + 8, 8);
+      before = m.stats();
+      log.commit(single);
+      assertEquals(new PersistStats(1, 8, 1, 8, 1), m.stats().minus(before), "LINE_A + 8: not lane 1's");
+      single.clear();
+      single.putLong(LINE_A, 9);
       for (int flushes : new int[] {2, 2, 1}) {
         before = m.stats();
         log.commit(single);
