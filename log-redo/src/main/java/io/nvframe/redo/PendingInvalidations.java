@@ -20,7 +20,7 @@ import java.lang.invoke.VarHandle;
  * {@link Footprint} of its record's targets ({@link Lane#mayTarget}), and a flusher flushes only
  * the lanes whose footprint overlaps that of the bytes it is about to make durable ({@link
  * Footprint#everything()} when it does not know them). Two threads changing different data then
- * never flush each other's line. The owner writes the footprint (plain stores) before the volatile
+ * flush each other's line only when their footprints' hashes collide. The owner writes the footprint (plain stores) before the volatile
  * store of the generation, and only after its record's commit point: a flusher that reads a
  * footprint being replaced reads it for a record that its lane's next record already overwrote
  * durably, which can no longer be replayed, so a wrong answer for it does no harm; a flusher
@@ -37,8 +37,8 @@ import java.lang.invoke.VarHandle;
  * <p>A flusher retires a lane only when it flushes the same generation of it a second time (the
  * lane's owner has not committed since): two threads committing on their own lanes over the same
  * data then flush each other's header line every commit but share no atomic update, and an idle
- * lane stops being flushed after two fences that overlap it. Retiring is an optimization; flushing a lane that is no longer pending
- * is harmless.
+ * lane stops being flushed after two fences that overlap it. Retiring is an optimization; flushing
+ * a lane that is no longer pending is harmless.
  */
 final class PendingInvalidations {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
