@@ -342,7 +342,7 @@ public final class RedoLog {
       FlushPlan plan = new FlushPlan(medium);
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      fenceOrdered(writeSet.footprint());
+      fenceOrdered(writeSet);
       return;
     }
     if (payload == RecordFormat.SET8_BYTES) {
@@ -442,7 +442,6 @@ public final class RedoLog {
   }
 
   private void commitSingleWord(WriteSet writeSet) {
-    Footprint footprint = writeSet.footprint();
     long offset = writeSet.singleWordOffset();
     if (writeSet.durableCount() > 0) {
       // the durable ranges, and the deferred invalidations of records targeting them or the
@@ -450,14 +449,14 @@ public final class RedoLog {
       FlushPlan plan = new FlushPlan(medium);
       writeSet.addDurableRangesTo(plan);
       plan.flush(medium);
-      fenceOrdered(footprint);
+      fenceOrdered(writeSet);
       medium.storeLong(offset, writeSet.singleWordValue());
       medium.persist(offset, Long.BYTES);
     } else {
       medium.storeLong(offset, writeSet.singleWordValue());
       // the word may reach the media before the deferred invalidations: a crash then replays an
       // older record over it, which undoes only this commit, which had not returned
-      persistOrdered(offset, Long.BYTES, footprint);
+      persistOrdered(offset, Long.BYTES, writeSet);
     }
     singleWordCommits.increment();
   }
@@ -468,31 +467,32 @@ public final class RedoLog {
    * before every fence that makes a write outside a logged commit durable.
    */
   void fenceOrdered() {
-    fenceOrdered(EVERYTHING);
+    fenceOrdered(null);
   }
 
   /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
   void persistOrdered(long offset, long length) {
-    persistOrdered(offset, length, EVERYTHING);
+    persistOrdered(offset, length, null);
   }
 
   /**
-   * {@link #fenceOrdered()} for a fence that makes durable only bytes inside {@code footprint}:
-   * flushes only the pending lanes whose records target such bytes.
+   * {@link #fenceOrdered()} for a fence that makes durable only bytes of {@code writeSet}'s
+   * footprint (null: any bytes): flushes only the pending lanes whose records target such bytes.
+   * The footprint is computed only when a lane is pending.
    */
-  private void fenceOrdered(Footprint footprint) {
+  private void fenceOrdered(WriteSet writeSet) {
     if (pending.any()) {
-      flushPendingAndFence(footprint);
+      flushPendingAndFence(writeSet == null ? EVERYTHING : writeSet.footprint());
     } else {
       medium.fence();
     }
   }
 
-  /** {@link #persistOrdered(long, long)} for a range inside {@code footprint} (see {@link #fenceOrdered(Footprint)}). */
-  private void persistOrdered(long offset, long length, Footprint footprint) {
+  /** {@link #persistOrdered(long, long)} for a range of {@code writeSet}'s footprint (see {@link #fenceOrdered(WriteSet)}). */
+  private void persistOrdered(long offset, long length, WriteSet writeSet) {
     if (pending.any()) {
       medium.flush(offset, length);
-      flushPendingAndFence(footprint);
+      flushPendingAndFence(writeSet == null ? EVERYTHING : writeSet.footprint());
     } else {
       medium.persist(offset, length);
     }

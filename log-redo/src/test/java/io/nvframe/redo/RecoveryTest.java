@@ -94,7 +94,7 @@ class RecoveryTest {
       WriteSet ws = log.newWriteSet();
       ws.putLong(WORD, 1);
       ws.putLong(WORD + 512, 2);
-      f.crashAt(Event.STORE, f.count(Event.STORE) + 3); // first apply store
+      f.crashAt(Event.STORE, f.count(Event.STORE) + 2); // the record is store 1, the first apply store 2
       assertThrows(FaultInjectingMedium.SimulatedCrash.class, () -> log.commit(ws));
       NvframeIOException e = assertThrows(NvframeIOException.class, () -> log.commit(ws));
       assertEquals(ErrorCode.IO_ERROR, e.code());
