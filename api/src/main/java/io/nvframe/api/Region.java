@@ -73,7 +73,13 @@ public interface Region extends AutoCloseable {
   /** Starts a transaction on the calling thread. */
   Transaction begin();
 
-  /** Runs {@code body} in a transaction and commits it; an exception from {@code body} rolls back. */
+  /**
+   * Runs {@code body} in a transaction and commits it; an exception from {@code body} rolls back.
+   * The {@link Transaction} handed to {@code body} is valid during the call only: afterwards its
+   * methods throw {@link AlreadyClosedException}, and a later {@code transact} on the same thread
+   * may hand the same object to its body (so that a transaction allocates no handle), so a body
+   * must not keep it.
+   */
   void transact(Consumer<Transaction> body);
 
   /** The frame a named root points to, if set. */

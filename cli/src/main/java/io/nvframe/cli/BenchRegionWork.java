@@ -2,9 +2,11 @@ package io.nvframe.cli;
 
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
+import io.nvframe.api.Transaction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -69,6 +71,9 @@ final class BenchRegionWork {
   static final class Update64 extends Base {
     private final byte[] data = new byte[64];
     private int offset;
+    private int next;
+    /** One body for every operation (it reads {@link #offset}): the loop allocates nothing. */
+    private final Consumer<Transaction> body = tx -> tx.write(page, offset, data);
 
     Update64(Region region) {
       super(region);
@@ -76,10 +81,10 @@ final class BenchRegionWork {
 
     @Override
     public void op(int i) {
-      int off = offset;
-      offset = (off + 64) & (FRAME - 1);
+      offset = next;
+      next = (next + 64) & (FRAME - 1);
       data[0]++;
-      region.transact(tx -> tx.write(page, off, data));
+      region.transact(body);
     }
   }
 
@@ -94,13 +99,19 @@ final class BenchRegionWork {
       super(region);
     }
 
+    /** The slot of the current operation, read by {@link #body}. */
+    private int slot;
+    /** One body for every operation: the loop allocates only what the API returns (the frame). */
+    private final Consumer<Transaction> body = tx -> {
+      Frame f = tx.allocate(0);
+      tx.putLong(links, slot * 8L, f.pfn());
+      linked.add(f);
+    };
+
     @Override
     public void op(int i) {
-      region.transact(tx -> {
-        Frame f = tx.allocate(0);
-        tx.putLong(links, i * 8L, f.pfn());
-        linked.add(f);
-      });
+      slot = i;
+      region.transact(body);
     }
 
     @Override

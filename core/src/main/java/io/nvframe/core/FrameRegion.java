@@ -105,7 +105,7 @@ final class FrameRegion implements Region {
   public void free(Frame frame) {
     ctx.ensureWritable();
     frames.checkRegion(frame);
-    Object me = Thread.currentThread();
+    long me = FrameLocks.threadOwner(Thread.currentThread());
     if (!ctx.locks.acquire(frame.pfn(), me, ctx.lockTimeoutNanos)) {
       throw new TransactionConflictException(
           "cannot free " + frame + ": a transaction holding it did not finish within "
@@ -198,7 +198,8 @@ final class FrameRegion implements Region {
   @Override
   public void transact(Consumer<Transaction> body) {
     Objects.requireNonNull(body, "body");
-    try (Transaction tx = begin()) {
+    ctx.ensureWritable();
+    try (Transaction tx = RedoTransaction.reusable(ctx)) {
       body.accept(tx);
       tx.commit();
     }

@@ -40,7 +40,10 @@ import java.util.concurrent.TimeUnit;
  * A transaction's bookkeeping (write set, reservations, frees, held locks, root changes) lives in
  * a {@link TxScratch} that the region keeps per thread and hands to the next transaction of that
  * thread once this one has ended and cleared it; a thread that nests transactions gets a fresh one
- * for the inner transaction. Reservations, frees and locks are {@link LongMap}s keyed by pfn: a
+ * for the inner transaction. {@link FrameRegion#transact} also reuses the scratch's handle (this
+ * object) for each of the thread's transactions ({@link #reusable}), so the common path allocates
+ * only the frames it returns; frame locks are owned by the scratch's number, not by an object, so
+ * taking one stores no reference. Reservations, frees and locks are {@link LongMap}s keyed by pfn: a
  * linear scan while a transaction touches at most {@value LongMap#LINEAR_MAX} frames (the common
  * case, no hashing and no boxing), an open-addressing index beyond. Nothing is removed from them
  * one by one: a frame allocated and freed in the same transaction keeps its reservation, marked
@@ -56,13 +59,38 @@ final class RedoTransaction implements Transaction {
   private boolean active = true;
 
   RedoTransaction(TxContext ctx) {
+    this(ctx, ctx.takeScratch());
+  }
+
+  private RedoTransaction(TxContext ctx, TxScratch scratch) {
     this.ctx = ctx;
     this.frames = ctx.frames;
     this.allocator = ctx.allocator;
-    TxScratch mine = ctx.takeScratch();
-    mine.inUse = true;
-    this.scratch = mine;
-    this.writes = mine.writes;
+    scratch.inUse = true;
+    this.scratch = scratch;
+    this.writes = scratch.writes;
+  }
+
+  /**
+   * A transaction for {@link FrameRegion#transact}, whose handle does not outlive the call: the
+   * thread's cached scratch keeps one handle and reopens it for each of the thread's transactions
+   * (no allocation per transaction); a nested transaction, whose scratch is fresh, gets a new one.
+   */
+  static RedoTransaction reusable(TxContext ctx) {
+    TxScratch s = ctx.takeScratch();
+    if (s.owner == null) {
+      return new RedoTransaction(ctx, s);
+    }
+    RedoTransaction tx = s.handle;
+    if (tx == null) {
+      tx = new RedoTransaction(ctx, s);
+      s.handle = tx;
+    } else {
+      assert !tx.active && tx.thread == Thread.currentThread();
+      s.inUse = true;
+      tx.active = true;
+    }
+    return tx;
   }
 
   // ---------------------------------------------------------------- allocation
@@ -360,7 +388,7 @@ final class RedoTransaction implements Transaction {
     } finally {
       LongMap<Object> locked = scratch.locked;
       for (int i = 0; i < locked.size(); i++) {
-        ctx.locks.release(locked.key(i), this);
+        ctx.locks.release(locked.key(i), scratch.lockOwner);
       }
       scratch.clear();
       scratch.inUse = false;
@@ -371,7 +399,7 @@ final class RedoTransaction implements Transaction {
     if (scratch.locked.containsKey(key)) {
       return;
     }
-    if (!ctx.locks.acquire(key, this, ctx.lockTimeoutNanos)) {
+    if (!ctx.locks.acquire(key, scratch.lockOwner, ctx.lockTimeoutNanos)) {
       String what = key == FrameLocks.ROOTS ? "the root directory" : String.valueOf(frame);
       throw new TransactionConflictException(
           "transaction on " + thread.getName() + " could not lock " + what + " within "

@@ -62,6 +62,10 @@ final class TxScratch {
   final LongMap<Object> locked = new LongMap<>();
   final Map<String, RootChange> rootChanges = new HashMap<>();
   boolean inUse;
+  /** The handle {@link RedoTransaction#reusable} hands out again with this scratch; null until first used. */
+  RedoTransaction handle;
+  /** The {@link FrameLocks} owner of the transactions that use this scratch (one at a time). */
+  final long lockOwner = FrameLocks.newOwner();
   /** The thread whose cached scratch this is; null for a nested transaction's scratch, which does not count. */
   final Thread owner;
   @SuppressWarnings("unused") // through COMMITS

@@ -25,8 +25,8 @@ class FrameLocksTest {
   @Test
   void reentrantForTheOwnerExclusiveForOthers() {
     FrameLocks locks = new FrameLocks();
-    Object a = new Object();
-    Object b = new Object();
+    long a = FrameLocks.newOwner();
+    long b = FrameLocks.newOwner();
     assertTrue(locks.acquire(42, a, 0));
     assertTrue(locks.acquire(42, a, 0), "re-entrant");
     assertFalse(locks.acquire(42, b, TimeUnit.MILLISECONDS.toNanos(5)), "held by a: b times out");
@@ -46,8 +46,8 @@ class FrameLocksTest {
   @Test
   void manyKeysInOneStripeAreAllExact() {
     FrameLocks locks = new FrameLocks();
-    Object a = new Object();
-    Object b = new Object();
+    long a = FrameLocks.newOwner();
+    long b = FrameLocks.newOwner();
     for (long k = 0; k < 5000; k++) {
       assertTrue(locks.acquire(k, (k & 1) == 0 ? a : b, 0), "key " + k);
     }
@@ -68,10 +68,10 @@ class FrameLocksTest {
   @Test
   void aWaiterGetsTheLockWhenTheHolderReleasesIt() throws Exception {
     FrameLocks locks = new FrameLocks();
-    Object holder = new Object();
+    long holder = FrameLocks.newOwner();
     assertTrue(locks.acquire(7, holder, 0));
     AtomicReference<Boolean> got = new AtomicReference<>();
-    Thread waiter = Thread.ofPlatform().start(() -> got.set(locks.acquire(7, Thread.currentThread(), TimeUnit.SECONDS.toNanos(30))));
+    Thread waiter = Thread.ofPlatform().start(() -> got.set(locks.acquire(7, FrameLocks.threadOwner(Thread.currentThread()), TimeUnit.SECONDS.toNanos(30))));
     Thread.sleep(20);
     locks.release(7, holder);
     waiter.join();
@@ -90,7 +90,7 @@ class FrameLocksTest {
     }
     AtomicReference<String> violation = new AtomicReference<>();
     runThreads(4, seed * 31, r -> {
-      Object me = new Object();
+      long me = FrameLocks.newOwner();
       for (int i = 0; i < 20_000 && violation.get() == null; i++) {
         int k = r.nextInt(keys);
         long key = k * 4096L + 3; // spread over stripes like pfns
@@ -127,8 +127,8 @@ class FrameLocksTest {
   void slotsOfOneStripeAreReusedAndExact() {
     FrameLocks locks = new FrameLocks();
     long[] k = keysOfOneStripe(11);
-    Object a = new Object();
-    Object b = new Object();
+    long a = FrameLocks.newOwner();
+    long b = FrameLocks.newOwner();
     for (int i = 0; i < 9; i++) {
       assertTrue(locks.acquire(k[i], a, 0), "key " + i);
     }
@@ -171,7 +171,7 @@ class FrameLocksTest {
     AtomicReference<String> violation = new AtomicReference<>();
     runThreads(4, seed * 131, r -> {
       for (int round = 0; round < 5_000 && violation.get() == null; round++) {
-        Object me = new Object();
+        long me = FrameLocks.newOwner();
         List<Integer> mine = new ArrayList<>();
         for (int i = 0; i < keys.length; i++) {
           if (r.nextInt(4) == 0) {

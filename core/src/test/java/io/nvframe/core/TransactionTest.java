@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nvframe.api.AlreadyClosedException;
@@ -313,6 +315,45 @@ class TransactionTest {
     assertEquals(1, r.getLong(f, 0));
   }
 
+
+  /**
+   * transact hands the thread's next body the same handle (no allocation per transaction): it is
+   * closed between calls, a nested transact gets a handle of its own, and a rolled-back body
+   * leaves the handle usable by the next call.
+   */
+  @Test
+  void transactReusesItsHandleOnlyBetweenCalls() {
+    Region r = open("heap");
+    Frame f = r.allocate(0);
+    Frame g = r.allocate(0);
+    Transaction[] seen = new Transaction[3];
+    r.transact(tx -> {
+      seen[0] = tx;
+      tx.putLong(f, 0, 1);
+      r.transact(inner -> {
+        seen[1] = inner;
+        inner.putLong(g, 8, 2);
+      });
+    });
+    assertNotSame(seen[0], seen[1], "a nested transaction has a handle of its own");
+    assertFalse(seen[0].isActive());
+    assertThrows(AlreadyClosedException.class, () -> seen[0].putLong(f, 0, 9));
+    assertThrows(IllegalStateException.class, () -> r.transact(tx -> {
+      tx.putLong(f, 0, 5);
+      throw new IllegalStateException("roll back");
+    }));
+    r.transact(tx -> {
+      seen[2] = tx;
+      assertTrue(tx.isActive());
+      assertEquals(1, tx.getLong(f, 0), "the rolled-back write is gone");
+      tx.putLong(f, 16, 3);
+    });
+    assertSame(seen[0], seen[2], "the thread's transact reuses its handle");
+    assertThrows(AlreadyClosedException.class, () -> seen[2].getLong(f, 0));
+    assertEquals(1, r.getLong(f, 0));
+    assertEquals(2, r.getLong(g, 8));
+    assertEquals(3, r.getLong(f, 16));
+  }
   @Test
   void aFrameHeldByOneTransactionMakesAnotherWaitThenFail() throws Exception {
     Region r = open("heap");

@@ -13,6 +13,31 @@ abstract class LanePadding {
 }
 
 /**
+ * A lane's page summary on a cache line of its own (padding on both sides, {@link LanePadding}
+ * before it): the union of the {@link Footprint#pages} sets of the lane's recently published
+ * records. The owner writes it only when a record adds a page bit (or when it resets it, below),
+ * so while a thread keeps working in the same pages the line stays shared between the cores, and a
+ * flusher on another core tests it without a cache miss ({@link Lane#mayTouchPages}) and reads the
+ * lane's pending generation and footprint (a line the owner writes on every commit) only when the
+ * pages overlap.
+ *
+ * <p>Invariant: from before a record's generation is published until it is replaced, the summary
+ * holds every page bit of that record's footprint. The owner only adds bits, except when the union
+ * would hold more than {@value #RESET_BITS} bits: then it sets the summary to the new record's
+ * pages alone, which still covers the record being published (the records replaced by it are
+ * durably overwritten). So the summary holds at most {@value #RESET_BITS} bits or exactly the last
+ * record's pages.
+ */
+@SuppressWarnings("unused")
+abstract class LaneSummary extends LanePadding {
+  /** Bits the union may hold before it is reset to one record's pages. */
+  static final int RESET_BITS = 16;
+  /** See the class comment; plain stores by the lock holder, plain reads by flushers. */
+  long summary;
+  private long s1, s2, s3, s4, s5, s6, s7;
+}
+
+/**
  * One lane of a {@link RedoLog}: its place on the medium, the lock a commit holds from writing the
  * record to invalidating it, and the scratch state reused by every commit on the lane (record
  * buffer, CRC, flush plan) and the lane's record counters. Everything but {@link #id}, {@link
@@ -25,7 +50,7 @@ abstract class LanePadding {
  * committing on neighbouring lanes do not write one cache line. {@link #pending()} is read by other threads ({@link
  * PendingInvalidations}).
  */
-abstract sealed class Lane extends LanePadding permits Lane.Padded {
+abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   private static final VarHandle RECORDS;
   private static final VarHandle BYTES;
   private static final VarHandle PENDING;
@@ -123,6 +148,12 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
    * record's targets. Under the lock.
    */
   void setPending(long generation, Footprint footprint) {
+    long s = summary;
+    long p = footprint.pages;
+    long next = Long.bitCount(s | p) > RESET_BITS ? p : s | p;
+    if (next != s) {
+      summary = next;
+    }
     words0 = footprint.words0;
     words1 = footprint.words1;
     runs0 = footprint.runs0;
@@ -141,6 +172,16 @@ abstract sealed class Lane extends LanePadding permits Lane.Padded {
    */
   boolean mayTarget(Footprint footprint) {
     return footprint.overlaps(words0, words1, runs0, runs1, lines0, lines1, pages, bigPages);
+  }
+
+  /**
+   * Whether a record this lane has pending may target one of the pages in {@code pages} (a {@link
+   * Footprint#pages} set): false only when none of its pages is in the summary. Read before {@link
+   * #pending()}, by any thread; for a flusher ordered after a record by the caller's locks, the
+   * summary it reads covers that record ({@link LaneSummary}).
+   */
+  boolean mayTouchPages(long pages) {
+    return (summary & pages) != 0;
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */

@@ -24,7 +24,12 @@ import java.lang.invoke.VarHandle;
  * store of the generation, and only after its record's commit point: a flusher that reads a
  * footprint being replaced reads it for a record that its lane's next record already overwrote
  * durably, which can no longer be replayed, so a wrong answer for it does no harm; a flusher
- * ordered after the record by the caller's locks sees the record's footprint exactly.
+ * ordered after the record by the caller's locks sees the record's footprint exactly. Before it
+ * reads a lane's generation and footprint (a line the owner writes on every commit, so a cache miss
+ * for every other core), a flusher tests the lane's page summary ({@link LaneSummary}, a line the
+ * owner rewrites only when its records move to other pages) against its footprint's pages, and
+ * skips the lane when they share no bit: the summary covers the lane's last published record, and
+ * a shared byte gives a shared page bit ({@link Footprint}).
  *
  * <p>Concurrency: the owner of a lane (the thread holding its lock) publishes with a volatile store
  * of the generation, then sets the bit. A flusher reads the bit, then the generation (both
@@ -86,6 +91,9 @@ final class PendingInvalidations {
           continue;
         }
         Lane lane = lanes[id];
+        if (!lane.mayTouchPages(footprint.pages)) {
+          continue; // a line the owner rarely writes: no read of its pending line
+        }
         long g = lane.pending();
         if (g == 0 || !lane.mayTarget(footprint)) {
           continue;

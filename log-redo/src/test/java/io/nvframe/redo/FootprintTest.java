@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nvframe.tck.TestMedia;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,43 @@ class FootprintTest {
       }
     }
     assertTrue(sharing > 1_000, "seed " + seed + ": only " + sharing + " sharing pairs generated");
+  }
+
+  /**
+   * A lane's page summary ({@link LaneSummary}) after every publish: any range sharing a byte with
+   * the published record passes {@link Lane#mayTouchPages} (so a flusher that skips a lane on the
+   * summary never skips a record it conflicts with), the summary holds at most {@link
+   * LaneSummary#RESET_BITS} bits or exactly the last record's pages, it does not change while the
+   * records stay in pages it holds, and a full one shrinks to the next record's pages.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void aLaneSummaryCoversItsPublishedRecord(long seed) {
+    Random rnd = new Random(seed);
+    Lane lane = Lane.create(0, 0, 4096, TestMedia.heap(1 << 16), 1);
+    for (int trial = 0; trial < 2_000; trial++) {
+      long[][] a = ranges(rnd);
+      Footprint fa = footprint(a);
+      lane.setPending(trial + 1, fa);
+      long summary = lane.summary;
+      final int t = trial;
+      assertEquals(fa.pages, summary & fa.pages, () -> "seed " + seed + " trial " + t + ": summary misses pages");
+      assertTrue(Long.bitCount(summary) <= LaneSummary.RESET_BITS || summary == fa.pages,
+          () -> "seed " + seed + " trial " + t + ": " + Long.bitCount(lane.summary) + " bits");
+      for (int k = 0; k < 5; k++) {
+        long[][] b = ranges(rnd);
+        long[] x = a[rnd.nextInt(a.length)];
+        b[0] = new long[] {x[0] + rnd.nextLong(x[1]), 1};
+        assertTrue(lane.mayTouchPages(footprint(b).pages),
+            () -> "seed " + seed + " trial " + t + ": a range sharing a byte is not seen");
+      }
+      lane.setPending(trial + 1, footprint(new long[][] {{a[0][0], 1}}));
+      if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
+        assertEquals(summary, lane.summary, () -> "seed " + seed + " trial " + t + ": a page already held rewrote it");
+      } else {
+        assertEquals(footprint(new long[][] {{a[0][0], 1}}).pages, lane.summary, "a full summary shrinks");
+      }
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.nvframe.benchmarks.region;
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
 import io.nvframe.api.RegionStats;
+import io.nvframe.api.Transaction;
 import io.nvframe.core.BackendInfo;
 import io.nvframe.core.RegionBuilder;
 import io.nvframe.core.Regions;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -128,7 +130,20 @@ public class RegionBenchmark {
     Frame page;
     Frame links;
     int offset;
+    /** The offset the current {@link #update} body writes. */
+    int target;
     final byte[] data = new byte[64];
+    /** One body for every {@link #txUpdate64} call, so the measured loop allocates nothing. */
+    final Consumer<Transaction> update = tx -> tx.write(page, target, data);
+    /** The link slot the current {@link #allocLink} body fills, and the list it adds the frame to. */
+    int slot;
+    List<Frame> linked;
+    /** One body for every {@link #txAllocLink} transaction: it allocates only the frame the API returns. */
+    final Consumer<Transaction> allocLink = tx -> {
+      Frame f = tx.allocate(0);
+      tx.putLong(links, slot * 8L, f.pfn());
+      linked.add(f);
+    };
     /** Operations done by this thread (plain field: no shared counter on the measured path). */
     long ops;
     /** Durable allocations and frees outside the measured operations. */
@@ -175,10 +190,10 @@ public class RegionBenchmark {
 
   @Benchmark
   public void txUpdate64(PerThread t) {
-    int off = t.offset;
-    t.offset = (off + 64) & 4095;
+    t.target = t.offset;
+    t.offset = (t.offset + 64) & 4095;
     t.data[0]++;
-    region.transact(tx -> tx.write(t.page, off, t.data));
+    region.transact(t.update);
     t.ops++;
   }
 
@@ -186,13 +201,10 @@ public class RegionBenchmark {
   @Benchmark
   @OperationsPerInvocation(LINKS)
   public void txAllocLink(PerThread t, Links l) {
+    t.linked = l.linked;
     for (int i = 0; i < LINKS; i++) {
-      int slot = i;
-      region.transact(tx -> {
-        Frame f = tx.allocate(0);
-        tx.putLong(t.links, slot * 8L, f.pfn());
-        l.linked.add(f);
-      });
+      t.slot = i;
+      region.transact(t.allocLink);
     }
     t.ops += LINKS;
   }
