@@ -147,6 +147,15 @@ public final class RedoLog {
   /** Scratch of {@link #fenceOrdered} and single-word commits, which hold no lane. */
   /** The footprint of fences whose bytes are not known (the ordered medium's): overlaps every record. */
   private static final Footprint EVERYTHING = Footprint.everything();
+  /**
+   * Per thread, the ranges it flushed through the {@link #orderedMedium()} since its last fence
+   * there: the only bytes that fence makes durable (a fence completes the write-backs its own
+   * thread started; a write nobody flushed can reach the media any time, like before a crash, and
+   * its operation has not returned). Cleared by the ordered fences that use it; one that finds no
+   * lane pending leaves it, which only widens a later fence's footprint.
+   */
+  private final ThreadLocal<Footprint> orderedFlushes = ThreadLocal.withInitial(Footprint::new);
+
   private static final ThreadLocal<PendingInvalidations.Seen> SEEN =
       ThreadLocal.withInitial(PendingInvalidations.Seen::new);
 
@@ -467,12 +476,42 @@ public final class RedoLog {
    * before every fence that makes a write outside a logged commit durable.
    */
   void fenceOrdered() {
-    fenceOrdered(null);
+    if (pending.any()) {
+      Footprint flushed = orderedFlushes.get();
+      flushPendingAndFence(flushed);
+      flushed.clear();
+    } else {
+      medium.fence();
+    }
   }
 
   /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
   void persistOrdered(long offset, long length) {
-    persistOrdered(offset, length, null);
+    if (pending.any() && length > 0) {
+      Footprint flushed = orderedFlushes.get();
+      flushed.add(offset, length);
+      medium.flush(offset, length);
+      flushPendingAndFence(flushed);
+      flushed.clear();
+    } else {
+      medium.persist(offset, length);
+    }
+  }
+
+  /** {@code medium.flush(offset, length)} through the ordered medium: noted for the thread's next ordered fence. */
+  void flushOrdered(long offset, long length) {
+    if (length > 0) {
+      orderedFlushes.get().add(offset, length);
+    }
+    medium.flush(offset, length);
+  }
+
+  /** {@code medium.writeAndFlush} through the ordered medium: noted for the thread's next ordered fence. */
+  void writeAndFlushOrdered(long offset, byte[] src, int srcOffset, int length) {
+    if (length > 0) {
+      orderedFlushes.get().add(offset, length);
+    }
+    medium.writeAndFlush(offset, src, srcOffset, length);
   }
 
   /**

@@ -188,8 +188,8 @@ class CommitCostTest {
   /**
    * The deferred invalidation costs a commit on the same lane nothing, and a commit on another
    * lane nothing while it changes other bytes; a commit on another lane, a single-word commit or a
-   * durable range over bytes the pending record targets, and every fence of the ordered medium,
-   * flush the pending header line (one more flush, no more fences); the second time the same
+   * durable range over bytes the pending record targets, and a fence or persist of the ordered
+   * medium after a flush there of such bytes, flush the pending header line (one more flush, no more fences); the second time the same
    * flusher finds the same record pending it retires it, and nobody flushes it again.
    */
   @Test
@@ -268,14 +268,31 @@ class CommitCostTest {
       assertEquals(new PersistStats(0, 0, 3, 64 + 64 + 64, 1), m.stats().minus(before),
           "two ranges and lane 0's header line");
 
-      // and persists through the ordered medium, whatever they write
+      // and persists through the ordered medium over its bytes, and fences there after a flush
+      // there of its bytes; other bytes, and a fence with nothing flushed before it, do not
       log.commit(ws, 0);
       Medium ordered = log.orderedMedium();
       ordered.storeLong(LINE_B + 1024, 7);
+      before = m.stats();
+      ordered.persist(LINE_B + 1024, 8);
+      assertEquals(new PersistStats(0, 0, 1, 8, 1), m.stats().minus(before), "other bytes");
+      before = m.stats();
+      ordered.fence();
+      assertEquals(new PersistStats(0, 0, 0, 0, 1), m.stats().minus(before), "nothing flushed: nothing to order");
+      ordered.storeLong(LINE_A, 7);
       for (int flushes : new int[] {2, 2, 1}) {
         before = m.stats();
-        ordered.persist(LINE_B + 1024, 8);
+        ordered.persist(LINE_A, 8);
         assertEquals(new PersistStats(0, 0, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before));
+      }
+      log.commit(ws, 0);
+      ordered.storeLong(LINE_C, 7);
+      for (int flushes : new int[] {2, 2, 1}) {
+        before = m.stats();
+        ordered.flush(LINE_C, 8);
+        ordered.fence();
+        assertEquals(new PersistStats(0, 0, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before),
+            "a flush of the record's bytes, then a fence");
       }
     }
   }

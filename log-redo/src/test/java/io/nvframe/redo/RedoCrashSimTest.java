@@ -359,6 +359,20 @@ class RedoCrashSimTest {
             ws.putLong(Y, rnd.nextLong());
             log.commit(ws, 0);
           });
+          ops.run("direct store + ordered flush, then ordered fence: Y", () -> {
+            ordered.storeLong(Y, rnd.nextLong());
+            ordered.flush(Y, Long.BYTES);
+            ordered.fence();
+          });
+          ops.run("direct store + ordered persist of bytes no record targets: W + 16", () -> {
+            ordered.storeLong(W + 16, rnd.nextLong());
+            ordered.persist(W + 16, Long.BYTES);
+          });
+          ops.run("lane 1: Z", () -> {
+            ws.clear();
+            ws.putLong(Z, rnd.nextLong());
+            log.commit(ws, 1);
+          });
         })
         .observe(r -> new Data(dataArea(r.medium()), "-"))
         .build();
@@ -375,6 +389,18 @@ class RedoCrashSimTest {
    * then this one, first of lane 1's commit) is what keeps lane 0's applied record from being
    * replayed over lane 1's later values once lane 1 reuses its lane. Without it the oracle fails.
    */
+  /**
+   * The ordered medium's fence flushes the pending lanes whose records target bytes its thread
+   * flushed there since its last fence: dropping that flush of lane 0's header line (flush #37, in
+   * the op "direct store + ordered flush, then ordered fence: Y", after the flush of Y) lets lane
+   * 0's record be replayed over the direct store, and the oracle fails.
+   */
+  @Test
+  void anOrderedFenceThatDoesNotFlushTheRecordOfItsFlushedBytesIsCaught() {
+    failsTheOracle("ordered fence after an ordered flush of a pending record's word, its header not flushed (flush #37 dropped)",
+        twoLaneScenario(1, MutatingMedium.Mutation.DROP_FLUSH, 37), "observed state is not an allowed one");
+  }
+
   @Test
   void aCommitThatDoesNotFlushAnotherLanesPendingInvalidationIsCaught() {
     failsTheOracle("deferred invalidation of another lane not flushed (flush #13 dropped)",
