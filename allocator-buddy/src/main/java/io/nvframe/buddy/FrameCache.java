@@ -22,7 +22,7 @@ import java.lang.ref.WeakReference;
  * zone's free lists. A cache also carries its thread's home zone; with caching configured off it
  * holds no blocks and only does that.
  */
-final class FrameCache {
+final class FrameCache extends FrameCachePadding {
   /**
    * Placeholder for virtual threads: never caches, and has no home zone (the allocator derives one
    * from the thread id).
@@ -173,4 +173,16 @@ final class FrameCache {
     return "FrameCache(thread " + ownerName + ", home zone " + homeZone
         + (enabled ? "" : ", not caching") + ")";
   }
+}
+
+/**
+ * 64 bytes before {@link FrameCache}'s fields (the JVM lays out a superclass's fields first): the
+ * allocator keeps every thread's cache in one registry, so a copying collector tends to place one
+ * thread's cache right after another thread's cache arrays, which that thread writes on every
+ * allocation; the padding keeps this cache's fields, read on every allocation, off those lines.
+ * What follows a cache in memory is its own arrays, copied after it.
+ */
+@SuppressWarnings("unused")
+abstract class FrameCachePadding {
+  private long p0, p1, p2, p3, p4, p5, p6, p7;
 }

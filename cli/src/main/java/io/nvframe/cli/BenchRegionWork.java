@@ -37,7 +37,18 @@ final class BenchRegionWork {
   }
 
   /** A thread's region and its two frames, freed when the work closes. */
-  abstract static class Base implements BenchHarness.ThreadWork {
+  /**
+   * 64 bytes before a worker's fields (the JVM lays out a superclass's fields first): the workers of
+   * a run are made one after another and kept in one list, so one thread's worker tends to sit right
+   * after another thread's objects (its frame list, say), and the fields each operation writes must
+   * not share their cache lines.
+   */
+  @SuppressWarnings("unused")
+  abstract static class Padding {
+    private long p0, p1, p2, p3, p4, p5, p6, p7;
+  }
+
+  abstract static class Base extends Padding implements BenchHarness.ThreadWork {
     final Region region;
     final Frame page;
     final Frame links;

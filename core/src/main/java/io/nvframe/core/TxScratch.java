@@ -7,6 +7,12 @@ import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
+/** 64 bytes before {@link TxScratch}'s fields (the JVM lays out a superclass's fields first). */
+@SuppressWarnings("unused")
+abstract class TxScratchPadding {
+  private long p0, p1, p2, p3, p4, p5, p6, p7;
+}
+
 /**
  * The reusable bookkeeping of one thread's transactions on one region ({@link TxContext#scratch}):
  * the write set, the frames reserved and freed, the locks held and the root changes. Empty whenever
@@ -14,9 +20,13 @@ import java.util.Map;
  *
  * <p>A thread's cached scratch also counts the transactions it committed ({@link #commits()}),
  * written by that thread only, with opaque stores: no atomic instruction and no cache line shared
- * with another thread on the commit path. {@link TxContext#commitCount()} sums them.
+ * with another thread on the commit path. {@link TxContext#commitCount()} sums them. The fields are
+ * padded in front ({@link TxScratchPadding}): the region keeps every thread's scratch in one list,
+ * so a copying collector tends to place one thread's scratch right after another thread's objects,
+ * and the fields each transaction writes ({@code inUse}, the commit count) must stay off their
+ * cache lines. What follows a scratch in memory is its own objects, copied after it.
  */
-final class TxScratch {
+final class TxScratch extends TxScratchPadding {
   private static final VarHandle COMMITS;
 
   static {

@@ -52,18 +52,24 @@ public final class PersistCounters {
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
-      STORES = l.findVarHandle(Cell.class, "stores", long.class);
-      BYTES_WRITTEN = l.findVarHandle(Cell.class, "bytesWritten", long.class);
-      FLUSHES = l.findVarHandle(Cell.class, "flushes", long.class);
-      BYTES_FLUSHED = l.findVarHandle(Cell.class, "bytesFlushed", long.class);
-      FENCES = l.findVarHandle(Cell.class, "fences", long.class);
+      STORES = l.findVarHandle(CellFields.class, "stores", long.class);
+      BYTES_WRITTEN = l.findVarHandle(CellFields.class, "bytesWritten", long.class);
+      FLUSHES = l.findVarHandle(CellFields.class, "flushes", long.class);
+      BYTES_FLUSHED = l.findVarHandle(CellFields.class, "bytesFlushed", long.class);
+      FENCES = l.findVarHandle(CellFields.class, "fences", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  /** One thread's counts; written only by {@link #owner}, read by snapshots. */
-  private static final class Cell {
+  /** 64 bytes before a {@link Cell}'s fields (the JVM lays out a superclass's fields first). */
+  @SuppressWarnings("unused")
+  private abstract static class CellPadding {
+    private long p0, p1, p2, p3, p4, p5, p6, p7;
+  }
+
+  /** A cell's fields, between {@link CellPadding} and the 64 bytes of {@link Cell}'s own. */
+  private abstract static class CellFields extends CellPadding {
     final Thread owner;
     long stores;
     long bytesWritten;
@@ -71,8 +77,23 @@ public final class PersistCounters {
     long bytesFlushed;
     long fences;
 
-    Cell(Thread owner) {
+    CellFields(Thread owner) {
       this.owner = owner;
+    }
+  }
+
+  /**
+   * One thread's counts; written only by {@link #owner}, read by snapshots. Padded by 64 bytes on
+   * both sides: the registry keeps the cells in one list, so a copying collector tends to place
+   * them next to each other, and two threads' counts must not share a cache line wherever they end
+   * up.
+   */
+  @SuppressWarnings("unused") // q0..q7: padding
+  private static final class Cell extends CellFields {
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    Cell(Thread owner) {
+      super(owner);
     }
   }
 
