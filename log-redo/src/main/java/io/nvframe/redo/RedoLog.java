@@ -144,8 +144,7 @@ public final class RedoLog {
   private volatile ExtensionSpace extensions;
   /** Lanes whose APPLIED word may not be durable yet (deferred invalidation). */
   private final PendingInvalidations pending;
-  /** Scratch of {@link #fenceOrdered} and single-word commits, which hold no lane. */
-  /** The footprint of fences whose bytes are not known (the ordered medium's): overlaps every record. */
+  /** The footprint of fences whose bytes are not known ({@link #persistInvalidations}): overlaps every record. */
   private static final Footprint EVERYTHING = Footprint.everything();
   /**
    * Per thread, the ranges it flushed through the {@link #orderedMedium()} since its last fence
@@ -156,6 +155,7 @@ public final class RedoLog {
    */
   private final ThreadLocal<Footprint> orderedFlushes = ThreadLocal.withInitial(Footprint::new);
 
+  /** Scratch of {@link #fenceOrdered} and single-word commits, which hold no lane. */
   private static final ThreadLocal<PendingInvalidations.Seen> SEEN =
       ThreadLocal.withInitial(PendingInvalidations.Seen::new);
 

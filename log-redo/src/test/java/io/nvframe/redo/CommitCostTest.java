@@ -189,8 +189,9 @@ class CommitCostTest {
    * The deferred invalidation costs a commit on the same lane nothing, and a commit on another
    * lane nothing while it changes other bytes; a commit on another lane, a single-word commit or a
    * durable range over bytes the pending record targets, and a fence or persist of the ordered
-   * medium after a flush there of such bytes, flush the pending header line (one more flush, no more fences); the second time the same
-   * flusher finds the same record pending it retires it, and nobody flushes it again.
+   * medium after a flush there of such bytes, flush the pending header line (one more flush, no
+   * more fences); the second time the same flusher finds the same record pending it retires it,
+   * and nobody flushes it again.
    */
   @Test
   void aDeferredInvalidationIsFlushedOnceByTheNextFenceThatNeedsIt() throws InterruptedException {
