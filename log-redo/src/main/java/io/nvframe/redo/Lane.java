@@ -32,7 +32,7 @@ abstract class LanePadding {
 abstract class LaneSummary extends LanePadding {
   /** Bits the union may hold before it is reset to one record's pages. */
   static final int RESET_BITS = 16;
-  /** See the class comment; plain stores by the lock holder, plain reads by flushers. */
+  /** See the class comment; opaque stores by the lock holder, opaque reads by flushers (never torn). */
   long summary;
   private long s1, s2, s3, s4, s5, s6, s7;
 }
@@ -51,6 +51,7 @@ abstract class LaneSummary extends LanePadding {
  * PendingInvalidations}).
  */
 abstract sealed class Lane extends LaneSummary permits Lane.Padded {
+  private static final VarHandle SUMMARY;
   private static final VarHandle RECORDS;
   private static final VarHandle BYTES;
   private static final VarHandle PENDING;
@@ -58,6 +59,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
+      SUMMARY = l.findVarHandle(LaneSummary.class, "summary", long.class);
       RECORDS = l.findVarHandle(Lane.class, "records", long.class);
       BYTES = l.findVarHandle(Lane.class, "bytes", long.class);
       PENDING = l.findVarHandle(Lane.class, "pending", long.class);
@@ -148,11 +150,11 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
    * record's targets. Under the lock.
    */
   void setPending(long generation, Footprint footprint) {
-    long s = summary;
+    long s = (long) SUMMARY.getOpaque(this);
     long p = footprint.pages;
     long next = Long.bitCount(s | p) > RESET_BITS ? p : s | p;
     if (next != s) {
-      summary = next;
+      SUMMARY.setOpaque(this, next);
     }
     words0 = footprint.words0;
     words1 = footprint.words1;
@@ -181,7 +183,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
    * summary it reads covers that record ({@link LaneSummary}).
    */
   boolean mayTouchPages(long pages) {
-    return (summary & pages) != 0;
+    return ((long) SUMMARY.getOpaque(this) & pages) != 0;
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */

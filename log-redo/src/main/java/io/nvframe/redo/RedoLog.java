@@ -487,9 +487,11 @@ public final class RedoLog {
 
   /** {@code medium.persist(offset, length)} as {@link #fenceOrdered} orders it. */
   void persistOrdered(long offset, long length) {
-    if (pending.any() && length > 0) {
+    if (pending.any()) {
       Footprint flushed = orderedFlushes.get();
-      flushed.add(offset, length);
+      if (length > 0) {
+        flushed.add(offset, length);
+      }
       medium.flush(offset, length);
       flushPendingAndFence(flushed);
       flushed.clear();
