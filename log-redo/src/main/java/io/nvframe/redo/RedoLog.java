@@ -101,7 +101,9 @@ import org.slf4j.LoggerFactory;
  * then cover the same bytes (the earlier one applied, its invalidation pending), but the later one
  * has the higher generation, and recovery replays in generation order and invalidates oldest
  * first, also when it is interrupted. Everything that makes bytes durable outside {@link #commit}
- * must do so through {@link #orderedMedium()}. {@link #recover} and {@link #verify} take
+ * must do so through {@link #orderedMedium()}, whose fences first flush the pending lanes whose
+ * records may target what the calling thread flushed there since its last fence there (a fence
+ * completes its own thread's write-backs only). {@link #recover} and {@link #verify} take
  * every lane lock. A commit that fails after it started writing (an I/O error) leaves the log
  * unusable until {@link #recover} runs, because its lane may hold a committed record that was not
  * applied.
