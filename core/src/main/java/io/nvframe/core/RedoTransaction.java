@@ -115,7 +115,7 @@ final class RedoTransaction implements Transaction {
     long pfn = BuddyAllocator.handlePfn(h);
     int gen = BuddyAllocator.handleGeneration(h);
     Frame frame = new Frame(pfn, order, gen, frames.regionId);
-    scratch.reserved.put(pfn, new Reservation(frame, owner, allocator.word(pfn)));
+    scratch.reserved.put(pfn, scratch.reservation(frame, owner, allocator.word(pfn)));
     writes.putLong(allocator.wordOffset(pfn), BuddyAllocator.publishedWord(order, gen, owner));
     return frame;
   }

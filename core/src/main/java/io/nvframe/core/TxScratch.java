@@ -4,6 +4,7 @@ import io.nvframe.api.Frame;
 import io.nvframe.redo.WriteSet;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -39,18 +40,22 @@ final class TxScratch extends TxScratchPadding {
 
   /** A frame reserved by a transaction and the extent of direct writes into it. */
   static final class Reservation {
-    final Frame frame;
-    final long owner;
-    final long originalWord;
-    long dirtyFrom = Long.MAX_VALUE;
-    long dirtyTo = Long.MIN_VALUE;
+    Frame frame;
+    long owner;
+    long originalWord;
+    long dirtyFrom;
+    long dirtyTo;
     /** Freed again in the same transaction: not published; returned to the allocator at the end. */
     boolean released;
 
-    Reservation(Frame frame, long owner, long originalWord) {
+    private Reservation set(Frame frame, long owner, long originalWord) {
       this.frame = frame;
       this.owner = owner;
       this.originalWord = originalWord;
+      this.dirtyFrom = Long.MAX_VALUE;
+      this.dirtyTo = Long.MIN_VALUE;
+      this.released = false;
+      return this;
     }
 
     /** Records a direct write of {@code [at, at + length)}, flushed before the commit point. */
@@ -66,6 +71,11 @@ final class TxScratch extends TxScratchPadding {
   final WriteSet writes;
   /** Frames allocated in the transaction, by pfn (released ones included until the end). */
   final LongMap<Reservation> reserved = new LongMap<>();
+  /** Most reservations kept for reuse. */
+  static final int POOL_MAX = 256;
+  /** Reservations handed out since the last {@link #clear} are {@code pool[0, pooled)}. */
+  private Reservation[] pool = new Reservation[8];
+  private int pooled;
   /** Frames freed in the transaction, by pfn. */
   final LongMap<Frame> freed = new LongMap<>();
   /** Lock keys held (pfns and {@link FrameLocks#ROOTS}); values unused. */
@@ -96,7 +106,32 @@ final class TxScratch extends TxScratchPadding {
     return (long) COMMITS.getOpaque(this);
   }
 
+  /**
+   * A reservation of {@code frame} for the transaction using this scratch: a pooled object, reused
+   * after {@link #clear} (no allocation per allocated frame once the pool has grown); past {@value
+   * #POOL_MAX} in one transaction a new one, so a huge transaction does not leave a huge pool.
+   */
+  Reservation reservation(Frame frame, long owner, long originalWord) {
+    if (pooled == POOL_MAX) {
+      return new Reservation().set(frame, owner, originalWord); // a large transaction's: not kept
+    }
+    if (pooled == pool.length) {
+      pool = Arrays.copyOf(pool, Math.max(8, pool.length * 2));
+    }
+    Reservation r = pool[pooled];
+    if (r == null) {
+      r = new Reservation();
+      pool[pooled] = r;
+    }
+    pooled++;
+    return r.set(frame, owner, originalWord);
+  }
+
   void clear() {
+    for (int i = 0; i < pooled; i++) {
+      pool[i].frame = null; // the transaction's frames are not kept reachable
+    }
+    pooled = 0;
     reserved.clear();
     freed.clear();
     locked.clear();

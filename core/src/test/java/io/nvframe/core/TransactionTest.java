@@ -317,6 +317,48 @@ class TransactionTest {
 
 
   /**
+   * Reservations are pooled per thread: a reservation released in one transaction (allocated and
+   * freed there) and one with direct writes are reused by the next transaction's allocations,
+   * which must start clean: published, with only their own data durable. Checked for more
+   * allocations than the pool keeps, too.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("backends")
+  void pooledReservationsStartCleanInTheNextTransaction(String backend) {
+    Region r = open(backend);
+    Frame link = r.allocate(0);
+    for (int n : new int[] {3, TxScratch.POOL_MAX + 5}) {
+      Frame[] kept = new Frame[n];
+      r.transact(tx -> {
+        Frame gone = tx.allocate(0);
+        tx.putLong(gone, 0, 99);
+        tx.free(gone); // released reservation in slot 0
+        for (int i = 0; i < n; i++) {
+          kept[i] = tx.allocate(0);
+          tx.putLong(kept[i], 8, i); // dirty ranges
+        }
+      });
+      Frame[] next = new Frame[n];
+      r.transact(tx -> {
+        for (int i = 0; i < n; i++) {
+          next[i] = tx.allocate(0); // reuses the pooled reservations, the released one first
+        }
+        tx.putLong(link, 0, next[0].pfn());
+      });
+      for (int i = 0; i < n; i++) {
+        assertEquals(i, r.getLong(kept[i], 8));
+        r.putLong(next[i], 16, i); // published: a write to it is accepted
+        assertEquals(i, r.getLong(next[i], 16));
+      }
+      for (int i = 0; i < n; i++) {
+        r.free(kept[i]);
+        r.free(next[i]);
+      }
+    }
+    assertTrue(r.check().consistent(), r.check()::toString);
+  }
+
+  /**
    * transact hands the thread's next body the same handle (no allocation per transaction): it is
    * closed between calls, a nested transact gets a handle of its own, and a rolled-back body
    * leaves the handle usable by the next call.
