@@ -519,23 +519,23 @@ public final class RedoLog {
   }
 
   /**
-   * {@link #fenceOrdered()} for a fence that makes durable only bytes of {@code writeSet}'s
-   * footprint (null: any bytes): flushes only the pending lanes whose records target such bytes.
-   * The footprint is computed only when a lane is pending.
+   * A commit's fence that makes durable only bytes of {@code writeSet}'s footprint: flushes only
+   * the pending lanes whose records target such bytes. The footprint is computed only when a lane
+   * is pending.
    */
   private void fenceOrdered(WriteSet writeSet) {
     if (pending.any()) {
-      flushPendingAndFence(writeSet == null ? EVERYTHING : writeSet.footprint());
+      flushPendingAndFence(writeSet.footprint());
     } else {
       medium.fence();
     }
   }
 
-  /** {@link #persistOrdered(long, long)} for a range of {@code writeSet}'s footprint (see {@link #fenceOrdered(WriteSet)}). */
+  /** A commit's persist of a range of {@code writeSet}'s footprint (see {@link #fenceOrdered(WriteSet)}). */
   private void persistOrdered(long offset, long length, WriteSet writeSet) {
     if (pending.any()) {
       medium.flush(offset, length);
-      flushPendingAndFence(writeSet == null ? EVERYTHING : writeSet.footprint());
+      flushPendingAndFence(writeSet.footprint());
     } else {
       medium.persist(offset, length);
     }

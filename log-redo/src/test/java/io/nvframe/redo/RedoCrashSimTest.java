@@ -385,11 +385,6 @@ class RedoCrashSimTest {
   }
 
   /**
-   * The flush of lane 0's pending header line by lane 1's commit (flush #13: 3 per lane-0 commit,
-   * then this one, first of lane 1's commit) is what keeps lane 0's applied record from being
-   * replayed over lane 1's later values once lane 1 reuses its lane. Without it the oracle fails.
-   */
-  /**
    * The ordered medium's fence flushes the pending lanes whose records target bytes its thread
    * flushed there since its last fence: dropping that flush of lane 0's header line (flush #37, in
    * the op "direct store + ordered flush, then ordered fence: Y", after the flush of Y) lets lane
@@ -401,6 +396,11 @@ class RedoCrashSimTest {
         twoLaneScenario(1, MutatingMedium.Mutation.DROP_FLUSH, 37), "observed state is not an allowed one");
   }
 
+  /**
+   * The flush of lane 0's pending header line by lane 1's commit (flush #13: 3 per lane-0 commit,
+   * then this one, first of lane 1's commit) is what keeps lane 0's applied record from being
+   * replayed over lane 1's later values once lane 1 reuses its lane. Without it the oracle fails.
+   */
   @Test
   void aCommitThatDoesNotFlushAnotherLanesPendingInvalidationIsCaught() {
     failsTheOracle("deferred invalidation of another lane not flushed (flush #13 dropped)",
