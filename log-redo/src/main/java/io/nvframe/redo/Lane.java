@@ -85,6 +85,26 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   @SuppressWarnings("unused") // through PENDING
   private volatile long pending;
   /**
+   * The generation of {@link #pending()} while the lane is <em>open</em>: its record is committed
+   * and applied with plain stores, but its targets are not flushed (their line runs are in {@link
+   * #plan}) and its APPLIED word is not stored; 0 when it is not open. Set with the generation by
+   * {@link #publish}, cleared by whoever closes the lane under its lock ({@link
+   * PendingInvalidations#close}).
+   */
+  private volatile long open;
+  /** The APPLIED state word of the open record, stored when the lane is closed. Under the lock. */
+  long openApplied;
+  /**
+   * The lane whose record this lane's record of generation {@link #pending()} was committed after
+   * while that one was open and overlapping ({@code -1}: none), and that record's generation: its
+   * APPLIED word was stored and flushed by this record's thread after this record's commit point,
+   * but not fenced, so whoever stores this record's APPLIED word flushes that lane's header before
+   * the fence that precedes the store, while that lane still holds that generation
+   * (log-redo/README.md, "Open lanes"). Written with the footprint, before the generation.
+   */
+  private int predLane = -1;
+  private long predGen;
+  /**
    * The {@link Footprint} of the record of generation {@link #pending()}, next to it so a flusher
    * reads both from one line: written by the lock holder before it publishes the generation, read
    * by other threads ({@link PendingInvalidations}).
@@ -146,10 +166,13 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   }
 
   /**
-   * Publishes the generation whose APPLIED word is not durable yet, and the footprint of its
-   * record's targets. Under the lock.
+   * Publishes the record of {@code generation}, with the footprint of its targets and its
+   * predecessor ({@code predLane}, {@code -1}: none; see {@link #predLane()}): {@code open} when its
+   * targets are applied but not flushed (then {@code applied} is its APPLIED word, stored when the
+   * lane is closed), else its APPLIED word is stored and not durable yet. Under the lock, after the
+   * record's commit point.
    */
-  void setPending(long generation, Footprint footprint) {
+  void publish(long generation, Footprint footprint, boolean open, long applied, int predLane, long predGen) {
     long s = (long) SUMMARY.getOpaque(this);
     long p = footprint.pages;
     long next = Long.bitCount(s | p) > RESET_BITS ? p : s | p;
@@ -164,7 +187,33 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     lines1 = footprint.lines1;
     pages = footprint.pages;
     bigPages = footprint.bigPages;
+    this.predLane = predLane;
+    this.predGen = predGen;
+    openApplied = applied;
+    if (open) {
+      this.open = generation; // before the generation: a reader that sees it sees the lane open
+    }
     pending = generation;
+  }
+
+  /** The generation of the open record, or 0 (see {@link #open}). */
+  long openGeneration() {
+    return open;
+  }
+
+  /** The lane is no longer open: its targets are durable and its APPLIED word is stored. Under the lock. */
+  void closed() {
+    open = 0;
+  }
+
+  /** The predecessor lane of the published record, or -1 (read after {@link #pending()}). */
+  int predLane() {
+    return predLane;
+  }
+
+  /** The generation the predecessor lane held (read after {@link #pending()}). */
+  long predGeneration() {
+    return predGen;
   }
 
   /**

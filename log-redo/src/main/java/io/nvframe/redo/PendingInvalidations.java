@@ -59,11 +59,14 @@ final class PendingInvalidations {
   }
 
   /**
-   * Marks {@code lane}'s record of {@code generation}, whose targets lie in {@code footprint}, as
-   * applied with a non-durable APPLIED word. Under the lane lock, after the record's commit point.
+   * Publishes {@code lane}'s record of {@code generation}, whose targets lie in {@code footprint}:
+   * {@code open} (targets applied, not flushed; {@code applied} is the APPLIED word that {@link
+   * #close} stores) or applied with a non-durable APPLIED word; {@code predLane}/{@code predGen}:
+   * see {@link Lane#predLane()}. Under the lane lock, after the record's commit point.
    */
-  void publish(Lane lane, long generation, Footprint footprint) {
-    lane.setPending(generation, footprint);
+  void publish(Lane lane, long generation, Footprint footprint, boolean open, long applied,
+      int predLane, long predGen) {
+    lane.publish(generation, footprint, open, applied, predLane, predGen);
     int w = lane.id >>> 6;
     long m = 1L << lane.id;
     if ((word(w) & m) == 0) {
@@ -72,46 +75,113 @@ final class PendingInvalidations {
   }
 
   /**
-   * Flushes the header line of every pending lane but {@code except} (-1: every lane) whose record
-   * may target a byte of {@code footprint}, and notes in {@code seen} the generations this flusher
-   * had already flushed once, to retire after its fence (as many as fit; the others stay pending
-   * until a later flush retires them). Returns the largest generation flushed, or -1.
+   * Prepares a fence of this thread that makes bytes of {@code footprint} durable: every lane but
+   * {@code except} and {@code except2} (-1: none) whose published record may target one of those
+   * bytes is closed if it is open ({@link #closeOrWait}) and its header line is flushed ({@link
+   * #flushLane}). Notes in {@code seen} the generations this flusher had
+   * already flushed once, to retire after its fence (as many as fit; the others stay pending until a
+   * later flush retires them). Returns the largest generation flushed, or -1.
    */
-  long flush(int except, Seen seen, Footprint footprint) {
+  long flush(int except, int except2, Seen seen, Footprint footprint) {
     long max = -1;
-    int n = 0;
-    long[] gens = seen.gens;
+    seen.n = 0;
     for (int w = 0; w < bits.length; w++) {
       long word = word(w);
       while (word != 0) {
         int bit = Long.numberOfTrailingZeros(word);
         word &= word - 1;
         int id = (w << 6) + bit;
-        if (id == except) {
+        if (id == except || id == except2) {
           continue;
         }
         Lane lane = lanes[id];
         if (!lane.mayTouchPages(footprint.pages)) {
           continue; // a line the owner rarely writes: no read of its pending line
         }
-        long g = lane.pending();
-        if (g == 0 || !lane.mayTarget(footprint)) {
-          continue;
-        }
-        medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
-        max = Math.max(max, g);
-        int slot = id & (Seen.LAST - 1);
-        if (seen.last[slot] == g) {
-          if (n < gens.length) {
-            gens[n++] = g;
-          }
-        } else {
-          seen.last[slot] = g;
-        }
+        max = Math.max(max, flushLane(lane, seen, footprint));
       }
     }
-    seen.n = n;
     return max;
+  }
+
+  /**
+   * {@link #flush} for one lane: if its published record of generation g may target a byte of
+   * {@code footprint}, closes it when it is open and flushes its header line; returns g, or -1 when nothing was flushed (no overlap, or the record was
+   * overwritten by the lane's next one meanwhile and can no longer be replayed).
+   */
+  long flushLane(Lane lane, Seen seen, Footprint footprint) {
+    long g = lane.pending();
+    if (g == 0 || !lane.mayTarget(footprint)) {
+      return -1;
+    }
+    if (lane.openGeneration() == g) {
+      closeOrWait(lane, g);
+      if (lane.pending() != g) {
+        return -1; // its next record was published after it overwrote this one durably
+      }
+    }
+    medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
+    int slot = lane.id & (Seen.LAST - 1);
+    if (seen.last[slot] == g) {
+      if (seen.n < seen.gens.length) {
+        seen.gens[seen.n++] = g;
+      }
+    } else {
+      seen.last[slot] = g;
+    }
+    return g;
+  }
+
+  /**
+   * Flushes the header line of the predecessor of {@code lane}'s published record (see {@link
+   * Lane#predLane()}) while that lane still holds the predecessor's generation: its APPLIED word
+   * is stored, but only the thread that committed {@code lane}'s record flushed it. Called before
+   * the fence after which {@code lane}'s own APPLIED word is stored ({@link #close}, adoption in
+   * {@link RedoLog}), so a record is never marked APPLIED while the older record it may be replayed
+   * with can still be replayed alone.
+   */
+  void flushPredecessor(Lane lane) {
+    int p = lane.predLane();
+    if (p >= 0) {
+      Lane pred = lanes[p];
+      if (pred.pending() == lane.predGeneration()) {
+        medium.flush(pred.offset, RecordFormat.HEADER_BYTES);
+      }
+    }
+  }
+
+  /**
+   * Returns once {@code lane} no longer holds its record of generation {@code g} open: closes it
+   * if its lock is free, else waits for the holder, who closes an open lane it holds without
+   * waiting for anything ({@link RedoLog}, "Open lanes"; the caller holds no open lane).
+   */
+  void closeOrWait(Lane lane, long g) {
+    while (lane.openGeneration() == g) {
+      if (lane.lock.tryLock()) {
+        try {
+          if (lane.openGeneration() == g) {
+            close(lane);
+          }
+        } finally {
+          lane.lock.unlock();
+        }
+        return;
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /**
+   * Closes an open lane: flushes its record's targets (the line runs in its plan) and its
+   * predecessor's header line, fences, and stores its APPLIED word (not flushed: the lane is now
+   * pending as usual). Under the lane lock; one fence.
+   */
+  void close(Lane lane) {
+    lane.plan.flush(medium);
+    flushPredecessor(lane);
+    medium.fence();
+    medium.storeLong(lane.offset + RecordFormat.STATE_WORD_OFFSET, lane.openApplied);
+    lane.closed();
   }
 
   /** Whether any lane is pending (one volatile read per 64 lanes). */

@@ -132,6 +132,8 @@ public final class RedoLog {
   private final int capacity;
   private final Lane[] laneArray;
   private final LongAdder singleWordCommits = new LongAdder();
+  /** The next lane pair handed to a write set ({@link #acquireLane}); taken modulo the pairs. */
+  private final java.util.concurrent.atomic.AtomicInteger nextPair = new java.util.concurrent.atomic.AtomicInteger();
   private final LongAdder recordsReplayed = new LongAdder();
   /** VALID records found by open and not replayed yet; commits are refused while > 0. */
   private volatile int pendingRecords;
@@ -245,6 +247,11 @@ public final class RedoLog {
   }
 
   private RecoveryResult recoverLocked() {
+    for (Lane lane : laneArray) {
+      if (lane.openGeneration() != 0) {
+        pending.close(lane); // its targets durable and its APPLIED word stored before it is read
+      }
+    }
     if (lanesCleanSinceOpen) {
       logger.debug("redo recovery of {}: all {} lanes clean (as found by open)", describe(), lanes);
       return new RecoveryResult(lanes, 0, 0, 0, List.of());
@@ -369,7 +376,7 @@ public final class RedoLog {
       }
       chain = reserveChain(space, writeSet, payload - capacity);
     }
-    Lane lane = acquireLane(preferredLane);
+    Lane lane = acquireLane(preferredLane, writeSet);
     boolean written = false;
     try {
       if (lanesCleanSinceOpen) {
@@ -543,7 +550,7 @@ public final class RedoLog {
 
   private void flushPendingAndFence(Footprint footprint) {
     PendingInvalidations.Seen seen = SEEN.get();
-    pending.flush(-1, seen, footprint);
+    pending.flush(-1, -1, seen, footprint);
     medium.fence();
     pending.retire(seen);
   }
@@ -570,70 +577,135 @@ public final class RedoLog {
   }
 
   private void commitLogged(Lane lane, WriteSet writeSet, int payload, ExtensionSpace.Block[] chain) {
+    // the lane's last record is overwritten below: if it is open, its targets are made durable and
+    // its APPLIED word stored first (one fence)
+    if (lane.openGeneration() != 0) {
+      pending.close(lane);
+    }
     byte[] buf = lane.buffer();
     int payloadBytes = chain == null ? writeSet.encodePayload(buf, HEADER_BYTES) : payload;
     int entries = writeSet.entryCount();
-    // the deferred invalidations of other lanes' records that target bytes this commit makes
-    // durable: flushed now, durable at this commit's first fence, before any of its entries is
-    // applied; the record's generation is above theirs
+    // other lanes' records that target bytes this commit makes durable: closed if open, their
+    // header lines flushed now (durable at this commit's first fence, before any of its entries is
+    // applied); the record's generation is above theirs. The lane this write set's previous
+    // record left open is adopted below instead, after this scan (which may wait for other lanes).
     Footprint footprint = writeSet.footprint();
     PendingInvalidations.Seen seen = lane.seen;
-    long above = pending.flush(lane.id, seen, footprint);
-    long generation = nextGeneration(lane, above);
+    Lane prior = priorOpenLane(writeSet, lane);
+    long above = pending.flush(lane.id, prior == null ? -1 : prior.id, seen, footprint);
+    boolean adopted = false;
+    boolean pred = false;
+    if (prior != null) {
+      long g = writeSet.lastGeneration;
+      if (prior.lock.tryLock()) {
+        if (prior.openGeneration() == g) {
+          adopted = true; // its targets are flushed now and made durable by this commit's fence
+          prior.plan.flush(medium);
+          if (prior.predLane() != lane.id) {
+            // its APPLIED word is stored after this fence: its predecessor's must be durable by
+            // then (this thread may not be the one that flushed it; a predecessor in this lane is
+            // overwritten by this record instead)
+            pending.flushPredecessor(prior);
+          }
+          if (prior.mayTarget(footprint)) {
+            pred = true; // it may be replayed together with this record: this one must come after
+            above = Math.max(above, g);
+          }
+        } else {
+          prior.lock.unlock();
+        }
+      }
+      if (!adopted) {
+        above = Math.max(above, pending.flushLane(prior, seen, footprint));
+      }
+    }
+    long generation;
     long appliedWord;
-    if (chain == null) {
-      appliedWord =
-          RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
-    } else {
-      // the CRC is completed by writeChain, which streams the rest of the payload
-      appliedWord = RecordFormat.fillValidHeader(
-          buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
-      writeSet.encodeWindow(buf, HEADER_BYTES, 0, capacity);
+    try {
+      generation = nextGeneration(lane, above);
+      if (chain == null) {
+        appliedWord =
+            RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
+      } else {
+        // the CRC is completed by writeChain, which streams the rest of the payload
+        appliedWord = RecordFormat.fillValidHeader(
+            buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
+        writeSet.encodeWindow(buf, HEADER_BYTES, 0, capacity);
+      }
+      long base = lane.offset;
+      int recordBytes = HEADER_BYTES + payloadBytes;
+
+      FlushPlan plan = lane.plan;
+      if (writeSet.durableCount() > 0) {
+        // the durable ranges must be durable before any byte of the record can be: a record that
+        // reaches the media first would be replayed (valid CRC) over data that was lost
+        writeSet.addDurableRangesTo(plan);
+        plan.flush(medium);
+        medium.fence(); // #0: durable ranges (and other lanes' invalidations), before the record
+      }
+      if (chain == null) {
+        medium.write(base, buf, 0, recordBytes);
+        medium.flush(base, recordBytes);
+      } else {
+        writeChain(buf, writeSet, payloadBytes, chain, generation, lane.crc);
+        medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
+        medium.write(base, buf, 0, HEADER_BYTES);
+        medium.flush(base, laneSize);
+      }
+      medium.fence(); // #1: commit point; the adopted lane's targets are durable
+      pending.retire(seen);
+      if (adopted) {
+        medium.storeLong(prior.offset + RecordFormat.STATE_WORD_OFFSET, prior.openApplied);
+        if (pred) {
+          // durable at this thread's next fence, and by the fence of whoever closes this record's
+          // lane before its APPLIED word is stored (Lane.predLane)
+          medium.flush(prior.offset, HEADER_BYTES);
+        }
+        prior.closed();
+      }
+    } finally {
+      if (adopted) {
+        prior.lock.unlock();
+      }
     }
+
     long base = lane.offset;
-    int recordBytes = HEADER_BYTES + payloadBytes;
-
     FlushPlan plan = lane.plan;
-    if (writeSet.durableCount() > 0) {
-      // the durable ranges must be durable before any byte of the record can be: a record that
-      // reaches the media first would be replayed (valid CRC) over data that was lost
-      writeSet.addDurableRangesTo(plan);
-      plan.flush(medium);
-      medium.fence(); // #0: durable ranges (and other lanes' invalidations), before the record
-    }
     if (chain == null) {
-      medium.write(base, buf, 0, recordBytes);
-      medium.flush(base, recordBytes);
-    } else {
-      writeChain(buf, writeSet, payloadBytes, chain, generation, lane.crc);
-      medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
-      medium.write(base, buf, 0, HEADER_BYTES);
-      medium.flush(base, laneSize);
-    }
-    medium.fence(); // #1: commit point
-    pending.retire(seen);
-
-    if (chain == null) {
+      // applied with plain stores; the targets are flushed by the next commit that adopts this
+      // lane, or by whoever closes it (PendingInvalidations.close)
       RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+      pending.publish(lane, generation, footprint, true, appliedWord,
+          pred ? prior.id : -1, pred ? writeSet.lastGeneration : 0);
+      writeSet.lastLane = lane.id;
+      writeSet.lastGeneration = generation;
     } else {
       writeSet.applyTo(medium, plan); // the same bytes, from the write set: no record-sized buffer
-    }
-    plan.flush(medium);
-    medium.fence(); // #2: applied
-
-    long stateWord = base + RecordFormat.STATE_WORD_OFFSET;
-    medium.storeLong(stateWord, appliedWord);
-    if (chain == null) {
-      // deferred: made durable by this lane's next record, or flushed and fenced by whoever makes
-      // a write durable before that (PendingInvalidations, invariant P)
-      pending.publish(lane, generation, footprint);
-    } else {
+      plan.flush(medium);
+      medium.fence(); // #2: applied (and the prior lane's APPLIED word, if flushed above)
       // a chained record's extension blocks are free again once this returns: invalidate now
+      long stateWord = base + RecordFormat.STATE_WORD_OFFSET;
+      medium.storeLong(stateWord, appliedWord);
       medium.flush(stateWord, Long.BYTES);
       medium.fence(); // #3
+      writeSet.lastLane = -1;
     }
 
-    lane.countRecord(recordBytes);
+    lane.countRecord(HEADER_BYTES + payloadBytes);
+  }
+
+  /**
+   * The lane {@code writeSet}'s previous record left open, if it is not {@code lane} (which was
+   * closed before this commit overwrites it) and still holds that record; else null. Read without
+   * its lock: the caller tries the lock and checks again.
+   */
+  private Lane priorOpenLane(WriteSet writeSet, Lane lane) {
+    int id = writeSet.lastLane;
+    if (id < 0 || id == lane.id || id >= lanes) {
+      return null;
+    }
+    Lane prior = laneArray[id];
+    return prior.openGeneration() == writeSet.lastGeneration ? prior : null;
   }
 
   /**
@@ -765,6 +837,9 @@ public final class RedoLog {
       long sequence;
       lane.lock.lock();
       try {
+        if (lane.openGeneration() != 0) {
+          pending.close(lane); // an open lane's record is applied but not yet marked so
+        }
         medium.read(lane.offset, buf, 0, HEADER_BYTES);
         st = classify(buf, lane, crc);
         sequence = lane.sequence;
@@ -837,17 +912,36 @@ public final class RedoLog {
     return RecordFormat.classify(buf, lane.id, medium, lane.offset, capacity, areaEnd, medium.size(), crc);
   }
 
-  private Lane acquireLane(int preferredLane) {
-    int preferred = preferredLane >= 0 ? preferredLane
-        : (int) Long.remainderUnsigned(Thread.currentThread().threadId(), lanes);
+  /**
+   * Takes a lane for a logged commit. Each write set has a pair of lanes ({@code 2k} and {@code 2k
+   * + 1}; {@code k} handed out round-robin at its first commit) and alternates between them, so a commit does not
+   * overwrite the lane its write set's previous record left open ({@code lastLane}) and adopts it
+   * instead ("Open lanes" in the class comment). If that lane is taken, any free lane that is not
+   * open, else any free lane, else it waits for it.
+   */
+  private Lane acquireLane(int preferredLane, WriteSet writeSet) {
+    int preferred = preferredLane;
+    int lastLane = writeSet.lastLane;
+    if (preferred < 0) {
+      int pairs = Math.max(1, lanes >>> 1);
+      if (writeSet.pair < 0) {
+        writeSet.pair = Math.floorMod(nextPair.getAndIncrement(), pairs);
+      }
+      preferred = 2 * writeSet.pair;
+      if (preferred == lastLane && preferred + 1 < lanes) {
+        preferred++;
+      }
+    }
     Lane p = laneArray[preferred];
     if (p.lock.tryLock()) {
       return p;
     }
-    for (int i = 1; i < lanes; i++) {
-      Lane l = laneArray[(preferred + i) % lanes];
-      if (l.lock.tryLock()) {
-        return l;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 1; i < lanes; i++) {
+        Lane l = laneArray[(preferred + i) % lanes];
+        if ((pass == 1 || (l.openGeneration() == 0 && l.id != lastLane)) && l.lock.tryLock()) {
+          return l;
+        }
       }
     }
     p.lock.lock();

@@ -54,6 +54,14 @@ public final class WriteSet {
   private final byte[] scratchWord = new byte[Long.BYTES];
   private final Encoder encoder = new Encoder();
   private final Footprint footprint = new Footprint();
+  /**
+   * The lane of this write set's last logged commit, which it may have left open, and that
+   * record's generation; -1: none. Kept across {@link #clear()}; used by {@link RedoLog} only.
+   */
+  int lastLane = -1;
+  long lastGeneration;
+  /** The lane pair this write set alternates in ({@code 2 * pair}, {@code 2 * pair + 1}); -1 until its first logged commit. */
+  int pair = -1;
   private long[] durable = new long[8];
   private int durableCount;
   // encoding cache, valid while !dirty

@@ -24,7 +24,12 @@ class CommitCostTest {
   private static final long LINE_B = AREA_END + 640;
   private static final long LINE_C = AREA_END + 1280;
 
-  private record Cost(PersistStats medium, LogStats log, byte[] image) {}
+  /**
+   * The cost of one commit ({@code medium}) and of closing what it left open afterwards ({@code
+   * closed}: {@link RedoLog#persistInvalidations()}, which flushes an open lane's targets, fences,
+   * and then makes its APPLIED word durable with one more flush and fence).
+   */
+  private record Cost(PersistStats medium, LogStats log, byte[] image, PersistStats closed) {}
 
   private static Cost commit(Consumer<WriteSet> fill) {
     try (Medium m = LogFixture.formatted(7)) {
@@ -33,7 +38,11 @@ class CommitCostTest {
       fill.accept(ws);
       PersistStats before = m.stats();
       log.commit(ws);
-      Cost c = new Cost(m.stats().minus(before), log.stats(), LogFixture.image(m));
+      PersistStats cost = m.stats().minus(before);
+      byte[] image = LogFixture.image(m);
+      before = m.stats();
+      log.persistInvalidations();
+      Cost c = new Cost(cost, log.stats(), image, m.stats().minus(before));
       assertTrue(log.verify().isEmpty(), log.verify().toString());
       return c;
     }
@@ -62,8 +71,11 @@ class CommitCostTest {
       PersistStats before = m.stats();
       log.commit(ws);
       PersistStats cost = m.stats().minus(before);
-      assertEquals(2, cost.fences());
-      assertEquals(1 + 1, cost.flushes(), "record, one page of targets");
+      assertEquals(1, cost.fences());
+      assertEquals(1, cost.flushes(), "the record; the targets are flushed when the lane is closed");
+      before = m.stats();
+      log.persistInvalidations();
+      assertEquals(1 + 1, m.stats().minus(before).flushes(), "one page of targets, the header");
     }
   }
 
@@ -88,20 +100,20 @@ class CommitCostTest {
     assertEquals(3, c.medium().flushes());
     assertEquals(1, c.medium().stores());
     assertEquals(1, c.log().singleWordCommits());
+    assertEquals(PersistStats.ZERO, c.closed(), "nothing left open");
   }
 
   @Test
-  void twoWordsInDifferentLinesCostTwoFences() {
+  void twoWordsInDifferentLinesCostOneFence() {
     Cost c = commit(ws -> {
       ws.putLong(LINE_A, 1);
       ws.putLong(LINE_C, 2);
     });
-    // stores: the record (header and payload in one write), 2 applies, state word (not flushed:
-    // deferred); flushes: record, 2 target lines
-    assertEquals(4, c.medium().stores());
-    assertEquals(3, c.medium().flushes());
-    assertEquals(2, c.medium().fences());
-    assertEquals(64 + 32 + 64 + 64, c.medium().bytesFlushed());
+    // stores: the record (header and payload in one write), 2 applies; flushes: the record. The
+    // lane is left open: closing it flushes the 2 target lines, fences, stores the APPLIED word
+    // and makes it durable (header flush, fence)
+    assertEquals(new PersistStats(3, 96 + 16, 1, 96, 1), c.medium());
+    assertEquals(new PersistStats(1, 8, 3, 64 + 64 + 64, 2), c.closed());
     assertEquals(new LogStats(1, 0, 96, 0), c.log());
   }
 
@@ -112,15 +124,16 @@ class CommitCostTest {
       ws.putLong(LINE_A + 24, 2);
       ws.write(LINE_A + 40, new byte[3], 0, 3);
     });
-    assertEquals(2, same.medium().flushes(), "record + one target line");
-    assertEquals(2, same.medium().fences());
+    assertEquals(1, same.medium().flushes(), "record");
+    assertEquals(1, same.medium().fences());
+    assertEquals(1 + 1, same.closed().flushes(), "one target line, the header");
     Cost adjacent = commit(ws -> {
       ws.putLong(LINE_A, 1);
       ws.putLong(LINE_A + 64, 2);
       ws.putLong(LINE_A + 128, 3);
     });
-    assertEquals(2, adjacent.medium().flushes(), "three adjacent lines merge into one flush");
-    assertEquals(64 + 48 + 192, adjacent.medium().bytesFlushed());
+    assertEquals(1 + 1, adjacent.closed().flushes(), "three adjacent lines merge into one flush");
+    assertEquals(192 + 64, adjacent.closed().bytesFlushed());
   }
 
   /**
@@ -131,29 +144,34 @@ class CommitCostTest {
   @Test
   void copyOfManyWholeLinesIsOneWriteAndFlush() {
     Cost aligned = commit(ws -> ws.write(LINE_B, new byte[1024], 0, 1024));
-    assertEquals(2, aligned.medium().fences());
+    assertEquals(1, aligned.medium().fences());
     assertEquals(1 + 1, aligned.medium().flushes(), "record, the 16 lines in one writeAndFlush");
+    assertEquals(1, aligned.closed().flushes(), "no target run left: the header");
     Cost ragged = commit(ws -> ws.write(LINE_B + 10, new byte[1024], 0, 1024));
-    assertEquals(1 + 1 + 2, ragged.medium().flushes(), "record, 15 whole lines, the first and the last line");
+    assertEquals(1 + 1, ragged.medium().flushes(), "record, 15 whole lines");
+    assertEquals(2 + 1, ragged.closed().flushes(), "the first and the last line, the header");
     Cost short_ = commit(ws -> ws.write(LINE_B + 10, new byte[520], 0, 520));
-    assertEquals(1 + 1, short_.medium().flushes(), "record, one run of 9 lines: 448 whole bytes are too few");
+    assertEquals(1, short_.medium().flushes(), "record; 448 whole bytes are too few");
+    assertEquals(1 + 1, short_.closed().flushes(), "one run of 9 lines, the header");
     try (Medium m = new PageFlushMedium(LogFixture.formatted(7))) {
       RedoLog log = LogFixture.openRecovered(m);
       WriteSet ws = log.newWriteSet();
       ws.write(LINE_B + 10, new byte[2048], 0, 2048);
       PersistStats before = m.stats();
       log.commit(ws);
-      assertEquals(1 + 1, m.stats().minus(before).flushes(), "record, one page run");
+      log.persistInvalidations();
+      assertEquals(1 + 1 + 1, m.stats().minus(before).flushes(), "record, one page run, the header");
     }
   }
 
   @Test
-  void copyOf64BytesCostsTwoFencesAndTwoFlushes() {
+  void copyOf64BytesCostsOneFenceAndOneFlush() {
     Cost c = commit(ws -> ws.write(LINE_B, new byte[64], 0, 64));
-    assertEquals(new PersistStats(3, 80 + 64 + 64 + 8, 2, 144 + 64, 2), c.medium());
+    assertEquals(new PersistStats(2, 80 + 64 + 64, 1, 144, 1), c.medium());
+    assertEquals(new PersistStats(1, 8, 2, 64 + 64, 2), c.closed());
     Cost straddling = commit(ws -> ws.write(LINE_B + 32, new byte[64], 0, 64));
-    assertEquals(2, straddling.medium().flushes(), "two target lines, one flush call");
-    assertEquals(144 + 128, straddling.medium().bytesFlushed());
+    assertEquals(1 + 1, straddling.closed().flushes(), "two target lines in one flush call, the header");
+    assertEquals(128 + 64, straddling.closed().bytesFlushed());
   }
 
   @Test
@@ -165,8 +183,9 @@ class CommitCostTest {
       ws.addDurableRange(LINE_B + 64, 64); // adjacent: merged with the previous one
       ws.addDurableRange(LINE_C + 4096, 4096);
     });
-    assertEquals(3, c.medium().fences(), "durable ranges, commit point, applied");
-    assertEquals(2 + 1 + 1, c.medium().flushes(), "2 durable runs, record, 1 target line");
+    assertEquals(2, c.medium().fences(), "durable ranges, commit point");
+    assertEquals(2 + 1, c.medium().flushes(), "2 durable runs, record");
+    assertEquals(1 + 1, c.closed().flushes(), "1 target line, the header");
   }
 
   /** Runs {@code body} on a platform thread whose preferred lane ({@code threadId % 2}) is not this thread's. */
@@ -186,15 +205,62 @@ class CommitCostTest {
   }
 
   /**
-   * The deferred invalidation costs a commit on the same lane nothing, and a commit on another
-   * lane nothing while it changes other bytes; a commit on another lane, a single-word commit or a
-   * durable range over bytes the pending record targets, and a fence or persist of the ordered
-   * medium after a flush there of such bytes, flush the pending header line (one more flush, no
-   * more fences); the second time the same flusher finds the same record pending it retires it,
-   * and nobody flushes it again.
+   * A thread alternates between the two lanes of its pair: each commit adopts the lane its write
+   * set's previous record left open, flushing that record's targets before its own fence (one
+   * fence per commit in all); when the two records share bytes, the adopted lane's header line is
+   * flushed too, and the new record's generation is above the adopted one.
    */
   @Test
-  void aDeferredInvalidationIsFlushedOnceByTheNextFenceThatNeedsIt() throws InterruptedException {
+  void aThreadAlternatesLanesAndAdoptsTheLaneItLeftOpen() {
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = LogFixture.openRecovered(m);
+      WriteSet a = log.newWriteSet();
+      a.putLong(LINE_A, 1);
+      a.putLong(LINE_C, 2);
+      log.commit(a);
+      int first = a.lastLane;
+      long firstGeneration = a.lastGeneration;
+      a.clear();
+      a.putLong(LINE_B, 3);
+      a.putLong(LINE_B + 16, 3);
+      PersistStats before = m.stats();
+      log.commit(a);
+      // stores: the record, its 2 applies, the adopted record's APPLIED word; flushes: the adopted
+      // record's 2 target lines, the record
+      assertEquals(new PersistStats(4, 96 + 16 + 8, 3, 64 + 64 + 96, 1), m.stats().minus(before));
+      assertEquals(first ^ 1, a.lastLane, "the other lane of the pair");
+      a.clear();
+      a.putLong(LINE_B + 8, 4); // same line as the open record's targets, other words
+      a.putLong(LINE_B + 24, 4);
+      before = m.stats();
+      log.commit(a);
+      assertEquals(new PersistStats(4, 96 + 16 + 8, 2, 64 + 96, 1), m.stats().minus(before));
+      assertEquals(first, a.lastLane, "back to the first lane");
+      assertTrue(a.lastGeneration > firstGeneration);
+      long adopted = a.lastGeneration;
+      a.clear();
+      a.putLong(LINE_B + 8, 5); // a word of the open record: its header line is flushed too
+      a.putLong(LINE_B + 32, 5);
+      before = m.stats();
+      log.commit(a);
+      assertEquals(new PersistStats(4, 96 + 16 + 8, 3, 64 + 96 + 64, 1), m.stats().minus(before));
+      assertTrue(a.lastGeneration > adopted, "replayed after the record it may be replayed with");
+      assertEquals(5, m.loadLong(LINE_B + 8));
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
+    }
+  }
+
+  /**
+   * Lanes pinned by the test (so no alternation): a commit on a lane it left open closes it first
+   * (its targets flushed, one more fence). Another lane's open or pending record costs a commit
+   * nothing while it changes other bytes. A commit on another lane, a single-word commit or a
+   * durable range over bytes that record targets, and a fence or persist of the ordered medium
+   * after a flush there of such bytes, close it if it is open (flush of its targets, one more
+   * fence) and flush its header line; the second time the same flusher finds the same record
+   * pending it retires it, and nobody flushes it again.
+   */
+  @Test
+  void anotherLanesRecordIsClosedAndFlushedOnlyByTheFencesThatNeedIt() throws InterruptedException {
     try (Medium m = LogFixture.formatted(7)) {
       RedoLog log = LogFixture.openRecovered(m);
       WriteSet ws = log.newWriteSet();
@@ -202,8 +268,9 @@ class CommitCostTest {
       ws.putLong(LINE_C, 2);
       log.commit(ws, 0);
       PersistStats before = m.stats();
-      log.commit(ws, 0); // same lane: its record supersedes the pending word
-      assertEquals(new PersistStats(4, 96 + 16 + 8, 3, 64 + 32 + 128, 2), m.stats().minus(before));
+      log.commit(ws, 0); // same lane, left open: closed first
+      // stores: APPLIED word, record, 2 applies; flushes: 2 target lines, record
+      assertEquals(new PersistStats(4, 8 + 96 + 16, 3, 64 + 64 + 96, 2), m.stats().minus(before));
 
       PersistStats[] disjoint = new PersistStats[3];
       PersistStats[] overlapping = new PersistStats[3];
@@ -224,18 +291,22 @@ class CommitCostTest {
           overlapping[i] = m.stats().minus(b);
         }
       });
-      for (PersistStats d : disjoint) {
-        assertEquals(4, d.flushes(), "record, 3 target lines; lane 0's record targets other bytes");
-        assertEquals(2, d.fences());
+      assertEquals(1, disjoint[0].flushes(), "the record; lane 0's record targets other bytes");
+      assertEquals(1, disjoint[0].fences());
+      for (int i = 1; i < 3; i++) {
+        assertEquals(3 + 1, disjoint[i].flushes(), "lane 1 closed (3 target lines), the record");
+        assertEquals(2, disjoint[i].fences());
       }
-      assertEquals(4 + 1, overlapping[0].flushes(), "record, 3 target lines, lane 0's header line");
-      assertEquals(2, overlapping[0].fences());
-      assertEquals(4 + 1, overlapping[1].flushes(), "the same record of lane 0 again: flushed and retired");
-      assertEquals(4, overlapping[2].flushes(), "lane 0 retired");
+      assertEquals(3 + 2 + 1 + 1, overlapping[0].flushes(),
+          "lane 1 closed, lane 0 closed (2 target lines), lane 0's header line, the record");
+      assertEquals(3, overlapping[0].fences());
+      assertEquals(3 + 1 + 1, overlapping[1].flushes(), "the same record of lane 0 again: flushed and retired");
+      assertEquals(2, overlapping[1].fences());
+      assertEquals(3 + 1, overlapping[2].flushes(), "lane 0 retired");
 
-      // lane 1's last record (words at LINE_A, LINE_A + 16, LINE_B, LINE_B + 512) is pending now:
-      // so do single-word commits over its bytes, and single-word commits elsewhere (another line,
-      // another word of one of its lines) do not flush it
+      // lane 1's last record (words at LINE_A, LINE_A + 16, LINE_B, LINE_B + 512; 3 lines) is open
+      // now: so do single-word commits over its bytes, and single-word commits elsewhere (another
+      // line, another word of one of its lines) do not touch it
       WriteSet single = log.newWriteSet();
       single.putLong(LINE_C + 8, 8);
       for (int i = 0; i < 3; i++) {
@@ -250,13 +321,17 @@ class CommitCostTest {
       assertEquals(new PersistStats(1, 8, 1, 8, 1), m.stats().minus(before), "LINE_A + 8: not lane 1's");
       single.clear();
       single.putLong(LINE_A, 9);
-      for (int flushes : new int[] {2, 2, 1}) {
+      before = m.stats();
+      log.commit(single);
+      assertEquals(new PersistStats(2, 16, 3 + 1 + 1, 192 + 64 + 8, 2), m.stats().minus(before),
+          "lane 1 closed (APPLIED word, 3 target lines, fence), its header line, the word");
+      for (int flushes : new int[] {2, 1}) {
         before = m.stats();
         log.commit(single);
         assertEquals(new PersistStats(1, 8, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before));
       }
 
-      // a durable range over a pending record's target flushes it too
+      // a durable range over an open record's target closes it and flushes it too
       log.commit(ws, 0);
       WriteSet durable = log.newWriteSet();
       durable.addDurableRange(LINE_B + 2048, 64);
@@ -266,8 +341,8 @@ class CommitCostTest {
       durable.addDurableRange(LINE_C, 8);
       before = m.stats();
       log.commit(durable);
-      assertEquals(new PersistStats(0, 0, 3, 64 + 64 + 64, 1), m.stats().minus(before),
-          "two ranges and lane 0's header line");
+      assertEquals(new PersistStats(1, 8, 2 + 1 + 2, 128 + 64 + 128, 2), m.stats().minus(before),
+          "lane 0 closed (2 target lines), its header line, two ranges");
 
       // and persists through the ordered medium over its bytes, and fences there after a flush
       // there of its bytes; other bytes, and a fence with nothing flushed before it, do not
@@ -281,14 +356,23 @@ class CommitCostTest {
       ordered.fence();
       assertEquals(new PersistStats(0, 0, 0, 0, 1), m.stats().minus(before), "nothing flushed: nothing to order");
       ordered.storeLong(LINE_A, 7);
-      for (int flushes : new int[] {2, 2, 1}) {
+      before = m.stats();
+      ordered.persist(LINE_A, 8);
+      assertEquals(new PersistStats(1, 8, 2 + 1 + 1, 128 + 64 + 8, 2), m.stats().minus(before),
+          "lane 0 closed, its header line, the word");
+      for (int flushes : new int[] {2, 1}) {
         before = m.stats();
         ordered.persist(LINE_A, 8);
         assertEquals(new PersistStats(0, 0, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before));
       }
       log.commit(ws, 0);
       ordered.storeLong(LINE_C, 7);
-      for (int flushes : new int[] {2, 2, 1}) {
+      before = m.stats();
+      ordered.flush(LINE_C, 8);
+      ordered.fence();
+      assertEquals(new PersistStats(1, 8, 1 + 2 + 1, 8 + 128 + 64, 2), m.stats().minus(before),
+          "a flush of the record's bytes, then a fence: lane 0 closed, its header line");
+      for (int flushes : new int[] {2, 1}) {
         before = m.stats();
         ordered.flush(LINE_C, 8);
         ordered.fence();
@@ -302,6 +386,7 @@ class CommitCostTest {
   void onlyDurableRangesIsOneFence() {
     Cost c = commit(ws -> ws.addDurableRange(LINE_B, 200));
     assertEquals(new PersistStats(0, 0, 1, 256, 1), c.medium());
+    assertEquals(PersistStats.ZERO, c.closed());
     assertEquals(new LogStats(0, 0, 0, 0), c.log());
   }
 

@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Several threads commit many transactions at once (L5). Every committed value is checked at the
- * end, and a wrapping medium checks on every write into the log area that a lane is only written
- * by the thread whose record is in flight there (from its first record byte until the
- * invalidating store), and that the generations written into each lane increase.
+ * end, and a wrapping medium checks on every write into the log area that a lane's record is
+ * never overwritten while it is in flight (from its first record byte until the store of its
+ * APPLIED word, by its own thread or by one that closes or adopts the open lane), and that the
+ * generations written into each lane increase.
  */
 class ConcurrentCommitTest {
   private static final int LANE_SIZE = 4096;
@@ -136,8 +137,9 @@ class ConcurrentCommitTest {
   /**
    * Delegates to a medium and checks lane ownership on every write into the log area: the first
    * write into a lane claims it for the writing thread, the store of the header's state word (the
-   * invalidation, the last step of a commit) releases it; a write by any other thread in between
-   * is a violation. Also checks that the generations of the headers written to a lane increase.
+   * APPLIED word, by the committing thread or by any thread that closes the open lane under its
+   * lock) releases it; any other write by another thread in between is a violation. Also checks
+   * that the generations of the headers written to a lane increase.
    */
   private static final class LaneCheckingMedium implements Medium {
     private final Medium delegate;
@@ -179,11 +181,9 @@ class ConcurrentCommitTest {
       }
     }
 
-    private void release(long offset) {
+    private boolean isStateWord(long offset) {
       int lane = laneOf(offset);
-      if (lane >= 0 && offset == area + (long) lane * laneSize + RecordFormat.STATE_WORD_OFFSET) {
-        owner.compareAndSet(lane, Thread.currentThread(), null);
-      }
+      return lane >= 0 && offset == area + (long) lane * laneSize + RecordFormat.STATE_WORD_OFFSET;
     }
 
     private void headerWritten(long offset, byte[] src, int srcOffset, int length) {
@@ -199,9 +199,13 @@ class ConcurrentCommitTest {
 
     @Override
     public void storeLong(long offset, long value) {
+      if (isStateWord(offset)) {
+        delegate.storeLong(offset, value);
+        owner.set(laneOf(offset), null);
+        return;
+      }
       claim(offset);
       delegate.storeLong(offset, value);
-      release(offset);
     }
 
     @Override

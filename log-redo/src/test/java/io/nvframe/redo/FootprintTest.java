@@ -108,7 +108,7 @@ class FootprintTest {
     for (int trial = 0; trial < 2_000; trial++) {
       long[][] a = ranges(rnd);
       Footprint fa = footprint(a);
-      lane.setPending(trial + 1, fa);
+      lane.publish(trial + 1, fa, false, 0, -1, 0);
       long summary = lane.summary;
       final int t = trial;
       assertEquals(fa.pages, summary & fa.pages, () -> "seed " + seed + " trial " + t + ": summary misses pages");
@@ -121,7 +121,7 @@ class FootprintTest {
         assertTrue(lane.mayTouchPages(footprint(b).pages),
             () -> "seed " + seed + " trial " + t + ": a range sharing a byte is not seen");
       }
-      lane.setPending(trial + 1, footprint(new long[][] {{a[0][0], 1}}));
+      lane.publish(trial + 1, footprint(new long[][] {{a[0][0], 1}}), false, 0, -1, 0);
       if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
         assertEquals(summary, lane.summary, () -> "seed " + seed + " trial " + t + ": a page already held rewrote it");
       } else {

@@ -25,7 +25,10 @@ class RecoveryTest {
   private static final long DATA = AREA_END + 2000;
   private static final byte[] PAYLOAD = "redo makes this durable".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-  /** Commits a two-entry transaction on a fault-injecting medium that crashes at the 2nd fence. */
+  /**
+   * Commits a two-entry transaction on a fault-injecting medium that crashes at its first apply
+   * store (store 2; the record is store 1), right after the commit point.
+   */
   private static byte[] crashAfterCommitPoint(CrashImage kind) {
     try (Medium base = LogFixture.formatted(11)) {
       FaultInjectingMedium f = new FaultInjectingMedium(base);
@@ -33,7 +36,7 @@ class RecoveryTest {
       WriteSet ws = log.newWriteSet();
       ws.putLong(WORD, 0xCAFE);
       ws.write(DATA, PAYLOAD, 0, PAYLOAD.length);
-      f.crashAt(Event.FENCE, f.count(Event.FENCE) + 2);
+      f.crashAt(Event.STORE, f.count(Event.STORE) + 2);
       assertThrows(FaultInjectingMedium.SimulatedCrash.class, () -> log.commit(ws));
       assertTrue(f.crashed());
       return f.image(kind);
@@ -251,9 +254,10 @@ class RecoveryTest {
   }
 
   /**
-   * A returned commit leaves its record VALID on the media until a later fence covers its APPLIED
-   * word (deferred invalidation): replaying it is harmless, and {@code persistInvalidations()}
-   * (what closing the region's ordered medium calls) leaves nothing to replay.
+   * A returned commit leaves its record VALID on the media and its lane open (targets not flushed,
+   * APPLIED word not stored): replaying it is harmless, and {@code persistInvalidations()} (what
+   * closing the region's ordered medium calls) closes the lane (one fence) and makes its APPLIED
+   * word durable (one more), so nothing is left to replay.
    */
   @Test
   void persistInvalidationsLeavesNothingToReplay() {
@@ -270,15 +274,15 @@ class RecoveryTest {
       }
       long fences = f.count(Event.FENCE);
       log.persistInvalidations();
-      assertEquals(fences + 1, f.count(Event.FENCE));
+      assertEquals(fences + 2, f.count(Event.FENCE));
       try (Medium m = TestMedia.heapWith(f.image(CrashImage.PERSISTED_ONLY))) {
         assertEquals(0, LogFixture.open(m).recover().recordsReplayed());
         assertEquals(42, m.loadLong(WORD));
       }
       log.persistInvalidations(); // the same record seen pending a second time: fenced and retired
-      assertEquals(fences + 2, f.count(Event.FENCE));
+      assertEquals(fences + 3, f.count(Event.FENCE));
       log.persistInvalidations(); // nothing pending: no fence
-      assertEquals(fences + 2, f.count(Event.FENCE));
+      assertEquals(fences + 3, f.count(Event.FENCE));
     }
   }
 }
