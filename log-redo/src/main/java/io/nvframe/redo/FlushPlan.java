@@ -65,15 +65,23 @@ final class FlushPlan {
 
   /** Issues the merged flushes and returns how many flush calls were made. Resets the plan. */
   int flush(Medium medium) {
+    int n = issue(medium);
+    reset();
+    return n;
+  }
+
+  /**
+   * Issues the merged flushes and keeps the plan (an open lane's targets: reset only once a fence
+   * of the flushing thread followed, so whoever closes the lane after a failure flushes them again).
+   */
+  int issue(Medium medium) {
     if (!sorted) {
       sortAndMerge();
     }
     for (int i = 0; i < count; i++) {
       medium.flush(starts[i], ends[i] - starts[i]);
     }
-    int n = count;
-    reset();
-    return n;
+    return count;
   }
 
   private void sortAndMerge() {

@@ -177,9 +177,10 @@ final class PendingInvalidations {
    * pending as usual). Under the lane lock; one fence.
    */
   void close(Lane lane) {
-    lane.plan.flush(medium);
+    lane.plan.issue(medium);
     flushPredecessor(lane);
     medium.fence();
+    lane.plan.reset();
     medium.storeLong(lane.offset + RecordFormat.STATE_WORD_OFFSET, lane.openApplied);
     lane.closed();
   }

@@ -46,14 +46,19 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>Empty write set: nothing. Only durable ranges: flush them, one fence.
  *   <li>Exactly one aligned 8-byte change: {@code storeLong} + {@code persist}, 1 fence, no record.
- *       With durable ranges: flush them, fence, then the store + persist, 2 fences.
+ *       With durable ranges: flush them, fence, then the store + persist, 2 fences. If the record
+ *       the write set's previous commit left open may target that word, it is logged instead (step
+ *       3), which adopts that record with the same one fence.
  *   <li>Otherwise the record size is checked against the lane capacity <em>before anything is
- *       written</em> ({@link TransactionTooLargeException}). A lane is taken: the thread's preferred
- *       lane {@code threadId % lanes} if its lock is free, else any free lane, else wait for the
- *       preferred one. The lock is held until step 7, so one lane never holds two transactions.
- *       The header lines of other lanes whose invalidation is pending and whose records may target
- *       bytes this commit makes durable (their {@link Footprint}s overlap) are flushed now (made
- *       durable by the next fence) and the record's generation is put above theirs.
+ *       written</em> ({@link TransactionTooLargeException}). A lane is taken: the other lane of the
+ *       write set's pair if its lock is free ({@link #acquireLane}), else any free lane that is not
+ *       open, else any free lane, else wait for it. The lock is held until step 7, so one lane never
+ *       holds two transactions. If the lane is open (below), it is closed first: its targets
+ *       flushed, one fence, its APPLIED word stored. The lanes whose records may target bytes this
+ *       commit makes durable (their {@link Footprint}s overlap) are closed if open and their header
+ *       lines flushed now (made durable by the next fence), and the record's generation is put
+ *       above theirs. Then the lane the write set's previous record left open is adopted if its
+ *       lock is free: its targets are flushed now.
  *   <li>The entries (sorted by offset) and then a VALID header with the next generation and the
  *       CRC32C over header and payload are encoded into the lane's DRAM buffer and written to the
  *       lane in one write (header and payload together: the order of their bytes does not matter, the
@@ -61,26 +66,28 @@ import org.slf4j.LoggerFactory;
  *   <li>If the write set has durable ranges: one flush per coalesced durable range and <b>fence
  *       #0</b>, before the record is written (a record that reached the media before the ranges
  *       would be replayed, with a valid CRC, over lost data). Then one flush over the record,
- *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction.
- *   <li>The entries are applied from the DRAM buffer (never re-read from the medium; a chained
- *       record, which is streamed into its blocks by {@code writeChain}, from the write set):
- *       SET8 with an atomic 8-byte store, COPY with a bulk write ({@link RecordFormat#writeCopy}:
- *       at least 512 bytes of whole lines with one {@code writeAndFlush}); the targets are flushed
- *       as whole lines, with adjacent or overlapping lines merged into one flush call; <b>fence
- *       #2</b>.
- *   <li>The header's state word (flags and crc, one aligned 8-byte word) is replaced by {@code
- *       flags = APPLIED, crc = CRC32C(header)} with one 8-byte store, <em>not</em> flushed: the
- *       lane is published as pending ({@link PendingInvalidations}) and its word becomes durable
- *       with the lane's next record or the next fence of anyone who needs it. A chained record
- *       flushes it and fences (<b>fence #3</b>), because its extension blocks are free again when
- *       the commit returns. The generation stays. The lane lock is released.
+ *       <b>fence #1 = commit point</b>: from here on recovery replays the transaction. The adopted
+ *       lane's targets are durable too: its APPLIED word is stored.
+ *   <li>The entries are applied from the DRAM buffer (never re-read from the medium) with plain
+ *       stores: SET8 with an atomic 8-byte store, COPY with a bulk write ({@link
+ *       RecordFormat#writeCopy}: at least 512 bytes of whole lines with one {@code
+ *       writeAndFlush}); the other target lines are collected in the lane's flush plan (adjacent or
+ *       overlapping lines merged), <em>not flushed</em>.
+ *   <li>The lane is published <em>open</em> ({@link PendingInvalidations#publish}): its targets are
+ *       flushed by the next commit of the same write set, which adopts it, or by whoever closes it
+ *       before making any of those bytes durable (log-redo/README.md, "Open lanes"). A chained
+ *       record (streamed into its blocks by {@code writeChain} and applied from the write set)
+ *       instead flushes its targets, <b>fence #2</b>, stores its APPLIED word, flushes it and fences
+ *       (<b>fence #3</b>), because its extension blocks are free again when the commit returns. The
+ *       lane lock is released.
  * </ol>
  *
- * A logged commit thus costs 2 fences (3 with durable ranges or a chained record) and {@code D + 1
- * + T + P} flushes, where D and T are the numbers of merged line runs of the durable ranges and of
- * the targets and P the number of other lanes that were pending with overlapping footprints (a
- * chained record's flushes: log-redo/README.md, "Commit protocol"). Why deferring the invalidation
- * is safe, path by path: log-redo/README.md, "Deferred invalidation".
+ * A logged commit thus costs 1 fence (2 with durable ranges, 3 or 4 for a chained record, one
+ * more when the lane it takes is open) and {@code D + T' + 1 + P} flushes, where D and T' are the
+ * numbers of merged line runs of the durable ranges and of the adopted record's targets and P the
+ * number of other lanes that were pending with overlapping footprints (a chained record's flushes:
+ * log-redo/README.md, "Commit protocol"). Why leaving lanes open and deferring the invalidation is
+ * safe, path by path: log-redo/README.md, "Open lanes" and "Deferred invalidation".
  *
  * <h2>Recovery</h2>
  *
@@ -249,7 +256,10 @@ public final class RedoLog {
   private RecoveryResult recoverLocked() {
     for (Lane lane : laneArray) {
       if (lane.openGeneration() != 0) {
-        pending.close(lane); // its targets durable and its APPLIED word stored before it is read
+        // its targets flushed by this thread and fenced, its APPLIED word stored, before it is
+        // read (its plan is kept until a fence follows its flush, also when a commit that was
+        // adopting it failed)
+        pending.close(lane);
       }
     }
     if (lanesCleanSinceOpen) {
@@ -363,7 +373,7 @@ public final class RedoLog {
       fenceOrdered(writeSet);
       return;
     }
-    if (payload == RecordFormat.SET8_BYTES) {
+    if (payload == RecordFormat.SET8_BYTES && !overlapsItsOpenRecord(writeSet)) {
       commitSingleWord(writeSet);
       return;
     }
@@ -598,9 +608,14 @@ public final class RedoLog {
     if (prior != null) {
       long g = writeSet.lastGeneration;
       if (prior.lock.tryLock()) {
-        if (prior.openGeneration() == g) {
+        if (prior.openGeneration() == g && writeSet.durableCount() > 0 && prior.mayTarget(footprint)) {
+          // it may target bytes the durable ranges reuse, whose new content no record holds: it
+          // must be closed and marked APPLIED durably before this record can reach the media,
+          // which adoption (APPLIED stored after this commit's fence) does not give
+          prior.lock.unlock();
+        } else if (prior.openGeneration() == g) {
           adopted = true; // its targets are flushed now and made durable by this commit's fence
-          prior.plan.flush(medium);
+          prior.plan.issue(medium); // reset after the fence (kept if this commit fails before it)
           if (prior.predLane() != lane.id) {
             // its APPLIED word is stored after this fence: its predecessor's must be durable by
             // then (this thread may not be the one that flushed it; a predecessor in this lane is
@@ -655,6 +670,7 @@ public final class RedoLog {
       medium.fence(); // #1: commit point; the adopted lane's targets are durable
       pending.retire(seen);
       if (adopted) {
+        prior.plan.reset();
         medium.storeLong(prior.offset + RecordFormat.STATE_WORD_OFFSET, prior.openApplied);
         if (pred) {
           // durable at this thread's next fence, and by the fence of whoever closes this record's
@@ -692,6 +708,21 @@ public final class RedoLog {
     }
 
     lane.countRecord(HEADER_BYTES + payloadBytes);
+  }
+
+  /**
+   * Whether the record {@code writeSet}'s previous commit left open may target a byte of its
+   * changes. A single 8-byte change of such a byte is committed as a record instead (one fence,
+   * adopting the open lane), not as a store + persist, which would first have to close that lane
+   * with a fence of its own.
+   */
+  private boolean overlapsItsOpenRecord(WriteSet writeSet) {
+    int id = writeSet.lastLane;
+    if (id < 0 || id >= lanes) {
+      return false;
+    }
+    Lane last = laneArray[id];
+    return last.openGeneration() == writeSet.lastGeneration && last.mayTarget(writeSet.footprint());
   }
 
   /**

@@ -583,12 +583,15 @@ class RedoCrashSimTest {
             ws.write(G, bytes(rnd, F_LEN), 0, F_LEN);
             log.commit(ws, 1);
           });
+          // another write set (another transaction's): a single-word commit, which closes lane 1's
+          // open record (ws's own would be adopted by a logged commit instead)
+          WriteSet other = log.newWriteSet();
           ops.run("single word LINK_G with the new content of G as a durable range", () -> {
-            ws.clear();
+            other.clear();
             m.write(G, newG, 0, F_LEN);
-            ws.addDurableRange(G, F_LEN);
-            ws.putLong(LINK_G, linkG);
-            log.commit(ws);
+            other.addDurableRange(G, F_LEN);
+            other.putLong(LINK_G, linkG);
+            log.commit(other);
           });
           ops.run("lane 1: Y again", () -> {
             ws.clear();
@@ -622,10 +625,10 @@ class RedoCrashSimTest {
   }
 
   /**
-   * Flush #11 of the disjoint-lane scenario (3 for lane 0's commit, 3 for each of lane 1's two, 1
-   * for the single word, then this one, first of the commit that reuses F) is lane 1's flush of
-   * lane 0's header line, made because lane 0's record targets F, which the commit declares as a
-   * durable range. Without it the oracle fails: the new content of F is lost although published.
+   * Flush #11 of the disjoint-lane scenario (in the commit that reuses F, after it closed its own
+   * pinned lane: flushes #9-#10 and a fence) is lane 1's flush of lane 0's header line, made
+   * because lane 0's record targets F, which the commit declares as a durable range. Without it
+   * the oracle fails: the new content of F is lost although published.
    */
   @Test
   void aCommitReusingBytesOfAnotherLanesPendingRecordMustFlushIt() {
@@ -634,9 +637,10 @@ class RedoCrashSimTest {
   }
 
   /**
-   * Flush #18 is the single-word commit's flush of lane 1's header line (lane 1's record targets
-   * G, the commit's durable range; #16 is the range, #17 lane 0's line, whose footprint shares a
-   * hash bit with G's and is flushed needlessly). Without it the oracle fails.
+   * Flush #18 is the single-word commit's flush of lane 1's header line, after it closed lane 1's
+   * open record (lane 1's record targets G, the commit's durable range: flushes #16-#17 of its
+   * targets and a fence); #14 is the range, #15 lane 0's line, whose footprint shares a hash bit
+   * with G's and is flushed needlessly. Without it the oracle fails.
    */
   @Test
   void aSingleWordCommitReusingBytesOfAPendingRecordMustFlushIt() {

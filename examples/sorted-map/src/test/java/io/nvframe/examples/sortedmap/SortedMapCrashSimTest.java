@@ -178,8 +178,12 @@ class SortedMapCrashSimTest {
         .invariants(r -> TestRegions.checkAll(r.region(), r.map(), "after recovery"))
         .observe(r -> contents(r.map()))
         // the log's state words (lane headers) are its commit words
+        // lane headers but their APPLIED state word (bytes 24-31), which whoever adopts or closes an
+        // open lane stores for a record of an earlier operation (log-redo/README.md, "Open lanes"):
+        // it does not publish this operation's stores, and the crash images check it
         .commitWords((off, len) -> in(areas, "lane logs", off, len)
-            && (off - area(areas, "lane logs").offset()) % RegionBuilder.DEFAULT_LANE_SIZE < 64)
+            && (off - area(areas, "lane logs").offset()) % RegionBuilder.DEFAULT_LANE_SIZE < 64
+            && !((off - area(areas, "lane logs").offset()) % RegionBuilder.DEFAULT_LANE_SIZE == 24 && len == 8))
         // the APPLIED state word (bytes 24-31 of a lane header, log-redo/README.md) is made durable
         // by the next fence that needs it, and a logged commit's targets (root directory, frame
         // table, data frames) by the next commit that adopts or closes its open lane (log-redo/README.md,
