@@ -83,6 +83,8 @@ final class MappedMedium extends SegmentMedium {
   /** WRITEBACK_LINES with the split primitives: flush starts write-back, fence completes it. */
   private final boolean split;
   private final boolean readOnly;
+  /** FORCE_PAGES calls msync through {@link NativeFiles#msync} (no slice allocated per flush). */
+  private final boolean nativeMsync;
   /** {@code writeAndFlush} of whole lines copies with libpmem's non-temporal stores. */
   private final boolean nonTemporal;
   private final Set<Capability> capabilities;
@@ -124,6 +126,8 @@ final class MappedMedium extends SegmentMedium {
     this.flush = readOnly ? FlushPrimitive.NOTHING : flush;
     this.split = this.flush == FlushPrimitive.WRITEBACK_LINES && CacheLineWriteback.split();
     this.readOnly = readOnly;
+    this.nativeMsync = this.flush == FlushPrimitive.FORCE_PAGES && NativeFiles.supported()
+        && NativeFiles.nativeAccessEnabled();
     this.nonTemporal = split && !DaxBackendProvider.COPY_JAVA.equals(copy) && NonTemporalCopy.available();
     this.capabilities = mode == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES;
     Map<String, String> fixed = new HashMap<>(extraProperties);
@@ -211,7 +215,14 @@ final class MappedMedium extends SegmentMedium {
     long end = Math.min((offset + length + unit - 1) & -unit, size());
     try {
       switch (flush) {
-        case FORCE_LINES, FORCE_PAGES -> segment.asSlice(start, end - start).force();
+        case FORCE_PAGES -> {
+          // msync of the pages without allocating a slice per flush (a flush of every commit);
+          // on failure the JDK's force repeats it and reports the errno
+          if (!nativeMsync || NativeFiles.msync(segment.address() + start, end - start) != 0) {
+            segment.asSlice(start, end - start).force();
+          }
+        }
+        case FORCE_LINES -> segment.asSlice(start, end - start).force();
         case WRITEBACK_LINES -> {
           if (split) {
             CacheLineWriteback.writebackLines(segment.address() + start, end - start);

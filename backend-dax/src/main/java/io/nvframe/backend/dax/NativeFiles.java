@@ -16,7 +16,9 @@ import java.util.Locale;
 
 /**
  * The few libc calls the JDK does not offer, made through the FFM {@link Linker}: {@code open},
- * {@code close}, {@code posix_fallocate}, {@code mmap}, {@code munmap} and {@code strerror}.
+ * {@code close}, {@code posix_fallocate}, {@code mmap}, {@code munmap}, {@code strerror}, and
+ * {@code msync} (the JDK offers it as {@code force()} only on a segment, which a flush of part of
+ * a mapping must first allocate as a slice).
  * Linux on x86-64 and AArch64 only (the flag values below are theirs); {@link #supported()} says
  * whether this platform qualifies.
  *
@@ -41,6 +43,8 @@ final class NativeFiles {
   static final int MAP_SHARED = 0x01;
   static final int MAP_SHARED_VALIDATE = 0x03;
   static final int MAP_SYNC = 0x80000;
+
+  static final int MS_SYNC = 4;
 
   static final int F_OFD_SETLK = 37;
   static final short F_RDLCK = 0;
@@ -163,6 +167,21 @@ final class NativeFiles {
     }
   }
 
+  /**
+   * {@code msync(address, length, MS_SYNC)}, allocating nothing (the address is passed as a 64-bit
+   * integer, no errno is captured): 0, or -1 when it failed. The caller then repeats the write-back
+   * with the JDK's {@code force()} (the same msync), which reports the error with its text.
+   */
+  static int msync(long address, long length) {
+    try {
+      return (int) Msync.HANDLE.invokeExact(address, length, MS_SYNC);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** {@code munmap(address, length)}; 0 or the errno. */
   static int munmap(long address, long length) {
     try (Arena arena = Arena.ofConfined()) {
@@ -251,6 +270,10 @@ final class NativeFiles {
     static final MethodHandle HANDLE = Calls.link("mmap",
         FunctionDescriptor.of(Calls.PTR, Calls.PTR, Calls.L, Calls.I, Calls.I, Calls.I, Calls.L),
         Calls.CAPTURE_ERRNO);
+  }
+
+  private static final class Msync {
+    static final MethodHandle HANDLE = Calls.link("msync", FunctionDescriptor.of(Calls.I, Calls.L, Calls.L, Calls.I));
   }
 
   private static final class Munmap {

@@ -63,4 +63,31 @@ class NativeFilesTest {
     }
     assertEquals(42, Files.readAllBytes(file)[4097], "the shared mapping wrote through to the file");
   }
+
+  /**
+   * {@code msync} as MappedMedium's msync-mode flush calls it: 0 for the pages of a shared mapping,
+   * -1 (EINVAL) for an address that is not page-aligned, and for a range that is not mapped
+   * (ENOMEM), where MappedMedium repeats the write-back with the JDK's force to report the error.
+   */
+  @Test
+  void msyncOfMappedPagesSucceedsAndOfBadRangesFails() throws Exception {
+    Path file = tmp.resolve("msync");
+    Files.write(file, new byte[8192]);
+    int fd = NativeFiles.open(file, NativeFiles.O_RDWR);
+    try {
+      long address = NativeFiles.mmap(fd, 8192, true, NativeFiles.MAP_SHARED);
+      try {
+        MemorySegment.ofAddress(address).reinterpret(8192).set(ValueLayout.JAVA_BYTE, 100, (byte) 7);
+        assertEquals(0, NativeFiles.msync(address, 8192));
+        assertEquals(0, NativeFiles.msync(address + 4096, 4096));
+        assertEquals(-1, NativeFiles.msync(address + 64, 4096), "not page-aligned");
+      } finally {
+        assertEquals(0, NativeFiles.munmap(address, 8192));
+      }
+      assertEquals(-1, NativeFiles.msync(address, 4096), "no longer mapped");
+    } finally {
+      NativeFiles.close(fd);
+    }
+    assertEquals(7, Files.readAllBytes(file)[100]);
+  }
 }
