@@ -1,6 +1,6 @@
 /**
- * nvframe redo log: per-lane CRC32C-checked redo records; commit with two fences (one for a
- * single 8-byte change), replay at recovery. Exports {@code io.nvframe.redo} only to {@code
+ * nvframe redo log: per-lane CRC32C-checked redo records; commit with one fence (the record's
+ * targets are flushed by the thread's next commit), replay at recovery. Exports {@code io.nvframe.redo} only to {@code
  * io.nvframe.core} (log-redo/README.md).
  */
 @SuppressWarnings("module") // the qualified export names io.nvframe.core, which is built after this module

@@ -8,10 +8,11 @@
  *
  * <ul>
  *   <li>one aligned 8-byte change: a single atomic store and one fence, no record;
- *   <li>anything else: record written and flushed, fence (commit point), changes applied and
- *       flushed, fence: two fences. The record is then invalidated in memory; that word becomes
- *       durable with the lane's next record or the next fence that needs it (writes outside the
- *       log go through {@link io.nvframe.redo.RedoLog#orderedMedium()}).
+ *   <li>anything else: record written and flushed, fence (commit point), changes applied without
+ *       being flushed: one fence. The lane stays open; the thread's next commit flushes those
+ *       changes before its own fence and then invalidates the record in memory, and anyone who
+ *       must make those bytes durable earlier closes the lane first (writes outside the log go
+ *       through {@link io.nvframe.redo.RedoLog#orderedMedium()}).
  * </ul>
  *
  * <p>Guarantees: when {@code commit} returns, the changes are durable. If the process or machine

@@ -122,7 +122,7 @@ public class RedoLogBenchmark {
     }
   }
 
-  /** A transaction updating 64 bytes of a frame: one COPY entry, 2 fences. */
+  /** A transaction updating 64 bytes of a frame: one COPY entry, 1 fence. */
   @Benchmark
   public void update64(Tx tx) {
     WriteSet ws = tx.ws;
@@ -132,7 +132,7 @@ public class RedoLogBenchmark {
     log.commit(ws);
   }
 
-  /** Two aligned 8-byte changes in different lines: two SET8 entries, 2 fences. */
+  /** Two aligned 8-byte changes in different lines: two SET8 entries, 1 fence. */
   @Benchmark
   public void twoSet8(Tx tx) {
     WriteSet ws = tx.ws;
