@@ -17,6 +17,12 @@ final class FlushPlan {
   private long[] ends = new long[16];
   private int count;
   private boolean sorted = true;
+  /**
+   * Whether ranges were written with {@link Medium#writeAndFlush} since the last reset (by {@link
+   * RecordFormat#writeCopy}): they are not in the plan, and only a fence of the writing thread
+   * completes them.
+   */
+  boolean wroteAndFlushed;
 
   FlushPlan(Medium medium) {
     this.line = medium.flushGranularity();
@@ -31,6 +37,7 @@ final class FlushPlan {
   void reset() {
     count = 0;
     sorted = true;
+    wroteAndFlushed = false;
   }
 
   boolean isEmpty() {

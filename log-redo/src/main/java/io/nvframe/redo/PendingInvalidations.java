@@ -156,7 +156,7 @@ final class PendingInvalidations {
    * waiting for anything ({@link RedoLog}, "Open lanes"; the caller holds no open lane).
    */
   void closeOrWait(Lane lane, long g) {
-    while (lane.openGeneration() == g) {
+    for (int spins = 1; lane.openGeneration() == g; spins++) {
       if (lane.lock.tryLock()) {
         try {
           if (lane.openGeneration() == g) {
@@ -167,7 +167,11 @@ final class PendingInvalidations {
         }
         return;
       }
-      Thread.onSpinWait();
+      if ((spins & 1023) == 0) {
+        Thread.yield(); // the holder may be descheduled: let it run
+      } else {
+        Thread.onSpinWait();
+      }
     }
   }
 

@@ -612,6 +612,7 @@ final class RecordFormat {
           plan.add(offset, head);
         }
         medium.writeAndFlush(first, src, srcAt + head, (int) (last - first));
+        plan.wroteAndFlushed = true;
         if (tail > 0) {
           medium.write(last, src, srcAt + length - tail, tail);
           plan.add(last, tail);

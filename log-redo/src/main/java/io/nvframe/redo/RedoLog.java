@@ -75,7 +75,10 @@ import org.slf4j.LoggerFactory;
  *       overlapping lines merged), <em>not flushed</em>.
  *   <li>The lane is published <em>open</em> ({@link PendingInvalidations#publish}): its targets are
  *       flushed by the next commit of the same write set, which adopts it, or by whoever closes it
- *       before making any of those bytes durable (log-redo/README.md, "Open lanes"). A chained
+ *       before making any of those bytes durable (log-redo/README.md, "Open lanes"). A record
+ *       whose apply wrote lines with {@code writeAndFlush}, which only this thread's fence
+ *       completes, flushes the rest of its targets, fences (<b>fence #2</b>) and stores its APPLIED
+ *       word instead (pending, not open). A chained
  *       record (streamed into its blocks by {@code writeChain} and applied from the write set)
  *       instead flushes its targets, <b>fence #2</b>, stores its APPLIED word, flushes it and fences
  *       (<b>fence #3</b>), because its extension blocks are free again when the commit returns. The
@@ -254,14 +257,8 @@ public final class RedoLog {
   }
 
   private RecoveryResult recoverLocked() {
-    for (Lane lane : laneArray) {
-      if (lane.openGeneration() != 0) {
-        // its targets flushed by this thread and fenced, its APPLIED word stored, before it is
-        // read (its plan is kept until a fence follows its flush, also when a commit that was
-        // adopting it failed)
-        pending.close(lane);
-      }
-    }
+    // lockAll closed every open lane (its plan is kept until a fence follows its flush, also when
+    // a commit that was adopting it failed): it is read below as APPLIED
     if (lanesCleanSinceOpen) {
       logger.debug("redo recovery of {}: all {} lanes clean (as found by open)", describe(), lanes);
       return new RecoveryResult(lanes, 0, 0, 0, List.of());
@@ -605,38 +602,38 @@ public final class RedoLog {
     long above = pending.flush(lane.id, prior == null ? -1 : prior.id, seen, footprint);
     boolean adopted = false;
     boolean pred = false;
-    if (prior != null) {
-      long g = writeSet.lastGeneration;
-      if (prior.lock.tryLock()) {
-        if (prior.openGeneration() == g && writeSet.durableCount() > 0 && prior.mayTarget(footprint)) {
-          // it may target bytes the durable ranges reuse, whose new content no record holds: it
-          // must be closed and marked APPLIED durably before this record can reach the media,
-          // which adoption (APPLIED stored after this commit's fence) does not give
-          prior.lock.unlock();
-        } else if (prior.openGeneration() == g) {
-          adopted = true; // its targets are flushed now and made durable by this commit's fence
-          prior.plan.issue(medium); // reset after the fence (kept if this commit fails before it)
-          if (prior.predLane() != lane.id) {
-            // its APPLIED word is stored after this fence: its predecessor's must be durable by
-            // then (this thread may not be the one that flushed it; a predecessor in this lane is
-            // overwritten by this record instead)
-            pending.flushPredecessor(prior);
-          }
-          if (prior.mayTarget(footprint)) {
-            pred = true; // it may be replayed together with this record: this one must come after
-            above = Math.max(above, g);
-          }
-        } else {
-          prior.lock.unlock();
-        }
-      }
-      if (!adopted) {
-        above = Math.max(above, pending.flushLane(prior, seen, footprint));
-      }
-    }
     long generation;
     long appliedWord;
     try {
+      if (prior != null) {
+        long g = writeSet.lastGeneration;
+        if (prior.lock.tryLock()) {
+          if (prior.openGeneration() == g && writeSet.durableCount() > 0 && prior.mayTarget(footprint)) {
+            // it may target bytes the durable ranges reuse, whose new content no record holds: it
+            // must be closed and marked APPLIED durably before this record can reach the media,
+            // which adoption (APPLIED stored after this commit's fence) does not give
+            prior.lock.unlock();
+          } else if (prior.openGeneration() == g) {
+            adopted = true; // its targets are flushed now and made durable by this commit's fence
+            prior.plan.issue(medium); // reset after the fence (kept if this commit fails before it)
+            if (prior.predLane() != lane.id) {
+              // its APPLIED word is stored after this fence: its predecessor's must be durable by
+              // then (this thread may not be the one that flushed it; a predecessor in this lane is
+              // overwritten by this record instead)
+              pending.flushPredecessor(prior);
+            }
+            if (prior.mayTarget(footprint)) {
+              pred = true; // it may be replayed together with this record: this one must come after
+              above = Math.max(above, g);
+            }
+          } else {
+            prior.lock.unlock();
+          }
+        }
+        if (!adopted) {
+          above = Math.max(above, pending.flushLane(prior, seen, footprint));
+        }
+      }
       generation = nextGeneration(lane, above);
       if (chain == null) {
         appliedWord =
@@ -691,8 +688,17 @@ public final class RedoLog {
       // applied with plain stores; the targets are flushed by the next commit that adopts this
       // lane, or by whoever closes it (PendingInvalidations.close)
       RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
-      pending.publish(lane, generation, footprint, true, appliedWord,
-          pred ? prior.id : -1, pred ? writeSet.lastGeneration : 0);
+      if (plan.wroteAndFlushed) {
+        // lines written with writeAndFlush (non-temporal stores on dax) are in no plan and only a
+        // fence of this thread completes them: this record is not left open
+        plan.flush(medium);
+        medium.fence(); // #2
+        medium.storeLong(base + RecordFormat.STATE_WORD_OFFSET, appliedWord);
+        pending.publish(lane, generation, footprint, false, appliedWord, -1, 0);
+      } else {
+        pending.publish(lane, generation, footprint, true, appliedWord,
+            pred ? prior.id : -1, pred ? writeSet.lastGeneration : 0);
+      }
       writeSet.lastLane = lane.id;
       writeSet.lastGeneration = generation;
     } else {
@@ -979,9 +985,26 @@ public final class RedoLog {
     return p;
   }
 
+  /**
+   * Takes every lane lock in order, closing each open lane as soon as it holds it: a thread that
+   * waits for an open lane to be closed ({@link PendingInvalidations#closeOrWait}) may hold a lane
+   * this loop has yet to take, so no open lane is held while waiting for another lock.
+   */
   private void lockAll() {
-    for (Lane lane : laneArray) {
-      lane.lock.lock();
+    int taken = 0;
+    try {
+      for (Lane lane : laneArray) {
+        lane.lock.lock();
+        taken++;
+        if (lane.openGeneration() != 0) {
+          pending.close(lane);
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      for (int i = taken - 1; i >= 0; i--) {
+        laneArray[i].lock.unlock();
+      }
+      throw e;
     }
   }
 

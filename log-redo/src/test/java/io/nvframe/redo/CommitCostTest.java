@@ -143,13 +143,17 @@ class CommitCostTest {
    */
   @Test
   void copyOfManyWholeLinesIsOneWriteAndFlush() {
+    // lines written with writeAndFlush are completed only by the writing thread's fence, so such a
+    // record is applied, fenced and marked APPLIED before its commit returns (not left open)
     Cost aligned = commit(ws -> ws.write(LINE_B, new byte[1024], 0, 1024));
-    assertEquals(1, aligned.medium().fences());
+    assertEquals(2, aligned.medium().fences(), "commit point, applied");
     assertEquals(1 + 1, aligned.medium().flushes(), "record, the 16 lines in one writeAndFlush");
-    assertEquals(1, aligned.closed().flushes(), "no target run left: the header");
+    assertEquals(1, aligned.closed().flushes(), "the header, pending");
+    assertEquals(1, aligned.closed().fences());
     Cost ragged = commit(ws -> ws.write(LINE_B + 10, new byte[1024], 0, 1024));
-    assertEquals(1 + 1, ragged.medium().flushes(), "record, 15 whole lines");
-    assertEquals(2 + 1, ragged.closed().flushes(), "the first and the last line, the header");
+    assertEquals(1 + 1 + 2, ragged.medium().flushes(), "record, 15 whole lines, the first and the last line");
+    assertEquals(2, ragged.medium().fences());
+    assertEquals(1, ragged.closed().flushes(), "the header");
     Cost short_ = commit(ws -> ws.write(LINE_B + 10, new byte[520], 0, 520));
     assertEquals(1, short_.medium().flushes(), "record; 448 whole bytes are too few");
     assertEquals(1 + 1, short_.closed().flushes(), "one run of 9 lines, the header");

@@ -305,6 +305,8 @@ class RedoCrashSimTest {
   static final long Y = AREA_END + 1024;
   static final long Z = AREA_END + 5000;
   static final long W = AREA_END + 7000;
+  /** 1 KiB of whole lines the two-lane scenario rewrites with one COPY. */
+  static final long V = AREA_END + 9216;
 
   /**
    * Transactions on two lanes that change the same words one after the other, with single-word
@@ -440,6 +442,18 @@ class RedoCrashSimTest {
             ops.run("single word: Z + 24 (closes lane 1)", () -> {
               ws.clear();
               ws.putLong(Z + 24, rnd.nextLong());
+              log.commit(ws);
+            });
+            // a COPY of whole lines goes out with writeAndFlush (RecordFormat.writeCopy), which only
+            // a fence of its own thread completes; another thread's single-word commit in it follows
+            ops.run("lane 1's thread: COPY of 1 KiB of whole lines into V", () -> on(second, () -> {
+              ws1.clear();
+              ws1.write(V, bytes(rnd, 1024), 0, 1024);
+              log.commit(ws1);
+            }));
+            ops.run("single word in V", () -> {
+              ws.clear();
+              ws.putLong(V + 512, rnd.nextLong());
               log.commit(ws);
             });
           } finally {
