@@ -607,13 +607,12 @@ public final class RedoLog {
     try {
       if (prior != null) {
         long g = writeSet.lastGeneration;
-        if (prior.lock.tryLock()) {
-          if (prior.openGeneration() == g && writeSet.durableCount() > 0 && prior.mayTarget(footprint)) {
-            // it may target bytes the durable ranges reuse, whose new content no record holds: it
-            // must be closed and marked APPLIED durably before this record can reach the media,
-            // which adoption (APPLIED stored after this commit's fence) does not give
-            prior.lock.unlock();
-          } else if (prior.openGeneration() == g) {
+        // with durable ranges, an open record that may target bytes they reuse (whose new content
+        // no record holds) must be marked APPLIED durably before this record can reach the media,
+        // which adoption (APPLIED stored after this commit's fence) does not give: it is closed below
+        boolean adoptable = writeSet.durableCount() == 0 || !prior.mayTarget(footprint);
+        if (adoptable && prior.lock.tryLock()) {
+          if (prior.openGeneration() == g) {
             adopted = true; // its targets are flushed now and made durable by this commit's fence
             prior.plan.issue(medium); // reset after the fence (kept if this commit fails before it)
             if (prior.predLane() != lane.id) {

@@ -54,6 +54,8 @@ public final class WriteSet {
   private final byte[] scratchWord = new byte[Long.BYTES];
   private final Encoder encoder = new Encoder();
   private final Footprint footprint = new Footprint();
+  /** {@link #footprint} holds the current ranges (cleared by every change of their geometry). */
+  private boolean footprintValid;
   /**
    * The lane of this write set's last logged commit, which it may have left open, and that
    * record's generation; -1: none. Kept across {@link #clear()}; used by {@link RedoLog} only.
@@ -174,6 +176,7 @@ public final class WriteSet {
     durable[durableCount * 2] = offset;
     durable[durableCount * 2 + 1] = length;
     durableCount++;
+    footprintValid = false;
   }
 
   /** True when there are neither changes nor durable ranges: committing does nothing. */
@@ -201,6 +204,7 @@ public final class WriteSet {
     ranges.clear();
     durableCount = 0;
     dirty = true;
+    footprintValid = false;
   }
 
   @Override
@@ -237,6 +241,9 @@ public final class WriteSet {
    */
   Footprint footprint() {
     Footprint f = footprint;
+    if (footprintValid) {
+      return f; // a single-word commit asks twice (RedoLog.overlapsItsOpenRecord, its fence)
+    }
     f.clear();
     for (int i = 0, n = ranges.size(); i < n; i++) {
       f.add(ranges.start(i), ranges.length(i));
@@ -244,6 +251,7 @@ public final class WriteSet {
     for (int i = 0; i < durableCount; i++) {
       f.add(durable[i * 2], durable[i * 2 + 1]);
     }
+    footprintValid = true;
     return f;
   }
 
@@ -394,6 +402,7 @@ public final class WriteSet {
     }
     ranges.put(start, a, n);
     dirty = true;
+    footprintValid = false;
   }
 
   private boolean hasRangeStartingIn(long from, long to) {

@@ -33,6 +33,48 @@ class WriteSetTest {
    * disjoint, in-bounds entries that cover exactly the written bytes with the model's values, and a
    * commit leaves the medium equal to the model.
    */
+  /**
+   * The footprint is cached between changes: after a write, a durable range or a clear, asking
+   * again gives the footprint of what the write set now holds (every held range overlaps it; after
+   * a clear it is empty).
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void footprintFollowsEveryChange(long seed) {
+    Random rnd = new Random(seed);
+    try (Medium m = LogFixture.formatted(seed)) {
+      WriteSet ws = LogFixture.openRecovered(m).newWriteSet();
+      List<long[]> held = new java.util.ArrayList<>();
+      for (int op = 0; op < 30; op++) {
+        int kind = rnd.nextInt(8);
+        long at = AREA_END + rnd.nextInt(WINDOW - 64);
+        if (kind < 3) {
+          ws.putLong(at & -8, rnd.nextLong());
+          held.add(new long[] {at & -8, 8});
+        } else if (kind < 6) {
+          int len = 1 + rnd.nextInt(64);
+          ws.write(at, new byte[len], 0, len);
+          held.add(new long[] {at, len});
+        } else if (kind < 7) {
+          ws.addDurableRange(at, 64);
+          held.add(new long[] {at, 64});
+        } else {
+          ws.clear();
+          held.clear();
+        }
+        Footprint got = ws.footprint();
+        for (long[] r : held) {
+          Footprint one = new Footprint();
+          one.add(r[0], r[1]);
+          final int o = op;
+          assertTrue(got.overlaps(one), () -> "seed " + seed + " op " + o + ": range " + r[0] + "+" + r[1] + " missing");
+        }
+        assertEquals(held.isEmpty(), !got.overlaps(Footprint.everything()),
+            "seed " + seed + " op " + op + ": an empty write set has an empty footprint");
+      }
+    }
+  }
+
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void overlayMatchesByteModel(long seed) {
