@@ -58,6 +58,12 @@ final class SpinLock extends SpinLockState {
 /** Padding laid out before the lock word. */
 class SpinLockPadding {
   @SuppressWarnings("unused")
+  /**
+   * Takes the 4 bytes after the object header (with compressed class pointers), where the JVM
+   * would otherwise place an {@code int} field of a subclass: in front of the padding, on the
+   * line of whatever object precedes this one (see {@code PaddingLayoutTest}).
+   */
+  private int gap;
   private long p1, p2, p3, p4, p5, p6, p7, p8;
 }
 

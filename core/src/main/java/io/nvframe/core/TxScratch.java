@@ -11,6 +11,12 @@ import java.util.Map;
 /** 64 bytes before {@link TxScratch}'s fields (the JVM lays out a superclass's fields first). */
 @SuppressWarnings("unused")
 abstract class TxScratchPadding {
+  /**
+   * Takes the 4 bytes after the object header (with compressed class pointers), where the JVM
+   * would otherwise place an {@code int} field of a subclass: in front of the padding, on the
+   * line of whatever object precedes this one (see {@code PaddingLayoutTest}).
+   */
+  private int gap;
   private long p0, p1, p2, p3, p4, p5, p6, p7;
 }
 

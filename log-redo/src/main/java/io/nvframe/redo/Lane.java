@@ -9,6 +9,12 @@ import java.util.zip.CRC32C;
 /** Padding before {@link Lane}'s fields: 64 bytes, so no other object's fields share their line. */
 @SuppressWarnings("unused")
 abstract class LanePadding {
+  /**
+   * Takes the 4 bytes after the object header (with compressed class pointers), where the JVM
+   * would otherwise place an {@code int} field of a subclass: in front of the padding, on the
+   * line of whatever object precedes this one (see {@code PaddingLayoutTest}).
+   */
+  private int gap;
   private long p0, p1, p2, p3, p4, p5, p6, p7;
 }
 
@@ -26,7 +32,7 @@ abstract class LanePadding {
  * would hold more than {@value #RESET_BITS} bits: then it sets the summary to the new record's
  * pages alone, which still covers the record being published (the records replaced by it are
  * durably overwritten). So the summary holds at most {@value #RESET_BITS} bits or exactly the last
- * record's pages.
+ * record's pages. The same holds for the exact page numbers kept beside it ({@link #pageCount}).
  */
 @SuppressWarnings("unused")
 abstract class LaneSummary extends LanePadding {
@@ -34,7 +40,95 @@ abstract class LaneSummary extends LanePadding {
   static final int RESET_BITS = 16;
   /** See the class comment; opaque stores by the lock holder, opaque reads by flushers (never torn). */
   long summary;
+  /**
+   * The same summary exactly, for records whose {@link Footprint#pageCount} is not -1: the number
+   * of pages in {@link #page0} to {@link #page5} (at most {@link Footprint#PAGES}), or -1 when the
+   * last record's pages are not known exactly (then only {@link #summary} is used). The owner adds
+   * the pages of each record it publishes and, when they do not fit, sets the pages to the record's
+   * alone. Written by the lock holder, read by flushers: a flusher that reads pages being rewritten
+   * reads them for a record the lane's next record already overwrote durably (as for the footprint,
+   * {@link PendingInvalidations}). A long, so that the JVM does not place it in the 4 bytes after
+   * the object header, on the line before the padding.
+   */
+  long pageCount;
+  long page0;
+  long page1;
+  long page2;
+  long page3;
+  long page4;
+  long page5;
   private long s1, s2, s3, s4, s5, s6, s7;
+
+  /** Summary page {@code i} (below {@link #pageCount}). */
+  final long page(int i) {
+    return switch (i) {
+      case 0 -> page0;
+      case 1 -> page1;
+      case 2 -> page2;
+      case 3 -> page3;
+      case 4 -> page4;
+      default -> page5;
+    };
+  }
+
+  private void setPage(int i, long page) {
+    switch (i) {
+      case 0 -> page0 = page;
+      case 1 -> page1 = page;
+      case 2 -> page2 = page;
+      case 3 -> page3 = page;
+      case 4 -> page4 = page;
+      default -> page5 = page;
+    }
+  }
+
+  /**
+   * Makes the exact pages cover {@code f}'s pages (or -1 when {@code f}'s are not exact): adds those
+   * missing while they fit, else sets them to {@code f}'s alone. Writes the line only when
+   * something changes, so a lane working in the same pages keeps it shared between cores.
+   */
+  final void coverPages(Footprint f) {
+    int n = (int) pageCount;
+    int fc = f.pageCount;
+    if (fc < 0) {
+      if (n >= 0) {
+        pageCount = -1;
+      }
+      return;
+    }
+    if (n >= 0) {
+      int m = n;
+      for (int i = 0; i < fc && m >= 0; i++) {
+        long page = f.exactPages[i];
+        if (!holds(m, page)) {
+          if (m == Footprint.PAGES) {
+            m = -1; // does not fit: set to f's pages below
+          } else {
+            setPage(m++, page);
+          }
+        }
+      }
+      if (m >= 0) {
+        if (m != n) {
+          pageCount = m;
+        }
+        return;
+      }
+    }
+    for (int i = 0; i < fc; i++) {
+      setPage(i, f.exactPages[i]);
+    }
+    pageCount = fc;
+  }
+
+  private boolean holds(int count, long page) {
+    for (int i = 0; i < count; i++) {
+      if (page(i) == page) {
+        return true;
+      }
+    }
+    return false;
+  }
 }
 
 /**
@@ -117,6 +211,12 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   private long lines1;
   private long pages;
   private long bigPages;
+  /**
+   * The record's exact ranges ({@link Footprint#exactCount}, -1: not exact) and the ranges {@code
+   * [t0s, t0e)} to {@code [t3s, t3e)}; a long count, like {@link LaneSummary#pageCount}.
+   */
+  private long targetCount;
+  private long t0s, t0e, t1s, t1e, t2s, t2e, t3s, t3e;
   /** Scratch of this lane's commits for {@link PendingInvalidations#flush}. Under the lock. */
   final PendingInvalidations.Seen seen = new PendingInvalidations.Seen();
 
@@ -179,6 +279,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     if (next != s) {
       SUMMARY.setOpaque(this, next);
     }
+    coverPages(footprint);
     words0 = footprint.words0;
     words1 = footprint.words1;
     runs0 = footprint.runs0;
@@ -187,6 +288,16 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     lines1 = footprint.lines1;
     pages = footprint.pages;
     bigPages = footprint.bigPages;
+    long[] x = footprint.exact;
+    t0s = x[0];
+    t0e = x[1];
+    t1s = x[2];
+    t1e = x[3];
+    t2s = x[4];
+    t2e = x[5];
+    t3s = x[6];
+    t3e = x[7];
+    targetCount = footprint.exactCount;
     this.predLane = predLane;
     this.predGen = predGen;
     openApplied = applied;
@@ -222,17 +333,34 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
    * its next record already overwrote durably ({@link PendingInvalidations}).
    */
   boolean mayTarget(Footprint footprint) {
+    long n = targetCount;
+    if (n >= 0 && footprint.isExact()) { // both exact: only a shared byte
+      return n > 0 && (footprint.overlapsRange(t0s, t0e)
+          || n > 1 && (footprint.overlapsRange(t1s, t1e)
+          || n > 2 && (footprint.overlapsRange(t2s, t2e)
+          || n > 3 && footprint.overlapsRange(t3s, t3e))));
+    }
     return footprint.overlaps(words0, words1, runs0, runs1, lines0, lines1, pages, bigPages);
   }
 
   /**
-   * Whether a record this lane has pending may target one of the pages in {@code pages} (a {@link
-   * Footprint#pages} set): false only when none of its pages is in the summary. Read before {@link
+   * Whether a record this lane has pending may target one of the pages of {@code footprint}: false
+   * only when none of its pages is in the summary (the exact pages when both are exact, else the
+   * page bits). Read before {@link
    * #pending()}, by any thread; for a flusher ordered after a record by the caller's locks, the
    * summary it reads covers that record ({@link LaneSummary}).
    */
-  boolean mayTouchPages(long pages) {
-    return ((long) SUMMARY.getOpaque(this) & pages) != 0;
+  boolean mayTouchPages(Footprint footprint) {
+    int n = (int) pageCount;
+    if (n >= 0 && footprint.pageCount >= 0) { // both exact: only a shared page
+      for (int i = 0; i < n; i++) {
+        if (footprint.touchesAnyPage(page(i))) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return ((long) SUMMARY.getOpaque(this) & footprint.pages) != 0;
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */

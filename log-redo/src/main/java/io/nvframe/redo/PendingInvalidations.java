@@ -42,13 +42,17 @@ import java.lang.invoke.VarHandle;
  * <p>A flusher retires a lane only when it flushes the same generation of it a second time (the
  * lane's owner has not committed since): two threads committing on their own lanes over the same
  * data then flush each other's header line every commit but share no atomic update, and an idle
- * lane stops being flushed after two fences that overlap it. Retiring is an optimization; flushing
- * a lane that is no longer pending is harmless.
+ * lane stops being flushed after two fences that overlap it. A lane that no later footprint
+ * overlaps is retired by a sweep: every {@value Seen#SWEEP_EVERY}th flush of a flusher also flushes
+ * the lanes still pending with the generation it saw at its previous sweep ({@link #sweepIdle}).
+ * Retiring is an optimization; flushing a lane that is no longer pending is harmless.
  */
 final class PendingInvalidations {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
   private final Medium medium;
   private final Lane[] lanes;
+  /** Calls of {@link #flush} per sweep ({@link Seen#SWEEP_EVERY}; tests set it lower). */
+  int sweepEvery = Seen.SWEEP_EVERY;
   /** Bit {@code i % 64} of word {@code i / 64}: lane i may hold a non-durable APPLIED word (volatile access through {@link #BITS}). */
   private final long[] bits;
 
@@ -78,13 +82,18 @@ final class PendingInvalidations {
    * Prepares a fence of this thread that makes bytes of {@code footprint} durable: every lane but
    * {@code except} and {@code except2} (-1: none) whose published record may target one of those
    * bytes is closed if it is open ({@link #closeOrWait}) and its header line is flushed ({@link
-   * #flushLane}). Notes in {@code seen} the generations this flusher had
-   * already flushed once, to retire after its fence (as many as fit; the others stay pending until a
-   * later flush retires them). Returns the largest generation flushed, or -1.
+   * #flushLane}); on a sweep, so is every idle lane ({@link #sweepIdle}). Notes in {@code seen} the
+   * generations this flusher had already flushed once, and the idle ones, to retire after its
+   * fence (as many as fit; the others stay pending until a later flush retires them). Returns the
+   * largest generation flushed for an overlap, or -1.
    */
   long flush(int except, int except2, Seen seen, Footprint footprint) {
     long max = -1;
     seen.n = 0;
+    boolean sweep = ++seen.sinceSweep >= sweepEvery;
+    if (sweep) {
+      seen.sinceSweep = 0;
+    }
     for (int w = 0; w < bits.length; w++) {
       long word = word(w);
       while (word != 0) {
@@ -95,13 +104,43 @@ final class PendingInvalidations {
           continue;
         }
         Lane lane = lanes[id];
-        if (!lane.mayTouchPages(footprint.pages)) {
-          continue; // a line the owner rarely writes: no read of its pending line
+        // the summary is a line the owner rarely writes: no read of its pending line unless the pages overlap
+        long g = lane.mayTouchPages(footprint) ? flushLane(lane, seen, footprint) : -1;
+        if (g >= 0) {
+          max = Math.max(max, g);
+        } else if (sweep) {
+          sweepIdle(lane, seen);
         }
-        max = Math.max(max, flushLane(lane, seen, footprint));
       }
     }
     return max;
+  }
+
+  /**
+   * One lane of a sweep ({@link #flush} every {@value Seen#SWEEP_EVERY}th call with one {@link
+   * Seen}): a lane still pending with the generation this flusher saw at its previous sweep has
+   * not committed since (its thread is idle or gone) and is retired as if it overlapped: closed if
+   * open, its header line flushed, retired after the caller's fence. Without it a lane that no
+   * later footprint overlaps would stay pending for good, and every commit would test it: a region
+   * used by many short-lived threads would test every lane on every commit.
+   */
+  private void sweepIdle(Lane lane, Seen seen) {
+    long g = lane.pending();
+    int slot = lane.id & (Seen.LAST - 1);
+    if (g == 0 || seen.idle[slot] != g) {
+      seen.idle[slot] = g;
+      return;
+    }
+    if (lane.openGeneration() == g) {
+      closeOrWait(lane, g);
+      if (lane.pending() != g) {
+        return; // its next record was published after it overwrote this one durably
+      }
+    }
+    medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
+    if (seen.n < seen.gens.length) {
+      seen.gens[seen.n++] = g;
+    }
   }
 
   /**
@@ -227,9 +266,15 @@ final class PendingInvalidations {
   /** Scratch of one flusher: the generations flushed, to retire after its fence. */
   static final class Seen {
     static final int LAST = 64;
+    /** A flusher sweeps idle lanes every this many calls of {@link #flush}. */
+    static final int SWEEP_EVERY = 64;
     final long[] gens = new long[64];
     /** The generation this flusher last flushed, per lane id modulo {@link #LAST}. */
     final long[] last = new long[LAST];
+    /** The generation this flusher saw at its last sweep, per lane id modulo {@link #LAST}. */
+    final long[] idle = new long[LAST];
     int n;
+    /** Calls of {@link #flush} since the last sweep. */
+    int sinceSweep;
   }
 }

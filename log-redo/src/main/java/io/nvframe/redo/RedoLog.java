@@ -563,6 +563,15 @@ public final class RedoLog {
   }
 
   /**
+   * Sweeps idle lanes every {@code calls} scans of one flusher instead of every {@value
+   * PendingInvalidations.Seen#SWEEP_EVERY} ({@link PendingInvalidations#flush}): lets the crash
+   * simulator's short scenarios reach a sweep. Before any commit.
+   */
+  void sweepEvery(int calls) {
+    pending.sweepEvery = calls;
+  }
+
+  /**
    * Makes every deferred invalidation durable (flush of their header lines, one fence; nothing
    * when none is pending): the lanes then hold no VALID record. Called before the medium is
    * closed, so a cleanly closed log opens with nothing to replay.

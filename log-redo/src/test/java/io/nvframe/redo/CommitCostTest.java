@@ -254,6 +254,18 @@ class CommitCostTest {
     }
   }
 
+  /** A recovered log whose lane 0 holds an open record of {@code ws} over LINE_A and LINE_C. */
+  private record LaneZeroOpen(RedoLog log, WriteSet ws) {}
+
+  private static LaneZeroOpen laneZeroOpen(Medium m) {
+    RedoLog log = LogFixture.openRecovered(m);
+    WriteSet ws = log.newWriteSet();
+    ws.putLong(LINE_A, 1);
+    ws.putLong(LINE_C, 2);
+    log.commit(ws, 0);
+    return new LaneZeroOpen(log, ws);
+  }
+
   /**
    * Lanes pinned by the test (so no alternation): a commit on a lane it left open closes it first
    * (its targets flushed, one more fence). Another lane's open or pending record costs a commit
@@ -266,11 +278,9 @@ class CommitCostTest {
   @Test
   void anotherLanesRecordIsClosedAndFlushedOnlyByTheFencesThatNeedIt() throws InterruptedException {
     try (Medium m = LogFixture.formatted(7)) {
-      RedoLog log = LogFixture.openRecovered(m);
-      WriteSet ws = log.newWriteSet();
-      ws.putLong(LINE_A, 1);
-      ws.putLong(LINE_C, 2);
-      log.commit(ws, 0);
+      LaneZeroOpen open = laneZeroOpen(m);
+      RedoLog log = open.log();
+      WriteSet ws = open.ws();
       PersistStats before = m.stats();
       log.commit(ws, 0); // same lane, left open: closed first
       // stores: APPLIED word, record, 2 applies; flushes: 2 target lines, record
@@ -383,6 +393,54 @@ class CommitCostTest {
         assertEquals(new PersistStats(0, 0, flushes, 8 + 64 * (flushes - 1), 1), m.stats().minus(before),
             "a flush of the record's bytes, then a fence");
       }
+    }
+  }
+
+  /**
+   * A lane whose record no later footprint overlaps is still retired: lane 0 is left open and idle
+   * while another thread commits other bytes on lane 1. Every {@link
+   * PendingInvalidations.Seen#SWEEP_EVERY}th commit sweeps; the first sweep notes lane 0's
+   * generation, the second finds it unchanged and closes lane 0 (its 2 target lines, one fence),
+   * flushes its header line and retires it after the commit's fence. Every other commit costs the
+   * same, and afterwards nothing of lane 0 is flushed again.
+   */
+  @Test
+  void aSweepRetiresAnIdleLaneThatNoFootprintOverlaps() throws InterruptedException {
+    int sweep = PendingInvalidations.Seen.SWEEP_EVERY;
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = laneZeroOpen(m).log();
+      PersistStats[] cost = new PersistStats[3 * sweep];
+      PersistStats[] closing = new PersistStats[1];
+      onTheOtherLane(() -> {
+        WriteSet w2 = log.newWriteSet();
+        w2.putLong(LINE_B, 3);
+        w2.putLong(LINE_B + 8, 3); // two words: logged
+        for (int i = 0; i < cost.length; i++) {
+          PersistStats b = m.stats();
+          log.commit(w2, 1);
+          cost[i] = m.stats().minus(b);
+        }
+        PersistStats b = m.stats();
+        log.persistInvalidations();
+        closing[0] = m.stats().minus(b);
+      });
+      // from the second commit on, lane 1's own open record is closed first (1 target line, 1 fence)
+      PersistStats base = cost[1];
+      assertEquals(2, base.flushes());
+      assertEquals(2, base.fences());
+      for (int i = 1; i < cost.length; i++) {
+        final int k = i;
+        if (i == 2 * sweep - 1) {
+          assertEquals(base.flushes() + 2 + 1, cost[i].flushes(), "lane 0 closed (2 target lines), its header line");
+          assertEquals(base.fences() + 1, cost[i].fences(), "lane 0 closed");
+        } else {
+          assertEquals(base.flushes(), cost[i].flushes(), () -> "commit " + k);
+          assertEquals(base.fences(), cost[i].fences(), () -> "commit " + k);
+        }
+      }
+      // lane 1 open: its target line and, after the fence, its header line; nothing of lane 0
+      assertEquals(1 + 1, closing[0].flushes(), closing[0].toString());
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
     }
   }
 

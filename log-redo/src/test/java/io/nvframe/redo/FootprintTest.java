@@ -13,9 +13,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link Footprint}: two footprints whose ranges share a byte always overlap (checked against the
- * bytes themselves over seeded random range sets of every size class), and footprints of a few
- * small ranges far apart usually do not, so two threads changing different data rarely flush
- * each other's lane.
+ * bytes themselves over seeded random range sets of every size class); two exact footprints (a few
+ * ranges each) overlap only then, and the hash sets of a few small ranges far apart usually do not,
+ * so two threads changing different data do not flush each other's lane.
  */
 class FootprintTest {
   private static final int SPACE = 1 << 22;
@@ -69,7 +69,9 @@ class FootprintTest {
   @MethodSource("seeds")
   void rangesSharingAByteAlwaysOverlap(long seed) {
     Random rnd = new Random(seed);
+    Lane lane = Lane.create(0, 0, 4096, TestMedia.heap(1 << 16), 1);
     int sharing = 0;
+    int exactDisjoint = 0;
     for (int trial = 0; trial < 5_000; trial++) {
       long[][] a = ranges(rnd);
       long[][] b = ranges(rnd);
@@ -81,16 +83,22 @@ class FootprintTest {
         long start = Math.max(0, at - before);
         b[0] = new long[] {start, at - start + 1 + rnd.nextInt(200)};
       }
+      Footprint fa = footprint(a);
+      Footprint fb = footprint(b);
+      lane.publish(trial + 1, fa, false, 0, -1, 0);
+      final int t = trial;
       if (shareAByte(a, b)) {
         sharing++;
-        Footprint fa = footprint(a);
-        Footprint fb = footprint(b);
-        final int t = trial;
-        assertTrue(fa.overlaps(fb) && fb.overlaps(fa),
+        assertTrue(fa.overlaps(fb) && fb.overlaps(fa) && lane.mayTarget(fb),
             () -> "seed " + seed + " trial " + t + ": ranges share a byte but the footprints do not overlap: " + fa + " / " + fb);
+      } else if (a.length <= Footprint.EXACT && b.length <= Footprint.EXACT) {
+        exactDisjoint++;
+        assertFalse(fa.overlaps(fb) || fb.overlaps(fa) || lane.mayTarget(fb),
+            () -> "seed " + seed + " trial " + t + ": exact footprints share no byte but overlap: " + fa + " / " + fb);
       }
     }
     assertTrue(sharing > 1_000, "seed " + seed + ": only " + sharing + " sharing pairs generated");
+    assertTrue(exactDisjoint > 1_000, "seed " + seed + ": only " + exactDisjoint + " exact disjoint pairs generated");
   }
 
   /**
@@ -118,8 +126,23 @@ class FootprintTest {
         long[][] b = ranges(rnd);
         long[] x = a[rnd.nextInt(a.length)];
         b[0] = new long[] {x[0] + rnd.nextLong(x[1]), 1};
-        assertTrue(lane.mayTouchPages(footprint(b).pages),
+        assertTrue(lane.mayTouchPages(footprint(b)),
             () -> "seed " + seed + " trial " + t + ": a range sharing a byte is not seen");
+      }
+      if (fa.pageCount >= 0) {
+        // the exact pages hold the record's pages, and a footprint in other pages passes only
+        // when one of its pages is among them
+        assertTrue(lane.pageCount >= 0 && lane.pageCount <= Footprint.PAGES, () -> "seed " + seed + " trial " + t);
+        for (int i = 0; i < fa.pageCount; i++) {
+          long page = fa.exactPages[i];
+          assertTrue(LongStream.range(0, lane.pageCount).anyMatch(k -> lane.page((int) k) == page),
+              () -> "seed " + seed + " trial " + t + ": exact pages miss page " + page);
+        }
+        Footprint c = footprint(new long[][] {{rnd.nextLong(SPACE - 8), 8}});
+        boolean held = LongStream.range(0, lane.pageCount).anyMatch(k -> lane.page((int) k) == c.exactPages[0]);
+        assertEquals(held, lane.mayTouchPages(c), () -> "seed " + seed + " trial " + t + ": exact page test");
+      } else {
+        assertEquals(-1, lane.pageCount, () -> "seed " + seed + " trial " + t + ": inexact record, exact pages kept");
       }
       lane.publish(trial + 1, footprint(new long[][] {{a[0][0], 1}}), false, 0, -1, 0);
       if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
@@ -142,15 +165,16 @@ class FootprintTest {
   }
 
   /**
-   * Two transactions of a 64-byte update each, at random lines: they overlap only when they share
-   * the line or collide in the 128-bit hash (expected about 1 in 128); at most 3 % of disjoint pairs
-   * overlap here, over a fixed seed.
+   * Two transactions of a 64-byte update each, at random lines: exact, they never overlap; their
+   * hash sets alone (what a footprint of more ranges uses) overlap only when they collide in the
+   * 128-bit hash (expected about 1 in 128): at most 3 % of disjoint pairs here, over a fixed seed.
    */
   @Test
   void smallDisjointFootprintsRarelyOverlap() {
     Random rnd = new Random(11);
     int disjoint = 0;
     int overlapping = 0;
+    int exactOverlaps = 0;
     for (int i = 0; i < 20_000; i++) {
       long a = rnd.nextInt(SPACE >> 6) * 64L;
       long b = rnd.nextInt(SPACE >> 6) * 64L;
@@ -163,20 +187,26 @@ class FootprintTest {
       Footprint fb = new Footprint();
       fb.add(b, 64);
       if (fa.overlaps(fb)) {
+        exactOverlaps++;
+      }
+      if (hashesOverlap(fa, fb)) {
         overlapping++;
       }
     }
     assertTrue(overlapping * 100 <= disjoint * 3, overlapping + " of " + disjoint);
+    assertEquals(0, exactOverlaps, "exact footprints of disjoint lines");
   }
 
   /**
-   * Two 8-byte words of one line (the frame words of neighbouring frames, say) overlap only when
-   * their word hashes collide: at most 3 % of such pairs here, over a fixed seed.
+   * Two 8-byte words of one line (the frame words of neighbouring frames, say): exact, they never
+   * overlap; their hash sets alone overlap only when their word hashes collide: at most 3 % of such
+   * pairs here, over a fixed seed.
    */
   @Test
   void neighbouringWordsOfOneLineRarelyOverlap() {
     Random rnd = new Random(13);
     int overlapping = 0;
+    int exactOverlaps = 0;
     int pairs = 20_000;
     for (int i = 0; i < pairs; i++) {
       long line = rnd.nextInt(SPACE >> 6) * 64L;
@@ -187,10 +217,49 @@ class FootprintTest {
       Footprint fb = new Footprint();
       fb.add(line + b * 8L, 8);
       if (fa.overlaps(fb)) {
+        exactOverlaps++;
+      }
+      if (hashesOverlap(fa, fb)) {
         overlapping++;
       }
     }
     assertTrue(overlapping * 100 <= pairs * 3, overlapping + " of " + pairs);
+    assertEquals(0, exactOverlaps, "exact footprints of neighbouring words");
+  }
+
+  /** The hash sets' test alone (what two footprints that are not both exact use). */
+  private static boolean hashesOverlap(Footprint a, Footprint b) {
+    return a.overlaps(b.words0, b.words1, b.runs0, b.runs1, b.lines0, b.lines1, b.pages, b.bigPages);
+  }
+
+  /**
+   * A footprint keeps up to {@link Footprint#EXACT} ranges exactly and their pages up to {@link
+   * Footprint#PAGES}; one more range, or a range over more pages, makes it inexact (hash sets only).
+   */
+  @Test
+  void exactUpToItsLimits() {
+    Footprint f = new Footprint();
+    for (int i = 0; i < Footprint.EXACT; i++) {
+      f.add(i * 8192L + 8, 8);
+    }
+    assertEquals(Footprint.EXACT, f.exactCount);
+    assertEquals(Footprint.EXACT, f.pageCount);
+    f.add(4096, 8); // page 1, a fifth range
+    assertEquals(-1, f.exactCount);
+    assertEquals(-1, f.pageCount);
+    assertTrue(f.overlaps(footprint(new long[][] {{8, 1}})), "inexact footprints still overlap on shared bytes");
+    Footprint wide = footprint(new long[][] {{100, Footprint.PAGES * 4096L}});
+    assertEquals(1, wide.exactCount);
+    assertEquals(-1, wide.pageCount, "a range over more than PAGES pages");
+    assertTrue(wide.overlaps(footprint(new long[][] {{100 + Footprint.PAGES * 4096L - 1, 1}})));
+    assertFalse(wide.overlaps(footprint(new long[][] {{100 + Footprint.PAGES * 4096L, 1}})));
+    Footprint pagesFull = footprint(new long[][] {{0, 3 * 4096L}, {8 * 4096L, 3 * 4096L}, {20 * 4096L, 8}});
+    assertEquals(3, pagesFull.exactCount);
+    assertEquals(-1, pagesFull.pageCount, "seven distinct pages");
+    f.clear();
+    assertEquals(0, f.exactCount);
+    assertEquals(0, f.pageCount);
+    assertEquals(-1, Footprint.everything().exactCount);
   }
 
   @Test

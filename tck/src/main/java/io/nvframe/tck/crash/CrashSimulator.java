@@ -86,9 +86,13 @@ public final class CrashSimulator {
       byte[] initial = rec.initialImage();
       Set<String> names = new HashSet<>();
       try {
+        // a concurrent driver runs operations on several threads: the bookkeeping below is
+        // serialised on `names` (the medium's recording is synchronized by itself)
         s.driver.run(rec, (name, body) -> {
-          if (!names.add(name)) {
-            throw new IllegalArgumentException("operation name '" + name + "' used twice in scenario '" + s.name + "'");
+          synchronized (names) {
+            if (!names.add(name)) {
+              throw new IllegalArgumentException("operation name '" + name + "' used twice in scenario '" + s.name + "'");
+            }
           }
           rec.begin(name);
           try {
@@ -99,10 +103,12 @@ public final class CrashSimulator {
             throw new IllegalStateException("operation '" + name + "' failed", e);
           }
           rec.durable(name);
-          ops.add(name);
           byte[] snap = new byte[(int) medium.size()];
-          medium.read(0, snap, 0, snap.length);
-          snapshots.add(snap);
+          synchronized (names) {
+            medium.read(0, snap, 0, snap.length);
+            ops.add(name);
+            snapshots.add(snap);
+          }
         });
       } catch (RuntimeException | Error e) {
         throw e;
