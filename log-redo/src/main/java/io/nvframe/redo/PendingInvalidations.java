@@ -120,7 +120,8 @@ final class PendingInvalidations {
    * One lane of a sweep ({@link #flush} every {@value Seen#SWEEP_EVERY}th call with one {@link
    * Seen}): a lane still pending with the generation this flusher saw at its previous sweep has
    * not committed since (its thread is idle or gone) and is retired as if it overlapped: closed if
-   * open, its header line flushed, retired after the caller's fence. Without it a lane that no
+   * open (unless its lock is taken: then it is in use and skipped, without waiting), its header
+   * line flushed, retired after the caller's fence. Without it a lane that no
    * later footprint overlaps would stay pending for good, and every commit would test it: a region
    * used by many short-lived threads would test every lane on every commit.
    */
@@ -132,7 +133,18 @@ final class PendingInvalidations {
       return;
     }
     if (lane.openGeneration() == g) {
-      closeOrWait(lane, g);
+      // a sweep does not wait: a lane whose lock is taken is in use, not idle (its owner, or a
+      // flusher that closes it)
+      if (!lane.lock.tryLock()) {
+        return;
+      }
+      try {
+        if (lane.openGeneration() == g) {
+          close(lane);
+        }
+      } finally {
+        lane.lock.unlock();
+      }
       if (lane.pending() != g) {
         return; // its next record was published after it overwrote this one durably
       }

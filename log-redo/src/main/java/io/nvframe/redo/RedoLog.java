@@ -571,6 +571,11 @@ public final class RedoLog {
     pending.sweepEvery = calls;
   }
 
+  /** Lane {@code id} (for tests). */
+  Lane lane(int id) {
+    return laneArray[id];
+  }
+
   /**
    * Makes every deferred invalidation durable (flush of their header lines, one fence; nothing
    * when none is pending): the lanes then hold no VALID record. Called before the medium is

@@ -444,6 +444,67 @@ class CommitCostTest {
     }
   }
 
+  /**
+   * A sweep does not wait for a lane whose lock is taken (its owner committing, say): with another
+   * thread holding lane 0's lock, lane 1's sweeps skip lane 0 and return at once; once the lock is
+   * free, the next sweep closes it.
+   */
+  @Test
+  void aSweepSkipsALaneWhoseLockIsTaken() throws Exception {
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = laneZeroOpen(m).log();
+      log.sweepEvery(1);
+      Lane zero = log.lane(0);
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      Thread holder = Thread.ofPlatform().start(() -> {
+        zero.lock.lock();
+        try {
+          held.countDown();
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          zero.lock.unlock();
+        }
+      });
+      held.await();
+      WriteSet[] w2 = new WriteSet[1];
+      PersistStats[] cost = new PersistStats[4];
+      try {
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+            onTheOtherLane(() -> {
+              w2[0] = log.newWriteSet();
+              w2[0].putLong(LINE_B, 3);
+              w2[0].putLong(LINE_B + 8, 3);
+              for (int i = 0; i < 3; i++) {
+                PersistStats b = m.stats();
+                log.commit(w2[0], 1);
+                cost[i] = m.stats().minus(b);
+              }
+            }));
+      } finally {
+        release.countDown();
+        holder.join();
+      }
+      assertTrue(zero.openGeneration() != 0, "lane 0 skipped while its lock was taken");
+      assertEquals(1, cost[0].fences(), "the first sweep only notes lane 0's generation");
+      for (int i = 1; i < 3; i++) {
+        assertEquals(2, cost[i].flushes(), "lane 1 closed (1 target line), the record: " + cost[i]);
+        assertEquals(2, cost[i].fences());
+      }
+      onTheOtherLane(() -> {
+        PersistStats b = m.stats();
+        log.commit(w2[0], 1);
+        cost[3] = m.stats().minus(b);
+      });
+      assertEquals(2 + 2 + 1, cost[3].flushes(), "lane 0 closed (2 target lines), its header line: " + cost[3]);
+      assertEquals(3, cost[3].fences());
+      assertEquals(0, zero.openGeneration(), "lane 0 closed by the sweep once its lock was free");
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
+    }
+  }
+
   @Test
   void onlyDurableRangesIsOneFence() {
     Cost c = commit(ws -> ws.addDurableRange(LINE_B, 200));
