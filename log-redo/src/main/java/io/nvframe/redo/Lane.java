@@ -345,12 +345,15 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
 
   /**
    * Whether a record this lane has pending may target one of the pages of {@code footprint}: false
-   * only when none of its pages is in the summary (the exact pages when both are exact, else the
-   * page bits). Read before {@link
+   * only when none of its pages is in the summary: no shared page bit, or, when both are exact, no
+   * shared exact page. Read before {@link
    * #pending()}, by any thread; for a flusher ordered after a record by the caller's locks, the
    * summary it reads covers that record ({@link LaneSummary}).
    */
   boolean mayTouchPages(Footprint footprint) {
+    if (((long) SUMMARY.getOpaque(this) & footprint.pages) == 0) {
+      return false; // no shared page bit: no shared page (one AND decides most tests)
+    }
     int n = (int) pageCount;
     if (n >= 0 && footprint.pageCount >= 0) { // both exact: only a shared page
       for (int i = 0; i < n; i++) {
@@ -360,7 +363,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
       }
       return false;
     }
-    return ((long) SUMMARY.getOpaque(this) & footprint.pages) != 0;
+    return true;
   }
 
   /** Clears the pending generation if it still is {@code generation}. Any thread. */
