@@ -195,7 +195,7 @@ final class Footprint {
   }
 
   /** Whether {@code page} holds a byte of this footprint's ranges; only when {@link #pageCount} is not -1. */
-  boolean touchesAnyPage(long page) {
+  boolean touchesPage(long page) {
     return holdsPage(exactPages, pageCount, page);
   }
 

@@ -357,7 +357,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     int n = (int) pageCount;
     if (n >= 0 && footprint.pageCount >= 0) { // both exact: only a shared page
       for (int i = 0; i < n; i++) {
-        if (footprint.touchesAnyPage(page(i))) {
+        if (footprint.touchesPage(page(i))) {
           return true;
         }
       }

@@ -135,15 +135,8 @@ final class PendingInvalidations {
     if (lane.openGeneration() == g) {
       // a sweep does not wait: a lane whose lock is taken is in use, not idle (its owner, or a
       // flusher that closes it)
-      if (!lane.lock.tryLock()) {
+      if (!tryClose(lane, g)) {
         return;
-      }
-      try {
-        if (lane.openGeneration() == g) {
-          close(lane);
-        }
-      } finally {
-        lane.lock.unlock();
       }
       if (lane.pending() != g) {
         return; // its next record was published after it overwrote this one durably
@@ -208,14 +201,7 @@ final class PendingInvalidations {
    */
   void closeOrWait(Lane lane, long g) {
     for (int spins = 1; lane.openGeneration() == g; spins++) {
-      if (lane.lock.tryLock()) {
-        try {
-          if (lane.openGeneration() == g) {
-            close(lane);
-          }
-        } finally {
-          lane.lock.unlock();
-        }
+      if (tryClose(lane, g)) {
         return;
       }
       if ((spins & 1023) == 0) {
@@ -224,6 +210,24 @@ final class PendingInvalidations {
         Thread.onSpinWait();
       }
     }
+  }
+
+  /**
+   * If {@code lane}'s lock is free: takes it, closes the lane if it still holds its record of
+   * generation {@code g} open, and returns true; false when another thread holds the lock.
+   */
+  private boolean tryClose(Lane lane, long g) {
+    if (!lane.lock.tryLock()) {
+      return false;
+    }
+    try {
+      if (lane.openGeneration() == g) {
+        close(lane);
+      }
+    } finally {
+      lane.lock.unlock();
+    }
+    return true;
   }
 
   /**
