@@ -29,15 +29,26 @@ abstract class LanePadding {
  *
  * <p>Invariant: from before a record's generation is published until it is replaced, the summary
  * holds every page bit of that record's footprint. The owner only adds bits, except when the union
- * would hold more than {@value #RESET_BITS} bits: then it sets the summary to the new record's
- * pages alone, which still covers the record being published (the records replaced by it are
- * durably overwritten). So the summary holds at most {@value #RESET_BITS} bits or exactly the last
- * record's pages. The same holds for the exact page numbers kept beside it ({@link #pageCount}).
+ * would hold more than {@value #RESET_BITS} bits, and at every {@value #PRUNE_EVERY}th record it
+ * publishes: then it sets the summary to the new record's pages alone, which still covers the
+ * record being published (the records replaced by it are durably overwritten). So the summary
+ * holds at most {@value #RESET_BITS} bits or exactly the last record's pages. The same holds for
+ * the exact page numbers kept beside it ({@link #pageCount}).
+ *
+ * <p>The periodic prune bounds how long a page no record of the lane uses any more stays in the
+ * summary: without it, a lane whose thread works in one page, after one record of another thread
+ * in that thread's page (a thread takes another pair's lane when its own is locked, {@link
+ * RedoLog}), would keep that page for good, and every commit of the other thread would find the
+ * pages overlapping and read the lane's pending line, which the owner writes on every commit (a
+ * cache miss on each side for each commit). A prune costs at most one write of this line per
+ * {@value #PRUNE_EVERY} records.
  */
 @SuppressWarnings("unused")
 abstract class LaneSummary extends LanePadding {
   /** Bits the union may hold before it is reset to one record's pages. */
   static final int RESET_BITS = 16;
+  /** Every this many records published, the summary is set to the new record's pages alone. */
+  static final int PRUNE_EVERY = 64;
   /** See the class comment; opaque stores by the lock holder, opaque reads by flushers (never torn). */
   long summary;
   /**
@@ -84,10 +95,11 @@ abstract class LaneSummary extends LanePadding {
 
   /**
    * Makes the exact pages cover {@code f}'s pages (or -1 when {@code f}'s are not exact): adds those
-   * missing while they fit, else sets them to {@code f}'s alone. Writes the line only when
-   * something changes, so a lane working in the same pages keeps it shared between cores.
+   * missing while they fit, else, or when {@code prune}, sets them to {@code f}'s alone. Writes the
+   * line only when something changes, so a lane working in the same pages keeps it shared between
+   * cores.
    */
-  final void coverPages(Footprint f) {
+  final void coverPages(Footprint f, boolean prune) {
     int n = (int) pageCount;
     int fc = f.pageCount;
     if (fc < 0) {
@@ -96,7 +108,11 @@ abstract class LaneSummary extends LanePadding {
       }
       return;
     }
-    if (n >= 0) {
+    if (prune) {
+      if (n == fc && holdsAll(f)) {
+        return; // already f's pages alone (a footprint's exact pages are distinct)
+      }
+    } else if (n >= 0) {
       int m = n;
       for (int i = 0; i < fc && m >= 0; i++) {
         long page = f.exactPages[i];
@@ -119,6 +135,15 @@ abstract class LaneSummary extends LanePadding {
       setPage(i, f.exactPages[i]);
     }
     pageCount = fc;
+  }
+
+  private boolean holdsAll(Footprint f) {
+    for (int i = 0; i < f.pageCount; i++) {
+      if (!holds((int) pageCount, f.exactPages[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean holds(int count, long page) {
@@ -198,6 +223,8 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
    */
   private int predLane = -1;
   private long predGen;
+  /** Records published since the summary was last pruned ({@link LaneSummary#PRUNE_EVERY}). Under the lock. */
+  private int sincePrune;
   /**
    * The {@link Footprint} of the record of generation {@link #pending()}, next to it so a flusher
    * reads both from one line: written by the lock holder before it publishes the generation, read
@@ -273,13 +300,17 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
    * record's commit point.
    */
   void publish(long generation, Footprint footprint, boolean open, long applied, int predLane, long predGen) {
+    boolean prune = ++sincePrune >= PRUNE_EVERY;
+    if (prune) {
+      sincePrune = 0;
+    }
     long s = (long) SUMMARY.getOpaque(this);
     long p = footprint.pages;
-    long next = Long.bitCount(s | p) > RESET_BITS ? p : s | p;
+    long next = prune || Long.bitCount(s | p) > RESET_BITS ? p : s | p;
     if (next != s) {
       SUMMARY.setOpaque(this, next);
     }
-    coverPages(footprint);
+    coverPages(footprint, prune);
     words0 = footprint.words0;
     words1 = footprint.words1;
     runs0 = footprint.runs0;

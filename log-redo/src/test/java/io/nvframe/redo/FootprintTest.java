@@ -106,17 +106,20 @@ class FootprintTest {
    * the published record passes {@link Lane#mayTouchPages} (so a flusher that skips a lane on the
    * summary never skips a record it conflicts with), the summary holds at most {@link
    * LaneSummary#RESET_BITS} bits or exactly the last record's pages, it does not change while the
-   * records stay in pages it holds, and a full one shrinks to the next record's pages.
+   * records stay in pages it holds (except at a prune: every {@link LaneSummary#PRUNE_EVERY}th
+   * record it becomes that record's pages alone), and a full one shrinks to the next record's pages.
    */
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void aLaneSummaryCoversItsPublishedRecord(long seed) {
     Random rnd = new Random(seed);
     Lane lane = Lane.create(0, 0, 4096, TestMedia.heap(1 << 16), 1);
+    int published = 0;
     for (int trial = 0; trial < 2_000; trial++) {
       long[][] a = ranges(rnd);
       Footprint fa = footprint(a);
       lane.publish(trial + 1, fa, false, 0, -1, 0);
+      published++;
       long summary = lane.summary;
       final int t = trial;
       assertEquals(fa.pages, summary & fa.pages, () -> "seed " + seed + " trial " + t + ": summary misses pages");
@@ -146,12 +149,48 @@ class FootprintTest {
       } else {
         assertEquals(-1, lane.pageCount, () -> "seed " + seed + " trial " + t + ": inexact record, exact pages kept");
       }
-      lane.publish(trial + 1, footprint(new long[][] {{a[0][0], 1}}), false, 0, -1, 0);
-      if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
+      Footprint one = footprint(new long[][] {{a[0][0], 1}});
+      lane.publish(trial + 1, one, false, 0, -1, 0);
+      if (++published % LaneSummary.PRUNE_EVERY == 0) {
+        assertEquals(one.pages, lane.summary, () -> "seed " + seed + " trial " + t + ": a prune keeps other pages");
+        assertEquals(1, lane.pageCount, () -> "seed " + seed + " trial " + t + ": a prune keeps other exact pages");
+        assertEquals(one.exactPages[0], lane.page(0), () -> "seed " + seed + " trial " + t);
+      } else if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
         assertEquals(summary, lane.summary, () -> "seed " + seed + " trial " + t + ": a page already held rewrote it");
       } else {
         assertEquals(footprint(new long[][] {{a[0][0], 1}}).pages, lane.summary, "a full summary shrinks");
       }
+    }
+  }
+
+  /**
+   * One record in another page (another thread's, taken on this lane while the owner's lane was
+   * locked) stays in the lane's summary only until the next prune: then a footprint in that page
+   * passes the lane by without reading its pending line, while one in the owner's page still does
+   * not.
+   */
+  @Test
+  void aPageNoLongerUsedLeavesTheSummaryAtTheNextPrune() {
+    Lane lane = Lane.create(0, 0, 4096, TestMedia.heap(1 << 16), 1);
+    long own = 5 * 4096L;
+    long other = 9 * 4096L;
+    Footprint foreign = footprint(new long[][] {{other + 128, 64}});
+    lane.publish(1, foreign, false, 0, -1, 0);
+    int published = 1;
+    for (long g = 2; published < LaneSummary.PRUNE_EVERY - 1; g++, published++) {
+      lane.publish(g, footprint(new long[][] {{own + (g * 64) % 4096, 64}}), false, 0, -1, 0);
+      assertTrue(lane.mayTouchPages(foreign), "record " + g + ": the other page is still held before the prune");
+    }
+    Footprint mine = footprint(new long[][] {{own, 64}});
+    lane.publish(LaneSummary.PRUNE_EVERY, mine, false, 0, -1, 0);
+    assertFalse(lane.mayTouchPages(foreign), "the prune dropped the page no record uses");
+    assertEquals(mine.pages, lane.summary);
+    assertEquals(1, lane.pageCount);
+    assertTrue(lane.mayTouchPages(footprint(new long[][] {{own + 4000, 8}})), "the owner's page is kept");
+    long before = lane.summary;
+    for (int k = 1; k < LaneSummary.PRUNE_EVERY; k++) {
+      lane.publish(LaneSummary.PRUNE_EVERY + k, footprint(new long[][] {{own + k * 8L, 8}}), false, 0, -1, 0);
+      assertEquals(before, lane.summary, "records in the same page leave the summary's line alone");
     }
   }
 
