@@ -10,7 +10,7 @@ import java.util.Arrays;
  * offset) merge on the fly; unsorted input is sorted once in {@link #flush}. Reusable; not
  * thread-safe (one per lane, used under the lane lock).
  */
-final class FlushPlan {
+final class FlushPlan extends LinePadding {
   private final long line;
   private final long limit;
   private long[] starts = new long[16];

@@ -38,7 +38,7 @@ package io.nvframe.redo;
  * one commit in fifty (benchmarks/results.md). {@link Lane} keeps the exact ranges of its published
  * record and the exact pages of its summary the same way.
  */
-final class Footprint {
+final class Footprint extends LinePadding {
   /** Ranges over at most this many lines are kept line by line. */
   static final int SMALL_LINES = 4;
   /** A footprint of at most this many ranges keeps them exactly. */

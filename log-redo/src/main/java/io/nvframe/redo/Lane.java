@@ -3,23 +3,11 @@ package io.nvframe.redo;
 import io.nvframe.spi.Medium;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 
-/** Padding before {@link Lane}'s fields: 64 bytes, so no other object's fields share their line. */
-@SuppressWarnings("unused")
-abstract class LanePadding {
-  /**
-   * Takes the 4 bytes after the object header (with compressed class pointers), where the JVM
-   * would otherwise place an {@code int} field of a subclass: in front of the padding, on the
-   * line of whatever object precedes this one (see {@code PaddingLayoutTest}).
-   */
-  private int gap;
-  private long p0, p1, p2, p3, p4, p5, p6, p7;
-}
-
 /**
- * A lane's page summary on a cache line of its own (padding on both sides, {@link LanePadding}
+ * A lane's page summary on a cache line of its own (padding on both sides, {@link LinePadding}
  * before it): the union of the {@link Footprint#pages} sets of the lane's recently published
  * records. The owner writes it only when a record adds a page bit (or when it resets it, below),
  * so while a thread keeps working in the same pages the line stays shared between the cores, and a
@@ -44,7 +32,7 @@ abstract class LanePadding {
  * {@value #PRUNE_EVERY} records.
  */
 @SuppressWarnings("unused")
-abstract class LaneSummary extends LanePadding {
+abstract class LaneSummary extends LinePadding {
   /** Bits the union may hold before it is reset to one record's pages. */
   static final int RESET_BITS = 16;
   /** Every this many records published, the summary is set to the new record's pages alone. */
@@ -160,11 +148,11 @@ abstract class LaneSummary extends LanePadding {
  * One lane of a {@link RedoLog}: its place on the medium, the lock a commit holds from writing the
  * record to invalidating it, and the scratch state reused by every commit on the lane (record
  * buffer, CRC, flush plan) and the lane's record counters. Everything but {@link #id}, {@link
- * #offset} and {@link #lock} is written only under the lock. The counters are written by the lock
+ * #offset} and the lock ({@link #holder}) is written only under the lock. The counters are written by the lock
  * holder with opaque stores (no atomic instruction on the commit path, no counter shared by all
  * lanes) and summed over the lanes by {@link RedoLog#stats()}.
  *
- * <p>The fields are padded by 64 bytes on both sides ({@link LanePadding} before them, {@link
+ * <p>The fields are padded by 64 bytes on both sides ({@link LinePadding} before them, {@link
  * Padded}'s after them: the JVM lays out a superclass's fields before a subclass's), so two threads
  * committing on neighbouring lanes do not write one cache line. {@link #pending()} is read by other threads ({@link
  * PendingInvalidations}).
@@ -174,6 +162,11 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   private static final VarHandle RECORDS;
   private static final VarHandle BYTES;
   private static final VarHandle PENDING;
+  private static final VarHandle HOLDER;
+  /** Spins of {@link #lock()} before it yields, and yields before it parks for {@value #PARK_NANOS} ns at a time. */
+  private static final int SPINS = 128;
+  private static final int YIELDS = 1024;
+  private static final long PARK_NANOS = 20_000;
 
   static {
     try {
@@ -182,6 +175,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
       RECORDS = l.findVarHandle(Lane.class, "records", long.class);
       BYTES = l.findVarHandle(Lane.class, "bytes", long.class);
       PENDING = l.findVarHandle(Lane.class, "pending", long.class);
+      HOLDER = l.findVarHandle(Lane.class, "holder", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -189,7 +183,19 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
 
   final int id;
   final long offset;
-  final ReentrantLock lock = new ReentrantLock();
+  /**
+   * The lane lock ({@link #tryLock}, {@link #lock}, {@link #unlock}): the {@link Thread#threadId()}
+   * of the thread holding it, 0 when it is free, taken with a compare-and-set and released with a
+   * release store; {@link #holds} counts re-entries. Fields of the padded lane rather than a {@code
+   * ReentrantLock}, whose two objects (written on every commit) the collector may place on a line
+   * of another thread's hot data (seen in a two-thread run: a lane's {@code ReentrantLock} beside
+   * the other thread's write-set array). A number rather than the thread, so taking it stores no
+   * reference.
+   */
+  @SuppressWarnings("unused") // through HOLDER
+  private volatile long holder;
+  /** Times the holder took the lock without releasing it. Written by the holder only. */
+  private int holds;
   final CRC32C crc = new CRC32C();
   final FlushPlan plan;
   /** Sequence number of the lane's last generation ({@code generation = sequence * lanes + id}). */
@@ -270,9 +276,56 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     this.sequence = sequence;
   }
 
+  /** Takes the lane lock if it is free or held by this thread; false when another thread holds it. */
+  boolean tryLock() {
+    long me = Thread.currentThread().threadId();
+    long h = (long) HOLDER.getAcquire(this);
+    if (h == me) {
+      holds++;
+      return true;
+    }
+    if (h == 0 && HOLDER.compareAndSet(this, 0L, me)) {
+      holds = 1;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Takes the lane lock, waiting for its holder: spins, then yields, then parks {@value
+   * #PARK_NANOS} ns at a time (a lane is held for one commit; waiting is rare: every lane busy,
+   * {@link RedoLog}'s lockAll). Not interruptible.
+   */
+  void lock() {
+    for (int tries = 1; !tryLock(); tries++) {
+      if (tries < SPINS) {
+        Thread.onSpinWait();
+      } else if (tries < YIELDS) {
+        Thread.yield();
+      } else {
+        LockSupport.parkNanos(PARK_NANOS);
+      }
+    }
+  }
+
+  /** Releases the lane lock once; throws {@link IllegalMonitorStateException} if this thread does not hold it. */
+  void unlock() {
+    if ((long) HOLDER.getOpaque(this) != Thread.currentThread().threadId()) {
+      throw new IllegalMonitorStateException("lane " + id + " is not locked by this thread");
+    }
+    if (--holds == 0) {
+      HOLDER.setRelease(this, 0L);
+    }
+  }
+
+  /** Whether this thread holds the lane lock. */
+  boolean isHeldByCurrentThread() {
+    return (long) HOLDER.getOpaque(this) == Thread.currentThread().threadId();
+  }
+
   /** Counts one record of {@code recordBytes} written on this lane. Under the lock. */
   void countRecord(long recordBytes) {
-    assert lock.isHeldByCurrentThread();
+    assert isHeldByCurrentThread();
     RECORDS.setOpaque(this, (long) RECORDS.getOpaque(this) + 1);
     BYTES.setOpaque(this, (long) BYTES.getOpaque(this) + recordBytes);
   }
@@ -404,7 +457,7 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
 
   /** The record buffer ({@code laneSize} bytes), allocated on first use. */
   byte[] buffer() {
-    assert lock.isHeldByCurrentThread();
+    assert isHeldByCurrentThread();
     byte[] b = buffer;
     if (b == null) {
       b = new byte[size];

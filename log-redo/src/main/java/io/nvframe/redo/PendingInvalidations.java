@@ -217,7 +217,7 @@ final class PendingInvalidations {
    * generation {@code g} open, and returns true; false when another thread holds the lock.
    */
   private boolean tryClose(Lane lane, long g) {
-    if (!lane.lock.tryLock()) {
+    if (!lane.tryLock()) {
       return false;
     }
     try {
@@ -225,7 +225,7 @@ final class PendingInvalidations {
         close(lane);
       }
     } finally {
-      lane.lock.unlock();
+      lane.unlock();
     }
     return true;
   }
@@ -280,7 +280,7 @@ final class PendingInvalidations {
   }
 
   /** Scratch of one flusher: the generations flushed, to retire after its fence. */
-  static final class Seen {
+  static final class Seen extends LinePadding {
     static final int LAST = 64;
     /** A flusher sweeps idle lanes every this many calls of {@link #flush}. */
     static final int SWEEP_EVERY = 64;

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * binary searches; an insert shifts the tail (large write sets are mostly written in ascending
  * order, which appends). Not thread-safe.
  */
-final class RangeMap {
+final class RangeMap extends LinePadding {
   /**
    * An arena up to this size is always kept at {@link #clear()}. A larger one is kept while the
    * transaction being cleared used more than a quarter of it (a thread that repeats large

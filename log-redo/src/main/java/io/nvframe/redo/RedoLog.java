@@ -395,7 +395,7 @@ public final class RedoLog {
       failure = e;
       throw e;
     } finally {
-      lane.lock.unlock();
+      lane.unlock();
       // after a failed commit the chain may belong to a committed record that recover() must
       // still read: its blocks stay reserved until the region is reopened (then free again)
       if (chain != null && written) {
@@ -625,7 +625,7 @@ public final class RedoLog {
         // no record holds) must be marked APPLIED durably before this record can reach the media,
         // which adoption (APPLIED stored after this commit's fence) does not give: it is closed below
         boolean adoptable = writeSet.durableCount() == 0 || !prior.mayTarget(footprint);
-        if (adoptable && prior.lock.tryLock()) {
+        if (adoptable && prior.tryLock()) {
           if (prior.openGeneration() == g) {
             adopted = true; // its targets are flushed now and made durable by this commit's fence
             prior.plan.issue(medium); // reset after the fence (kept if this commit fails before it)
@@ -640,7 +640,7 @@ public final class RedoLog {
               above = Math.max(above, g);
             }
           } else {
-            prior.lock.unlock();
+            prior.unlock();
           }
         }
         if (!adopted) {
@@ -691,7 +691,7 @@ public final class RedoLog {
       }
     } finally {
       if (adopted) {
-        prior.lock.unlock();
+        prior.unlock();
       }
     }
 
@@ -885,7 +885,7 @@ public final class RedoLog {
     for (Lane lane : laneArray) {
       RecordFormat.LaneState st;
       long sequence;
-      lane.lock.lock();
+      lane.lock();
       try {
         if (lane.openGeneration() != 0) {
           pending.close(lane); // an open lane's record is applied but not yet marked so
@@ -894,7 +894,7 @@ public final class RedoLog {
         st = classify(buf, lane, crc);
         sequence = lane.sequence;
       } finally {
-        lane.lock.unlock();
+        lane.unlock();
       }
       String where = "lane " + lane.id + " at offset " + lane.offset + ": ";
       switch (st.kind()) {
@@ -949,7 +949,7 @@ public final class RedoLog {
    * sequence moves to {@code max(sequence + 1, above / lanes + 1)}. Under the lane lock.
    */
   private long nextGeneration(Lane lane, long above) {
-    assert lane.lock.isHeldByCurrentThread();
+    assert lane.isHeldByCurrentThread();
     long next = Math.addExact(lane.sequence, 1);
     if (above >= 0) {
       next = Math.max(next, above / lanes + 1);
@@ -983,18 +983,18 @@ public final class RedoLog {
       }
     }
     Lane p = laneArray[preferred];
-    if (p.lock.tryLock()) {
+    if (p.tryLock()) {
       return p;
     }
     for (int pass = 0; pass < 2; pass++) {
       for (int i = 1; i < lanes; i++) {
         Lane l = laneArray[(preferred + i) % lanes];
-        if ((pass == 1 || (l.openGeneration() == 0 && l.id != lastLane)) && l.lock.tryLock()) {
+        if ((pass == 1 || (l.openGeneration() == 0 && l.id != lastLane)) && l.tryLock()) {
           return l;
         }
       }
     }
-    p.lock.lock();
+    p.lock();
     return p;
   }
 
@@ -1007,7 +1007,7 @@ public final class RedoLog {
     int taken = 0;
     try {
       for (Lane lane : laneArray) {
-        lane.lock.lock();
+        lane.lock();
         taken++;
         if (lane.openGeneration() != 0) {
           pending.close(lane);
@@ -1015,7 +1015,7 @@ public final class RedoLog {
       }
     } catch (RuntimeException | Error e) {
       for (int i = taken - 1; i >= 0; i--) {
-        laneArray[i].lock.unlock();
+        laneArray[i].unlock();
       }
       throw e;
     }
@@ -1023,7 +1023,7 @@ public final class RedoLog {
 
   private void unlockAll() {
     for (int i = laneArray.length - 1; i >= 0; i--) {
-      laneArray[i].lock.unlock();
+      laneArray[i].unlock();
     }
   }
 

@@ -46,7 +46,7 @@ import java.util.Objects;
  *
  * <p>A write set is used by one thread at a time and may be reused after {@link #clear()}.
  */
-public final class WriteSet {
+public final class WriteSet extends LinePadding {
   private final RedoLog log;
   private final long lowerBound;
   private final long upperBound;

@@ -458,14 +458,14 @@ class CommitCostTest {
       java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
       Thread holder = Thread.ofPlatform().start(() -> {
-        zero.lock.lock();
+        zero.lock();
         try {
           held.countDown();
           release.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } finally {
-          zero.lock.unlock();
+          zero.unlock();
         }
       });
       held.await();
