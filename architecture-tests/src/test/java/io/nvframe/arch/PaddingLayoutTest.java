@@ -67,11 +67,11 @@ class PaddingLayoutTest {
         Arguments.of("io.nvframe.core.TxScratch", false),
         Arguments.of("io.nvframe.core.FrameLocks$Stripe", true),
         Arguments.of("io.nvframe.redo.Lane$Padded", true),
-        Arguments.of("io.nvframe.redo.WriteSet", false),
-        Arguments.of("io.nvframe.redo.RangeMap", false),
-        Arguments.of("io.nvframe.redo.Footprint", false),
-        Arguments.of("io.nvframe.redo.FlushPlan", false),
-        Arguments.of("io.nvframe.redo.PendingInvalidations$Seen", false),
+        Arguments.of("io.nvframe.redo.WriteSet", true),
+        Arguments.of("io.nvframe.redo.RangeMap", true),
+        Arguments.of("io.nvframe.redo.Footprint", true),
+        Arguments.of("io.nvframe.redo.FlushPlan", true),
+        Arguments.of("io.nvframe.redo.PendingInvalidations$Seen", true),
         Arguments.of("io.nvframe.cli.BenchRegionWork$Update64", false),
         Arguments.of("io.nvframe.cli.BenchRegionWork$AllocLink", false));
   }

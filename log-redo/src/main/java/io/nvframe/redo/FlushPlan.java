@@ -4,19 +4,18 @@ import io.nvframe.spi.Medium;
 import java.util.Arrays;
 
 /**
- * Collects byte ranges to flush, widens each to whole flush lines ({@link
- * Medium#flushGranularity()}) and issues one {@link Medium#flush} per maximal run of overlapping or
- * adjacent lines. Ranges added in ascending order (the encoded entries of a record are sorted by
- * offset) merge on the fly; unsorted input is sorted once in {@link #flush}. Reusable; not
- * thread-safe (one per lane, used under the lane lock).
+ * The fields of a {@link FlushPlan}, between {@link LinePadding} and the plan's 64 bytes after them
+ * (a lane's plan is written on every commit of the lane).
  */
-final class FlushPlan extends LinePadding {
-  private final long line;
-  private final long limit;
-  private long[] starts = new long[16];
-  private long[] ends = new long[16];
-  private int count;
-  private boolean sorted = true;
+abstract class FlushPlanFields extends LinePadding {
+  /** Unused longs on either side of the runs in {@link #runs}: one cache line. */
+  static final int PAD = 8;
+  final long line;
+  final long limit;
+  /** Run i is {@code [runs[PAD + 2i], runs[PAD + 2i + 1])}, for i below {@link #count}. */
+  long[] runs = new long[PAD + 2 * 16 + PAD];
+  int count;
+  boolean sorted = true;
   /**
    * Whether ranges were written with {@link Medium#writeAndFlush} since the last reset (by {@link
    * RecordFormat#writeCopy}): they are not in the plan, and only a fence of the writing thread
@@ -24,9 +23,33 @@ final class FlushPlan extends LinePadding {
    */
   boolean wroteAndFlushed;
 
-  FlushPlan(Medium medium) {
+  FlushPlanFields(Medium medium) {
     this.line = medium.flushGranularity();
     this.limit = medium.size();
+  }
+}
+
+/**
+ * Collects byte ranges to flush, widens each to whole flush lines ({@link
+ * Medium#flushGranularity()}) and issues one {@link Medium#flush} per maximal run of overlapping or
+ * adjacent lines. Ranges added in ascending order (the encoded entries of a record are sorted by
+ * offset) merge on the fly; unsorted input is sorted once in {@link #flush}. Reusable; not
+ * thread-safe (one per lane, used under the lane lock).
+ */
+final class FlushPlan extends FlushPlanFields {
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+  FlushPlan(Medium medium) {
+    super(medium);
+  }
+
+  private long start(int i) {
+    return runs[PAD + 2 * i];
+  }
+
+  private long end(int i) {
+    return runs[PAD + 2 * i + 1];
   }
 
   /** The flush granularity: ranges are widened to multiples of it. */
@@ -52,21 +75,20 @@ final class FlushPlan extends LinePadding {
     long start = Math.floorDiv(offset, line) * line;
     long end = Math.min(limit, Math.ceilDiv(offset + length, line) * line);
     if (count > 0) {
-      int last = count - 1;
-      if (start >= starts[last] && start <= ends[last]) {
-        ends[last] = Math.max(ends[last], end);
+      int last = PAD + 2 * (count - 1);
+      if (start >= runs[last] && start <= runs[last + 1]) {
+        runs[last + 1] = Math.max(runs[last + 1], end);
         return;
       }
-      if (start < starts[last]) {
+      if (start < runs[last]) {
         sorted = false;
       }
     }
-    if (count == starts.length) {
-      starts = Arrays.copyOf(starts, count * 2);
-      ends = Arrays.copyOf(ends, count * 2);
+    if (PAD + 2 * count + 2 > runs.length - PAD) {
+      runs = Arrays.copyOf(runs, PAD + 4 * count + PAD);
     }
-    starts[count] = start;
-    ends[count] = end;
+    runs[PAD + 2 * count] = start;
+    runs[PAD + 2 * count + 1] = end;
     count++;
   }
 
@@ -86,7 +108,7 @@ final class FlushPlan extends LinePadding {
       sortAndMerge();
     }
     for (int i = 0; i < count; i++) {
-      medium.flush(starts[i], ends[i] - starts[i]);
+      medium.flush(start(i), end(i) - start(i));
     }
     return count;
   }
@@ -96,21 +118,20 @@ final class FlushPlan extends LinePadding {
     for (int i = 0; i < count; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
-    long[] s = new long[Math.max(16, count)];
-    long[] e = new long[s.length];
+    Arrays.sort(order, (a, b) -> Long.compare(start(a), start(b)));
+    long[] r = new long[runs.length];
     int n = 0;
     for (int idx : order) {
-      if (n > 0 && starts[idx] <= e[n - 1]) {
-        e[n - 1] = Math.max(e[n - 1], ends[idx]);
+      int at = PAD + 2 * n;
+      if (n > 0 && start(idx) <= r[at - 1]) {
+        r[at - 1] = Math.max(r[at - 1], end(idx));
       } else {
-        s[n] = starts[idx];
-        e[n] = ends[idx];
+        r[at] = start(idx);
+        r[at + 1] = end(idx);
         n++;
       }
     }
-    starts = s;
-    ends = e;
+    runs = r;
     count = n;
     sorted = true;
   }

@@ -1,6 +1,37 @@
 package io.nvframe.redo;
 
 /**
+ * The fields of a {@link Footprint}, between {@link LinePadding} and the footprint's 64 bytes after
+ * them (a write set's footprint is rewritten on every commit).
+ */
+abstract class FootprintFields extends LinePadding {
+  /** Unused longs on either side of the entries of {@link #x}: one cache line. */
+  static final int PAD = 8;
+  /** Index in {@link #x} of the first exact page. */
+  static final int PAGE_AT = PAD + 2 * Footprint.EXACT;
+
+  long words0;
+  long words1;
+  long runs0;
+  long runs1;
+  long lines0;
+  long lines1;
+  long pages;
+  long bigPages;
+  /** Ranges kept exactly ({@link Footprint#exactStart}), or -1 when more than {@value Footprint#EXACT} were added. */
+  int exactCount;
+  /** Distinct pages (offset / 4096) of the exact ranges, or -1 when there are more than {@value Footprint#PAGES} or the ranges are not exact. */
+  int pageCount;
+  /**
+   * {@link #PAD} unused longs, then range i as {@code [x[PAD + 2i], x[PAD + 2i + 1])} for i below
+   * {@link #exactCount}, then page i at {@code x[PAD + 2 * EXACT + i]} for i below {@link
+   * #pageCount}, then {@link #PAD} unused longs: no other object's data shares a line with the
+   * entries.
+   */
+  final long[] x = new long[PAD + 2 * Footprint.EXACT + Footprint.PAGES + PAD];
+}
+
+/**
  * A summary of byte ranges of the medium, small enough to publish per lane and to compare on every
  * commit: which records' deferred invalidations a commit has to make durable
  * ({@link PendingInvalidations}). Two footprints {@link #overlaps overlap} whenever their ranges
@@ -29,8 +60,8 @@ package io.nvframe.redo;
  * frames, say) apart.
  *
  * <p><b>Exact ranges.</b> A footprint of at most {@value #EXACT} ranges also keeps them as they are
- * ({@link #exactCount}, {@link #exact}), and, when they lie in at most {@value #PAGES} distinct
- * pages, those pages ({@link #pageCount}, {@link #exactPages}); a footprint with more keeps {@code
+ * ({@link #exactCount}, {@link #exactStart}), and, when they lie in at most {@value #PAGES} distinct
+ * pages, those pages ({@link #pageCount}, {@link #exactPage}); a footprint with more keeps {@code
  * -1} there and only the hash sets. Two exact footprints overlap exactly when their ranges share a
  * byte ({@link #overlaps} compares the ranges and not the hashes), so a transaction's few ranges
  * never collide with another thread's: with hash sets alone, two threads whose pages happened to
@@ -38,7 +69,7 @@ package io.nvframe.redo;
  * one commit in fifty (benchmarks/results.md). {@link Lane} keeps the exact ranges of its published
  * record and the exact pages of its summary the same way.
  */
-final class Footprint extends LinePadding {
+final class Footprint extends FootprintFields {
   /** Ranges over at most this many lines are kept line by line. */
   static final int SMALL_LINES = 4;
   /** A footprint of at most this many ranges keeps them exactly. */
@@ -47,22 +78,23 @@ final class Footprint extends LinePadding {
   static final int PAGES = 6;
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
-  long words0;
-  long words1;
-  long runs0;
-  long runs1;
-  long lines0;
-  long lines1;
-  long pages;
-  long bigPages;
-  /** Ranges kept in {@link #exact}, or -1 when more than {@value #EXACT} were added. */
-  int exactCount;
-  /** Range i is {@code [exact[2i], exact[2i + 1])}, for i below {@link #exactCount}. */
-  final long[] exact = new long[2 * EXACT];
-  /** Distinct pages (offset / 4096) of the exact ranges, or -1 when there are more than {@value #PAGES} or the ranges are not exact. */
-  int pageCount;
-  /** The pages, for i below {@link #pageCount}. */
-  final long[] exactPages = new long[PAGES];
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+  /** Start of exact range i (below {@link #exactCount}). */
+  long exactStart(int i) {
+    return x[PAD + 2 * i];
+  }
+
+  /** End (exclusive) of exact range i (below {@link #exactCount}). */
+  long exactEnd(int i) {
+    return x[PAD + 2 * i + 1];
+  }
+
+  /** Exact page i (below {@link #pageCount}). */
+  long exactPage(int i) {
+    return x[PAGE_AT + i];
+  }
 
   /** A footprint that overlaps every non-empty footprint: for writes whose bytes are not known. */
   static Footprint everything() {
@@ -142,8 +174,8 @@ final class Footprint extends LinePadding {
       pageCount = -1;
       return;
     }
-    exact[2 * n] = offset;
-    exact[2 * n + 1] = offset + length;
+    x[PAD + 2 * n] = offset;
+    x[PAD + 2 * n + 1] = offset + length;
     exactCount = n + 1;
     int pc = pageCount;
     if (pc < 0) {
@@ -156,20 +188,20 @@ final class Footprint extends LinePadding {
       return;
     }
     for (long page = firstPage; page <= lastPage; page++) {
-      if (!holdsPage(exactPages, pc, page)) {
+      if (!holdsPage(pc, page)) {
         if (pc == PAGES) {
           pageCount = -1;
           return;
         }
-        exactPages[pc++] = page;
+        x[PAGE_AT + pc++] = page;
       }
     }
     pageCount = pc;
   }
 
-  private static boolean holdsPage(long[] pages, int count, long page) {
+  private boolean holdsPage(int count, long page) {
     for (int i = 0; i < count; i++) {
-      if (pages[i] == page) {
+      if (x[PAGE_AT + i] == page) {
         return true;
       }
     }
@@ -187,7 +219,7 @@ final class Footprint extends LinePadding {
    */
   boolean overlapsRange(long start, long end) {
     for (int i = 0, n = exactCount; i < n; i++) {
-      if (exact[2 * i] < end && start < exact[2 * i + 1]) {
+      if (x[PAD + 2 * i] < end && start < x[PAD + 2 * i + 1]) {
         return true;
       }
     }
@@ -196,7 +228,7 @@ final class Footprint extends LinePadding {
 
   /** Whether {@code page} holds a byte of this footprint's ranges; only when {@link #pageCount} is not -1. */
   boolean touchesPage(long page) {
-    return holdsPage(exactPages, pageCount, page);
+    return holdsPage(pageCount, page);
   }
 
   private static int bit128(long index) {
@@ -215,7 +247,7 @@ final class Footprint extends LinePadding {
   boolean overlaps(Footprint o) {
     if (exactCount >= 0 && o.exactCount >= 0) {
       for (int i = 0, n = o.exactCount; i < n; i++) {
-        if (overlapsRange(o.exact[2 * i], o.exact[2 * i + 1])) {
+        if (overlapsRange(o.exactStart(i), o.exactEnd(i))) {
           return true;
         }
       }
@@ -241,7 +273,7 @@ final class Footprint extends LinePadding {
     }
     b.append(" exact");
     for (int i = 0; i < exactCount; i++) {
-      b.append(" [").append(exact[2 * i]).append(", ").append(exact[2 * i + 1]).append(')');
+      b.append(" [").append(exactStart(i)).append(", ").append(exactEnd(i)).append(')');
     }
     return b.toString();
   }

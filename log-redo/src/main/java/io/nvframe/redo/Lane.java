@@ -103,7 +103,7 @@ abstract class LaneSummary extends LinePadding {
     } else if (n >= 0) {
       int m = n;
       for (int i = 0; i < fc && m >= 0; i++) {
-        long page = f.exactPages[i];
+        long page = f.exactPage(i);
         if (!holds(m, page)) {
           if (m == Footprint.PAGES) {
             m = -1; // does not fit: set to f's pages below
@@ -120,14 +120,14 @@ abstract class LaneSummary extends LinePadding {
       }
     }
     for (int i = 0; i < fc; i++) {
-      setPage(i, f.exactPages[i]);
+      setPage(i, f.exactPage(i));
     }
     pageCount = fc;
   }
 
   private boolean holdsAll(Footprint f) {
     for (int i = 0; i < f.pageCount; i++) {
-      if (!holds((int) pageCount, f.exactPages[i])) {
+      if (!holds((int) pageCount, f.exactPage(i))) {
         return false;
       }
     }
@@ -163,6 +163,8 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
   private static final VarHandle BYTES;
   private static final VarHandle PENDING;
   private static final VarHandle HOLDER;
+  /** Where a record starts in {@link #buffer()}: after 64 unused bytes. */
+  static final int BUFFER_AT = 64;
   /** Spins of {@link #lock()} before it yields, and yields before it parks for {@value #PARK_NANOS} ns at a time. */
   private static final int SPINS = 128;
   private static final int YIELDS = 1024;
@@ -372,15 +374,16 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     lines1 = footprint.lines1;
     pages = footprint.pages;
     bigPages = footprint.bigPages;
-    long[] x = footprint.exact;
-    t0s = x[0];
-    t0e = x[1];
-    t1s = x[2];
-    t1e = x[3];
-    t2s = x[4];
-    t2e = x[5];
-    t3s = x[6];
-    t3e = x[7];
+    long[] x = footprint.x;
+    int at = FootprintFields.PAD;
+    t0s = x[at];
+    t0e = x[at + 1];
+    t1s = x[at + 2];
+    t1e = x[at + 3];
+    t2s = x[at + 4];
+    t2e = x[at + 5];
+    t3s = x[at + 6];
+    t3e = x[at + 7];
     targetCount = footprint.exactCount;
     this.predLane = predLane;
     this.predGen = predGen;
@@ -455,12 +458,16 @@ abstract sealed class Lane extends LaneSummary permits Lane.Padded {
     return PENDING.compareAndSet(this, generation, 0L);
   }
 
-  /** The record buffer ({@code laneSize} bytes), allocated on first use. */
+  /**
+   * The record buffer, allocated on first use: the record is built in its {@code laneSize} bytes
+   * from {@link #BUFFER_AT}, with 64 unused bytes on either side, so that the line of the record's
+   * header (written on every commit) holds no other object's data.
+   */
   byte[] buffer() {
     assert isHeldByCurrentThread();
     byte[] b = buffer;
     if (b == null) {
-      b = new byte[size];
+      b = new byte[BUFFER_AT + size + BUFFER_AT];
       buffer = b;
     }
     return b;

@@ -128,8 +128,8 @@ final class PendingInvalidations {
   private void sweepIdle(Lane lane, Seen seen) {
     long g = lane.pending();
     int slot = lane.id & (Seen.LAST - 1);
-    if (g == 0 || seen.idle[slot] != g) {
-      seen.idle[slot] = g;
+    if (g == 0 || seen.idle(slot) != g) {
+      seen.setIdle(slot, g);
       return;
     }
     if (lane.openGeneration() == g) {
@@ -143,9 +143,7 @@ final class PendingInvalidations {
       }
     }
     medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
-    if (seen.n < seen.gens.length) {
-      seen.gens[seen.n++] = g;
-    }
+    seen.note(g);
   }
 
   /**
@@ -166,12 +164,10 @@ final class PendingInvalidations {
     }
     medium.flush(lane.offset, RecordFormat.HEADER_BYTES);
     int slot = lane.id & (Seen.LAST - 1);
-    if (seen.last[slot] == g) {
-      if (seen.n < seen.gens.length) {
-        seen.gens[seen.n++] = g;
-      }
+    if (seen.last(slot) == g) {
+      seen.note(g);
     } else {
-      seen.last[slot] = g;
+      seen.setLast(slot, g);
     }
     return g;
   }
@@ -261,7 +257,7 @@ final class PendingInvalidations {
   void retire(Seen seen) {
     int count = lanes.length;
     for (int i = 0; i < seen.n; i++) {
-      long g = seen.gens[i];
+      long g = seen.gen(i);
       Lane lane = lanes[(int) Long.remainderUnsigned(g, count)];
       if (lane.retirePending(g)) {
         int w = lane.id >>> 6;
@@ -279,18 +275,58 @@ final class PendingInvalidations {
     return (long) BITS.getVolatile(bits, w);
   }
 
+  /**
+   * The fields of a {@link Seen}, between {@link LinePadding} and its 64 bytes after them (written
+   * on every commit that flushes another lane).
+   */
+  abstract static class SeenFields extends LinePadding {
+    /** Unused longs on either side of the entries of {@link #slots}: one cache line. */
+    static final int PAD = 8;
+    /** Generations to retire ({@link Seen#GENS}), then {@link Seen#LAST} last-flushed, then as many idle ones. */
+    final long[] slots = new long[PAD + Seen.GENS + 2 * Seen.LAST + PAD];
+    int n;
+    /** Calls of {@link PendingInvalidations#flush} since the last sweep. */
+    int sinceSweep;
+  }
+
   /** Scratch of one flusher: the generations flushed, to retire after its fence. */
-  static final class Seen extends LinePadding {
+  static final class Seen extends SeenFields {
     static final int LAST = 64;
+    /** Most generations noted for retiring after one fence. */
+    static final int GENS = 64;
     /** A flusher sweeps idle lanes every this many calls of {@link #flush}. */
     static final int SWEEP_EVERY = 64;
-    final long[] gens = new long[64];
-    /** The generation this flusher last flushed, per lane id modulo {@link #LAST}. */
-    final long[] last = new long[LAST];
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    /** Notes generation {@code g} for retiring after the fence, if there is room (else it stays pending). */
+    void note(long g) {
+      if (n < GENS) {
+        slots[PAD + n++] = g;
+      }
+    }
+
+    /** Noted generation {@code i} (below {@link #n}). */
+    long gen(int i) {
+      return slots[PAD + i];
+    }
+
+    /** The generation this flusher last flushed of lanes {@code slot} modulo {@link #LAST}. */
+    long last(int slot) {
+      return slots[PAD + GENS + slot];
+    }
+
+    void setLast(int slot, long g) {
+      slots[PAD + GENS + slot] = g;
+    }
+
     /** The generation this flusher saw at its last sweep, per lane id modulo {@link #LAST}. */
-    final long[] idle = new long[LAST];
-    int n;
-    /** Calls of {@link #flush} since the last sweep. */
-    int sinceSweep;
+    long idle(int slot) {
+      return slots[PAD + GENS + LAST + slot];
+    }
+
+    void setIdle(int slot, long g) {
+      slots[PAD + GENS + LAST + slot] = g;
+    }
   }
 }

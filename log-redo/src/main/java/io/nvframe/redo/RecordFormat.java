@@ -197,22 +197,28 @@ final class RecordFormat {
    */
   static long writeValidHeader(
       byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
+    return writeValidHeader(b, 0, laneId, generation, entryCount, payloadBytes, crc);
+  }
+
+  /** {@link #writeValidHeader(byte[], int, long, int, int, CRC32C)} for a header at {@code b[at]}, its payload after it. */
+  static long writeValidHeader(
+      byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
     // the header's eight little-endian words: magic|version|lane, generation, entries|payload,
     // flags|crc, extFirst, then extBlocks and the zero tail (bytes 40 to 63)
-    putLong(b, MAGIC_OFFSET,
+    putLong(b, at + MAGIC_OFFSET,
         (MAGIC & 0xFFFFFFFFL) | ((long) VERSION << 32) | ((long) laneId << 48));
-    putLong(b, GENERATION_OFFSET, generation);
-    putLong(b, ENTRY_COUNT_OFFSET, (entryCount & 0xFFFFFFFFL) | ((long) payloadBytes << 32));
-    putLong(b, STATE_WORD_OFFSET, stateWord(FLAG_VALID, 0));
-    putLong(b, EXT_FIRST_OFFSET, 0);
-    for (int at = EXT_BLOCKS_OFFSET; at < HEADER_BYTES; at += Long.BYTES) {
-      putLong(b, at, 0);
+    putLong(b, at + GENERATION_OFFSET, generation);
+    putLong(b, at + ENTRY_COUNT_OFFSET, (entryCount & 0xFFFFFFFFL) | ((long) payloadBytes << 32));
+    putLong(b, at + STATE_WORD_OFFSET, stateWord(FLAG_VALID, 0));
+    putLong(b, at + EXT_FIRST_OFFSET, 0);
+    for (int w = EXT_BLOCKS_OFFSET; w < HEADER_BYTES; w += Long.BYTES) {
+      putLong(b, at + w, 0);
     }
     crc.reset();
-    crc.update(b, 0, HEADER_BYTES);
+    crc.update(b, at, HEADER_BYTES);
     int headerCrc = (int) crc.getValue();
-    crc.update(b, HEADER_BYTES, payloadBytes);
-    putInt(b, CRC_OFFSET, (int) crc.getValue());
+    crc.update(b, at + HEADER_BYTES, payloadBytes);
+    putInt(b, at + CRC_OFFSET, (int) crc.getValue());
     return stateWord(FLAG_APPLIED, headerCrc ^ APPLIED_CRC_DELTA);
   }
 
@@ -244,18 +250,25 @@ final class RecordFormat {
   static long fillValidHeader(
       byte[] b, int laneId, long generation, int entryCount, int payloadBytes, long extFirst,
       int extBlocks, CRC32C crc) {
-    java.util.Arrays.fill(b, 0, HEADER_BYTES, (byte) 0);
-    putInt(b, MAGIC_OFFSET, MAGIC);
-    putShort(b, VERSION_OFFSET, VERSION);
-    putShort(b, LANE_OFFSET, laneId);
-    putLong(b, GENERATION_OFFSET, generation);
-    putInt(b, ENTRY_COUNT_OFFSET, entryCount);
-    putInt(b, PAYLOAD_BYTES_OFFSET, payloadBytes);
-    putLong(b, EXT_FIRST_OFFSET, extFirst);
-    putInt(b, EXT_BLOCKS_OFFSET, extBlocks);
-    long appliedWord = appliedStateWord(b, crc);
-    putInt(b, FLAGS_OFFSET, FLAG_VALID);
-    putInt(b, CRC_OFFSET, 0);
+    return fillValidHeader(b, 0, laneId, generation, entryCount, payloadBytes, extFirst, extBlocks, crc);
+  }
+
+  /** {@link #fillValidHeader(byte[], int, long, int, int, long, int, CRC32C)} for a header at {@code b[at]}. */
+  static long fillValidHeader(
+      byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes, long extFirst,
+      int extBlocks, CRC32C crc) {
+    java.util.Arrays.fill(b, at, at + HEADER_BYTES, (byte) 0);
+    putInt(b, at + MAGIC_OFFSET, MAGIC);
+    putShort(b, at + VERSION_OFFSET, VERSION);
+    putShort(b, at + LANE_OFFSET, laneId);
+    putLong(b, at + GENERATION_OFFSET, generation);
+    putInt(b, at + ENTRY_COUNT_OFFSET, entryCount);
+    putInt(b, at + PAYLOAD_BYTES_OFFSET, payloadBytes);
+    putLong(b, at + EXT_FIRST_OFFSET, extFirst);
+    putInt(b, at + EXT_BLOCKS_OFFSET, extBlocks);
+    long appliedWord = appliedStateWord(b, at, crc);
+    putInt(b, at + FLAGS_OFFSET, FLAG_VALID);
+    putInt(b, at + CRC_OFFSET, 0);
     return appliedWord;
   }
 
@@ -272,10 +285,15 @@ final class RecordFormat {
    * header in {@code b[0, 64)}. Leaves the header's state word at {@code (APPLIED, 0)}.
    */
   static long appliedStateWord(byte[] b, CRC32C crc) {
-    putInt(b, FLAGS_OFFSET, FLAG_APPLIED);
-    putInt(b, CRC_OFFSET, 0);
+    return appliedStateWord(b, 0, crc);
+  }
+
+  /** {@link #appliedStateWord(byte[], CRC32C)} of the header at {@code b[at]}. */
+  static long appliedStateWord(byte[] b, int at, CRC32C crc) {
+    putInt(b, at + FLAGS_OFFSET, FLAG_APPLIED);
+    putInt(b, at + CRC_OFFSET, 0);
     crc.reset();
-    crc.update(b, 0, HEADER_BYTES);
+    crc.update(b, at, HEADER_BYTES);
     int c = (int) crc.getValue();
     return stateWord(FLAG_APPLIED, c);
   }

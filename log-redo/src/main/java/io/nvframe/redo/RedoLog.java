@@ -603,8 +603,9 @@ public final class RedoLog {
     if (lane.openGeneration() != 0) {
       pending.close(lane);
     }
-    byte[] buf = lane.buffer();
-    int payloadBytes = chain == null ? writeSet.encodePayload(buf, HEADER_BYTES) : payload;
+    byte[] buf = lane.buffer(); // the record is built at buf[at, at + laneSize)
+    final int at = Lane.BUFFER_AT;
+    int payloadBytes = chain == null ? writeSet.encodePayload(buf, at + HEADER_BYTES) : payload;
     int entries = writeSet.entryCount();
     // other lanes' records that target bytes this commit makes durable: closed if open, their
     // header lines flushed now (durable at this commit's first fence, before any of its entries is
@@ -650,12 +651,12 @@ public final class RedoLog {
       generation = nextGeneration(lane, above);
       if (chain == null) {
         appliedWord =
-            RecordFormat.writeValidHeader(buf, lane.id, generation, entries, payloadBytes, lane.crc);
+            RecordFormat.writeValidHeader(buf, at, lane.id, generation, entries, payloadBytes, lane.crc);
       } else {
         // the CRC is completed by writeChain, which streams the rest of the payload
-        appliedWord = RecordFormat.fillValidHeader(
-            buf, lane.id, generation, entries, payloadBytes, chain[0].offset(), chain.length, lane.crc);
-        writeSet.encodeWindow(buf, HEADER_BYTES, 0, capacity);
+        appliedWord = RecordFormat.fillValidHeader(buf, at, lane.id, generation, entries, payloadBytes,
+            chain[0].offset(), chain.length, lane.crc);
+        writeSet.encodeWindow(buf, at + HEADER_BYTES, 0, capacity);
       }
       long base = lane.offset;
       int recordBytes = HEADER_BYTES + payloadBytes;
@@ -669,12 +670,12 @@ public final class RedoLog {
         medium.fence(); // #0: durable ranges (and other lanes' invalidations), before the record
       }
       if (chain == null) {
-        medium.write(base, buf, 0, recordBytes);
+        medium.write(base, buf, at, recordBytes);
         medium.flush(base, recordBytes);
       } else {
-        writeChain(buf, writeSet, payloadBytes, chain, generation, lane.crc);
-        medium.write(base + HEADER_BYTES, buf, HEADER_BYTES, capacity);
-        medium.write(base, buf, 0, HEADER_BYTES);
+        writeChain(buf, at, writeSet, payloadBytes, chain, generation, lane.crc);
+        medium.write(base + HEADER_BYTES, buf, at + HEADER_BYTES, capacity);
+        medium.write(base, buf, at, HEADER_BYTES);
         medium.flush(base, laneSize);
       }
       medium.fence(); // #1: commit point; the adopted lane's targets are durable
@@ -700,7 +701,7 @@ public final class RedoLog {
     if (chain == null) {
       // applied with plain stores; the targets are flushed by the next commit that adopts this
       // lane, or by whoever closes it (PendingInvalidations.close)
-      RecordFormat.apply(medium, buf, HEADER_BYTES, payloadBytes, plan);
+      RecordFormat.apply(medium, buf, at + HEADER_BYTES, payloadBytes, plan);
       if (plan.wroteAndFlushed) {
         // lines written with writeAndFlush (non-temporal stores on dax) are in no plan and only a
         // fence of this thread completes them: this record is not left open
@@ -760,7 +761,7 @@ public final class RedoLog {
 
   /**
    * Writes and flushes the extension blocks of a chained record whose header (crc 0) and first
-   * {@code capacity} payload bytes are in {@code buf}, and stores the record's CRC in {@code buf}.
+   * {@code capacity} payload bytes are in {@code buf} from {@code bufAt}, and stores the record's CRC there.
    * Each block gets its link (one line) and then its payload in windows of at most {@link
    * #CHAIN_CHUNK} bytes, each checksummed and written with one call: whole lines that are data of
    * one COPY entry lying in one piece in the write set's arena straight from there ({@link
@@ -772,10 +773,10 @@ public final class RedoLog {
    * blocks) the pieces are written and the block is flushed once.
    */
   private void writeChain(
-      byte[] buf, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain, long generation,
-      CRC32C crc) {
+      byte[] buf, int bufAt, WriteSet writeSet, int payloadBytes, ExtensionSpace.Block[] chain,
+      long generation, CRC32C crc) {
     crc.reset();
-    crc.update(buf, 0, HEADER_BYTES + capacity);
+    crc.update(buf, bufAt, HEADER_BYTES + capacity);
     int linkBytes = RecordFormat.LINK_BYTES;
     byte[] link = new byte[linkBytes];
     byte[] chunk = null;
@@ -815,7 +816,7 @@ public final class RedoLog {
       }
       pos += n;
     }
-    RecordFormat.putInt(buf, RecordFormat.CRC_OFFSET, (int) crc.getValue());
+    RecordFormat.putInt(buf, bufAt + RecordFormat.CRC_OFFSET, (int) crc.getValue());
   }
 
   private void writeChainPiece(long at, byte[] src, int srcAt, int length, boolean lines) {

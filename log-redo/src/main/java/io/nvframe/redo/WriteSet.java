@@ -7,6 +7,50 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
+ * The fields of a {@link WriteSet}, between {@link LinePadding} and the write set's 64 bytes after
+ * them (a thread's write set is rewritten by every transaction).
+ */
+abstract class WriteSetFields extends LinePadding {
+  /** Unused longs, and bytes, on either side of the entries of {@link #durable} and {@link #scratchWord}: one cache line. */
+  static final int L = 8;
+  static final int B = 64;
+
+  final RedoLog log;
+  final long lowerBound;
+  final long upperBound;
+  final RangeMap ranges = new RangeMap();
+  /** An 8-byte scratch word at index {@link #B} of 64 unused bytes on either side. */
+  final byte[] scratchWord = new byte[B + Long.BYTES + B];
+  final Footprint footprint = new Footprint();
+  /** {@link #footprint} holds the current ranges (cleared by every change of their geometry). */
+  boolean footprintValid;
+  /**
+   * The lane of this write set's last logged commit, which it may have left open, and that
+   * record's generation; -1: none. Kept across {@link #clear()}; used by {@link RedoLog} only.
+   */
+  int lastLane = -1;
+  long lastGeneration;
+  /** The lane pair this write set alternates in ({@code 2 * pair}, {@code 2 * pair + 1}); -1 until its first logged commit. */
+  int pair = -1;
+  /** Durable range i starts at {@code durable[L + 2i]} and has length {@code durable[L + 2i + 1]}, with {@link #L} unused longs on either side. */
+  long[] durable = new long[L + 8 + L];
+  int durableCount;
+  // encoding cache, valid while !dirty
+  boolean dirty = true;
+  long payloadBytes;
+  int entries;
+  // what walkFrom left
+  int walkNext;
+  int walkCount;
+
+  WriteSetFields(RedoLog log, long lowerBound, long upperBound) {
+    this.log = log;
+    this.lowerBound = lowerBound;
+    this.upperBound = upperBound;
+  }
+}
+
+/**
  * The changes of one transaction, kept in DRAM until {@link RedoLog#commit(WriteSet)}.
  *
  * <h2>Model</h2>
@@ -46,40 +90,15 @@ import java.util.Objects;
  *
  * <p>A write set is used by one thread at a time and may be reused after {@link #clear()}.
  */
-public final class WriteSet extends LinePadding {
-  private final RedoLog log;
-  private final long lowerBound;
-  private final long upperBound;
-  private final RangeMap ranges = new RangeMap();
-  private final byte[] scratchWord = new byte[Long.BYTES];
+public final class WriteSet extends WriteSetFields {
   private final Encoder encoder = new Encoder();
-  private final Footprint footprint = new Footprint();
-  /** {@link #footprint} holds the current ranges (cleared by every change of their geometry). */
-  private boolean footprintValid;
-  /**
-   * The lane of this write set's last logged commit, which it may have left open, and that
-   * record's generation; -1: none. Kept across {@link #clear()}; used by {@link RedoLog} only.
-   */
-  int lastLane = -1;
-  long lastGeneration;
-  /** The lane pair this write set alternates in ({@code 2 * pair}, {@code 2 * pair + 1}); -1 until its first logged commit. */
-  int pair = -1;
-  private long[] durable = new long[8];
-  private int durableCount;
-  // encoding cache, valid while !dirty
-  private boolean dirty = true;
-  private long payloadBytes;
-  private int entries;
-  // what walkFrom left
-  private int walkNext;
-  private int walkCount;
   private Window window;
   private Applier applier;
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
 
   WriteSet(RedoLog log, long lowerBound, long upperBound) {
-    this.log = log;
-    this.lowerBound = lowerBound;
-    this.upperBound = upperBound;
+    super(log, lowerBound, upperBound);
   }
 
   /**
@@ -170,11 +189,11 @@ public final class WriteSet extends LinePadding {
     if (length == 0) {
       return;
     }
-    if (durableCount * 2 == durable.length) {
-      durable = Arrays.copyOf(durable, durable.length * 2);
+    if (L + durableCount * 2 == durable.length - L) {
+      durable = Arrays.copyOf(durable, L + durableCount * 4 + L);
     }
-    durable[durableCount * 2] = offset;
-    durable[durableCount * 2 + 1] = length;
+    durable[L + durableCount * 2] = offset;
+    durable[L + durableCount * 2 + 1] = length;
     durableCount++;
     footprintValid = false;
   }
@@ -230,7 +249,7 @@ public final class WriteSet extends LinePadding {
 
   void addDurableRangesTo(FlushPlan plan) {
     for (int i = 0; i < durableCount; i++) {
-      plan.add(durable[i * 2], durable[i * 2 + 1]);
+      plan.add(durable[L + i * 2], durable[L + i * 2 + 1]);
     }
   }
 
@@ -249,7 +268,7 @@ public final class WriteSet extends LinePadding {
       f.add(ranges.start(i), ranges.length(i));
     }
     for (int i = 0; i < durableCount; i++) {
-      f.add(durable[i * 2], durable[i * 2 + 1]);
+      f.add(durable[L + i * 2], durable[L + i * 2 + 1]);
     }
     footprintValid = true;
     return f;
@@ -509,13 +528,13 @@ public final class WriteSet extends LinePadding {
 
   /** The aligned word at {@code target} as the ranges of a SET8 run cover it. */
   private long runWord(long target) {
-    Arrays.fill(scratchWord, (byte) 0);
-    overlay(target, scratchWord, 0, Long.BYTES);
-    return RecordFormat.getLong(scratchWord, 0);
+    Arrays.fill(scratchWord, B, B + Long.BYTES, (byte) 0);
+    overlay(target, scratchWord, B, Long.BYTES);
+    return RecordFormat.getLong(scratchWord, B);
   }
 
   /** What {@link #walk} does with each entry at payload position {@code pos}. */
-  private abstract static class EntrySink {
+  private abstract static class EntrySink extends LinePadding {
     /** A SET8 entry for the aligned 8-byte range at {@code target}, its bytes at arena offset {@code at}. */
     abstract void wordRange(long pos, long target, int at);
 

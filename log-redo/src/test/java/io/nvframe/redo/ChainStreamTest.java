@@ -143,13 +143,14 @@ class ChainStreamTest {
       assertEquals(16 + (256 << 10), ws.payloadBytes());
       byte[] lane = new byte[4032];
       ws.encodeWindow(lane, 0, 0, 4032);
-      assertEquals(4016, ws.windowInArena(4032, 4032 + 8192), "data of frames 0..2 in one arena piece");
+      // arena offsets start after the arena's 64 unused bytes (RangeMapFields.B)
+      assertEquals(RangeMapFields.B + 4016, ws.windowInArena(4032, 4032 + 8192), "data of frames 0..2 in one arena piece");
       assertEquals(-1, ws.windowInArena(4032 + 8192, 4032 + 8192 + 32), "shorter than a line");
       byte[] rest = new byte[32];
       ws.encodeWindow(rest, 0, 4032 + 8192, 4032 + 8192 + 32);
       int last = (int) ws.payloadBytes() - 4096;
-      assertEquals(4032 + 8192 + 32 - 16, ws.windowInArena(4032 + 8192 + 32, last), "up to the last frame");
-      assertEquals(last - 16, ws.windowInArena(last, ws.payloadBytes()), "the last frame");
+      assertEquals(RangeMapFields.B + 4032 + 8192 + 32 - 16, ws.windowInArena(4032 + 8192 + 32, last), "up to the last frame");
+      assertEquals(RangeMapFields.B + last - 16, ws.windowInArena(last, ws.payloadBytes()), "the last frame");
 
       // the same frames written in descending order: adjacent on the medium, not in the arena
       WriteSet down = log.newWriteSet();

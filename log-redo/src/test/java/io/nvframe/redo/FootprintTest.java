@@ -138,12 +138,12 @@ class FootprintTest {
         // hold every page of the last record; they may differ in older records' pages)
         assertTrue(lane.pageCount >= 0 && lane.pageCount <= Footprint.PAGES, () -> "seed " + seed + " trial " + t);
         for (int i = 0; i < fa.pageCount; i++) {
-          long page = fa.exactPages[i];
+          long page = fa.exactPage(i);
           assertTrue(LongStream.range(0, lane.pageCount).anyMatch(k -> lane.page((int) k) == page),
               () -> "seed " + seed + " trial " + t + ": exact pages miss page " + page);
         }
         Footprint c = footprint(new long[][] {{rnd.nextLong(SPACE - 8), 8}});
-        boolean held = LongStream.range(0, lane.pageCount).anyMatch(k -> lane.page((int) k) == c.exactPages[0]);
+        boolean held = LongStream.range(0, lane.pageCount).anyMatch(k -> lane.page((int) k) == c.exactPage(0));
         boolean bit = (lane.summary & c.pages) != 0;
         assertEquals(held && bit, lane.mayTouchPages(c), () -> "seed " + seed + " trial " + t + ": exact page test");
       } else {
@@ -154,7 +154,7 @@ class FootprintTest {
       if (++published % LaneSummary.PRUNE_EVERY == 0) {
         assertEquals(one.pages, lane.summary, () -> "seed " + seed + " trial " + t + ": a prune keeps other pages");
         assertEquals(1, lane.pageCount, () -> "seed " + seed + " trial " + t + ": a prune keeps other exact pages");
-        assertEquals(one.exactPages[0], lane.page(0), () -> "seed " + seed + " trial " + t);
+        assertEquals(one.exactPage(0), lane.page(0), () -> "seed " + seed + " trial " + t);
       } else if (Long.bitCount(summary) <= LaneSummary.RESET_BITS) {
         assertEquals(summary, lane.summary, () -> "seed " + seed + " trial " + t + ": a page already held rewrote it");
       } else {
