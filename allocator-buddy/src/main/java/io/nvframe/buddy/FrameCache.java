@@ -38,9 +38,16 @@ final class FrameCache extends FrameCachePadding {
   private final int maxCachedOrder;
   private final int ringCapacity;
   private final int ringMask;
+  /**
+   * Ring of order k at {@code rings[RING_AT + k * ringCapacity ...]}; head and count of order k
+   * at {@code ends[END_AT + 2k]} and {@code ends[END_AT + 2k + 1]}. Both arrays, written on every
+   * allocation and free, keep 64 unused bytes on either side of their entries, so no other
+   * object's data shares a line with them wherever the collector moves them.
+   */
   private final long[] rings;
-  private final int[] heads;
-  private final int[] counts;
+  private final int[] ends;
+  private static final int RING_AT = 8;
+  private static final int END_AT = 16;
   private final int[] high;
   private final int[] batch;
 
@@ -55,8 +62,7 @@ final class FrameCache extends FrameCachePadding {
     this.ringCapacity = 0;
     this.ringMask = 0;
     this.rings = new long[0];
-    this.heads = new int[0];
-    this.counts = new int[0];
+    this.ends = new int[0];
     this.high = new int[0];
     this.batch = new int[0];
   }
@@ -82,9 +88,8 @@ final class FrameCache extends FrameCachePadding {
     }
     this.ringCapacity = largest == 1 ? 1 : Integer.highestOneBit(largest - 1) << 1;
     this.ringMask = ringCapacity - 1;
-    this.rings = new long[orders * ringCapacity];
-    this.heads = new int[orders];
-    this.counts = new int[orders];
+    this.rings = new long[RING_AT + orders * ringCapacity + RING_AT];
+    this.ends = new int[END_AT + 2 * orders + END_AT];
   }
 
   void lock() {
@@ -111,7 +116,7 @@ final class FrameCache extends FrameCachePadding {
 
   /** Blocks of {@code order} held; caller holds the lock. */
   int count(int order) {
-    return counts[order];
+    return ends[END_AT + 2 * order + 1];
   }
 
   /** Per-order limit in blocks. */
@@ -126,35 +131,37 @@ final class FrameCache extends FrameCachePadding {
 
   /** Whether a push of {@code order} would exceed the limit; caller holds the lock. */
   boolean full(int order) {
-    return counts[order] >= high[order];
+    return count(order) >= high[order];
   }
 
   /** Takes the oldest block of {@code order}, or -1; caller holds the lock. */
   long poll(int order) {
-    int n = counts[order];
+    int e = END_AT + 2 * order;
+    int n = ends[e + 1];
     if (n == 0) {
       return -1;
     }
-    int h = heads[order];
-    long pfn = rings[order * ringCapacity + h];
-    heads[order] = (h + 1) & ringMask;
-    counts[order] = n - 1;
+    int h = ends[e];
+    long pfn = rings[RING_AT + order * ringCapacity + h];
+    ends[e] = (h + 1) & ringMask;
+    ends[e + 1] = n - 1;
     return pfn;
   }
 
   /** Appends a block of {@code order}; the caller holds the lock and checked {@link #full}. */
   void push(int order, long pfn) {
-    int n = counts[order];
+    int e = END_AT + 2 * order;
+    int n = ends[e + 1];
     assert n < high[order] : "cache of order " + order + " is full";
-    rings[order * ringCapacity + ((heads[order] + n) & ringMask)] = pfn;
-    counts[order] = n + 1;
+    rings[RING_AT + order * ringCapacity + ((ends[e] + n) & ringMask)] = pfn;
+    ends[e + 1] = n + 1;
   }
 
   /** Total frames held; caller holds the lock. */
   long frames() {
     long sum = 0;
     for (int k = 0; k <= maxCachedOrder; k++) {
-      sum += (long) counts[k] << k;
+      sum += (long) count(k) << k;
     }
     return sum;
   }
@@ -162,8 +169,9 @@ final class FrameCache extends FrameCachePadding {
   /** Visits every cached block; caller holds the lock. */
   void forEach(FreeLists.BlockVisitor visitor) {
     for (int k = 0; k <= maxCachedOrder; k++) {
-      for (int i = 0; i < counts[k]; i++) {
-        visitor.visit(rings[k * ringCapacity + ((heads[k] + i) & ringMask)], k);
+      int head = ends[END_AT + 2 * k];
+      for (int i = 0, n = count(k); i < n; i++) {
+        visitor.visit(rings[RING_AT + k * ringCapacity + ((head + i) & ringMask)], k);
       }
     }
   }

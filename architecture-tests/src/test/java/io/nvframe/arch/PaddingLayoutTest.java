@@ -64,7 +64,10 @@ class PaddingLayoutTest {
         Arguments.of("io.nvframe.spi.PersistCounters$Cell", true),
         Arguments.of("io.nvframe.buddy.SpinLock", true),
         Arguments.of("io.nvframe.buddy.FrameCache", false),
-        Arguments.of("io.nvframe.core.TxScratch", false),
+        Arguments.of("io.nvframe.core.TxScratch", true),
+        Arguments.of("io.nvframe.core.TxScratch$Reservation", true),
+        Arguments.of("io.nvframe.core.RedoTransaction", true),
+        Arguments.of("io.nvframe.core.LongMap", true),
         Arguments.of("io.nvframe.core.FrameLocks$Stripe", true),
         Arguments.of("io.nvframe.redo.Lane$Padded", true),
         Arguments.of("io.nvframe.redo.WriteSet", true),
@@ -72,8 +75,8 @@ class PaddingLayoutTest {
         Arguments.of("io.nvframe.redo.Footprint", true),
         Arguments.of("io.nvframe.redo.FlushPlan", true),
         Arguments.of("io.nvframe.redo.PendingInvalidations$Seen", true),
-        Arguments.of("io.nvframe.cli.BenchRegionWork$Update64", false),
-        Arguments.of("io.nvframe.cli.BenchRegionWork$AllocLink", false));
+        Arguments.of("io.nvframe.cli.BenchRegionWork$Update64", true),
+        Arguments.of("io.nvframe.cli.BenchRegionWork$AllocLink", true));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -3,9 +3,7 @@ package io.nvframe.cli;
 import io.nvframe.api.Frame;
 import io.nvframe.api.Region;
 import io.nvframe.api.Transaction;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -84,13 +82,27 @@ final class BenchRegionWork {
     }
   }
 
-  /** A transaction writing 64 bytes of a frame of the thread's own, at a rotating offset. */
-  static final class Update64 extends Base {
-    private final byte[] data = new byte[64];
-    private int offset;
-    private int next;
+  /** {@link Update64}'s fields, between {@link Padding} and its 64 bytes after them. */
+  abstract static class Update64Fields extends Base {
+    /** The 64 bytes written, at {@link #DATA_AT}: 64 unused bytes on either side keep other objects' data off their line. */
+    final byte[] data = new byte[DATA_AT + 64 + DATA_AT];
+    int offset;
+    int next;
     /** One body for every operation (it reads {@link #offset}): the loop allocates nothing. */
-    private final Consumer<Transaction> body = tx -> tx.write(page, offset, data);
+    final Consumer<Transaction> body = tx -> tx.write(page, offset, data, DATA_AT, 64);
+
+    Update64Fields(Region region) {
+      super(region);
+    }
+  }
+
+  /** Where {@link Update64Fields#data}'s 64 bytes start. */
+  static final int DATA_AT = 64;
+
+  /** A transaction writing 64 bytes of a frame of the thread's own, at a rotating offset. */
+  static final class Update64 extends Update64Fields {
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
 
     Update64(Region region) {
       super(region);
@@ -100,30 +112,44 @@ final class BenchRegionWork {
     public void op(int i) {
       offset = next;
       next = (next + 64) & (FRAME - 1);
-      data[0]++;
+      data[DATA_AT]++;
       region.transact(body);
     }
   }
+
+  /** {@link AllocLink}'s fields, between {@link Padding} and its 64 bytes after them. */
+  abstract static class AllocLinkFields extends Base {
+    /** The frames linked since the last batch, at {@code LINKED_AT + i}: 16 unused slots on either side. */
+    final Frame[] linked = new Frame[LINKED_AT + BenchHarness.BATCH + LINKED_AT];
+    int linkedCount;
+    /** The slot of the current operation, read by {@link #body}. */
+    int slot;
+    /** One body for every operation: the loop allocates only what the API returns (the frame). */
+    final Consumer<Transaction> body = tx -> {
+      Frame f = tx.allocate(0);
+      tx.putLong(links, slot * 8L, f.pfn());
+      linked[LINKED_AT + linkedCount++] = f;
+    };
+
+    AllocLinkFields(Region region) {
+      super(region);
+    }
+  }
+
+  /** Where {@link AllocLinkFields#linked}'s entries start. */
+  static final int LINKED_AT = 16;
 
   /**
    * A transaction allocating a 4 KiB frame and storing its pfn in slot {@code i} of the thread's
    * link frame; the linked frames are freed after each batch (untimed).
    */
-  static final class AllocLink extends Base {
-    private final List<Frame> linked = new ArrayList<>(BenchHarness.BATCH);
+  static final class AllocLink extends AllocLinkFields {
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
 
     AllocLink(Region region) {
       super(region);
     }
-
-    /** The slot of the current operation, read by {@link #body}. */
-    private int slot;
-    /** One body for every operation: the loop allocates only what the API returns (the frame). */
-    private final Consumer<Transaction> body = tx -> {
-      Frame f = tx.allocate(0);
-      tx.putLong(links, slot * 8L, f.pfn());
-      linked.add(f);
-    };
 
     @Override
     public void op(int i) {
@@ -133,10 +159,11 @@ final class BenchRegionWork {
 
     @Override
     public void afterBatch() {
-      for (Frame f : linked) {
-        region.free(f);
+      for (int k = 0; k < linkedCount; k++) {
+        region.free(linked[LINKED_AT + k]);
+        linked[LINKED_AT + k] = null;
       }
-      linked.clear();
+      linkedCount = 0;
     }
   }
 

@@ -4,6 +4,24 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
+ * The fields of a {@link LongMap}, between {@link LinePadding} and the map's 64 bytes after them
+ * (a transaction's maps are written by every transaction of its thread).
+ */
+abstract class LongMapFields extends LinePadding {
+  /** Unused entries on either side of the entries of {@link #keys} and of {@link #values}: 64 bytes or more. */
+  static final int KEY_PAD = 8;
+  static final int VALUE_PAD = 16;
+
+  /** Entry i is {@code keys[KEY_PAD + i]} to {@code values[VALUE_PAD + i]}, for i below {@link #size}. */
+  long[] keys = new long[KEY_PAD + LongMap.LINEAR_MAX + KEY_PAD];
+  Object[] values = new Object[VALUE_PAD + LongMap.LINEAR_MAX + VALUE_PAD];
+  int size;
+  /** slot -> entry index + 1 (0 = empty slot); describes entries {@code [0, indexed)}. */
+  int[] index;
+  int indexed;
+}
+
+/**
  * An insertion-ordered map from {@code long} keys to values for the few frames one transaction
  * touches. Entries live in dense arrays ({@link #key}, {@link #value}, in insertion order). Up to
  * {@value #LINEAR_MAX} entries a lookup scans the keys; beyond that an open-addressing index
@@ -11,16 +29,12 @@ import java.util.Objects;
  * entries are added. There is no single-entry removal; {@link #clear} forgets everything and
  * keeps the arrays for the next transaction. Not thread-safe.
  */
-final class LongMap<V> {
+final class LongMap<V> extends LongMapFields {
   /** Lookups scan the keys while the map holds at most this many entries. */
   static final int LINEAR_MAX = 8;
 
-  private long[] keys = new long[LINEAR_MAX];
-  private Object[] values = new Object[LINEAR_MAX];
-  private int size;
-  /** slot -> entry index + 1 (0 = empty slot); describes entries {@code [0, indexed)}. */
-  private int[] index;
-  private int indexed;
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
 
   int size() {
     return size;
@@ -28,13 +42,13 @@ final class LongMap<V> {
 
   long key(int i) {
     Objects.checkIndex(i, size);
-    return keys[i];
+    return keys[KEY_PAD + i];
   }
 
   @SuppressWarnings("unchecked")
   V value(int i) {
     Objects.checkIndex(i, size);
-    return (V) values[i];
+    return (V) values[VALUE_PAD + i];
   }
 
   boolean containsKey(long key) {
@@ -45,22 +59,22 @@ final class LongMap<V> {
   @SuppressWarnings("unchecked")
   V get(long key) {
     int i = find(key);
-    return i < 0 ? null : (V) values[i];
+    return i < 0 ? null : (V) values[VALUE_PAD + i];
   }
 
   /** Maps {@code key} to {@code value}, replacing the value of a present key in place. */
   void put(long key, V value) {
     int i = find(key);
     if (i >= 0) {
-      values[i] = value;
+      values[VALUE_PAD + i] = value;
       return;
     }
-    if (size == keys.length) {
-      keys = Arrays.copyOf(keys, size * 2);
-      values = Arrays.copyOf(values, size * 2);
+    if (KEY_PAD + size == keys.length - KEY_PAD) {
+      keys = Arrays.copyOf(keys, KEY_PAD + 2 * size + KEY_PAD);
+      values = Arrays.copyOf(values, VALUE_PAD + 2 * size + VALUE_PAD);
     }
-    keys[size] = key;
-    values[size] = value;
+    keys[KEY_PAD + size] = key;
+    values[VALUE_PAD + size] = value;
     size++;
   }
 
@@ -69,7 +83,7 @@ final class LongMap<V> {
     if (size == 0) {
       return; // nothing was added, so nothing was indexed
     }
-    Arrays.fill(values, 0, size, null);
+    Arrays.fill(values, VALUE_PAD, VALUE_PAD + size, null);
     size = 0;
     if (indexed > 0) {
       Arrays.fill(index, 0);
@@ -80,7 +94,7 @@ final class LongMap<V> {
   private int find(long key) {
     if (size <= LINEAR_MAX) {
       for (int i = 0; i < size; i++) {
-        if (keys[i] == key) {
+        if (keys[KEY_PAD + i] == key) {
           return i;
         }
       }
@@ -93,7 +107,7 @@ final class LongMap<V> {
       if (e == 0) {
         return -1;
       }
-      if (keys[e - 1] == key) {
+      if (keys[KEY_PAD + e - 1] == key) {
         return e - 1;
       }
     }
@@ -108,7 +122,7 @@ final class LongMap<V> {
     int[] table = index;
     int mask = table.length - 1;
     for (; indexed < size; indexed++) {
-      int slot = hash(keys[indexed]) & mask;
+      int slot = hash(keys[KEY_PAD + indexed]) & mask;
       while (table[slot] != 0) {
         slot = (slot + 1) & mask;
       }

@@ -18,6 +18,29 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
+ * The fields of a {@link RedoTransaction}, between {@link LinePadding} and the handle's 64 bytes
+ * after them (a thread's reused handle is written by each of its transactions).
+ */
+abstract class RedoTransactionFields extends LinePadding {
+  final TxContext ctx;
+  final FrameAccess frames;
+  final BuddyAllocator allocator;
+  final TxScratch scratch;
+  final WriteSet writes;
+  final Thread thread = Thread.currentThread();
+  boolean active = true;
+
+  RedoTransactionFields(TxContext ctx, TxScratch scratch) {
+    this.ctx = ctx;
+    this.frames = ctx.frames;
+    this.allocator = ctx.allocator;
+    scratch.inUse = true;
+    this.scratch = scratch;
+    this.writes = scratch.writes;
+  }
+}
+
+/**
  * A transaction on a {@link FrameRegion}, committed through the redo log. It sees the region
  * through a {@link TxContext}.
  *
@@ -49,26 +72,16 @@ import java.util.concurrent.TimeUnit;
  * one by one: a frame allocated and freed in the same transaction keeps its reservation, marked
  * {@code released}, and is returned to the allocator when the transaction ends.
  */
-final class RedoTransaction implements Transaction {
-  private final TxContext ctx;
-  private final FrameAccess frames;
-  private final BuddyAllocator allocator;
-  private final TxScratch scratch;
-  private final WriteSet writes;
-  private final Thread thread = Thread.currentThread();
-  private boolean active = true;
+final class RedoTransaction extends RedoTransactionFields implements Transaction {
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
 
   RedoTransaction(TxContext ctx) {
     this(ctx, ctx.takeScratch());
   }
 
   private RedoTransaction(TxContext ctx, TxScratch scratch) {
-    this.ctx = ctx;
-    this.frames = ctx.frames;
-    this.allocator = ctx.allocator;
-    scratch.inUse = true;
-    this.scratch = scratch;
-    this.writes = scratch.writes;
+    super(ctx, scratch);
   }
 
   /**
@@ -171,7 +184,7 @@ final class RedoTransaction implements Transaction {
       return null;
     }
     Reservation r = scratch.reserved.get(frame.pfn());
-    return r != null && !r.released && r.frame.equals(frame) ? r : null;
+    return r != null && !r.released && r.holds(frame) ? r : null;
   }
 
   @Override
@@ -328,7 +341,7 @@ final class RedoTransaction implements Transaction {
     for (int i = 0; i < reserved.size(); i++) {
       Reservation r = reserved.value(i);
       if (!r.released) {
-        allocator.commitReserved(r.frame.pfn(), r.frame.order(), r.frame.generation(), r.owner);
+        allocator.commitReserved(r.pfn, r.order, r.generation, r.owner);
       }
     }
     LongMap<Frame> freed = scratch.freed;
@@ -350,7 +363,7 @@ final class RedoTransaction implements Transaction {
       return false;
     }
     Reservation r = scratch.reserved.get(f.pfn());
-    return r != null && r.released && r.frame.equals(f);
+    return r != null && r.released && r.holds(f);
   }
 
   @Override
@@ -373,7 +386,7 @@ final class RedoTransaction implements Transaction {
       for (int i = 0; i < reserved.size(); i++) {
         Reservation r = reserved.value(i);
         if (rollback || r.released) {
-          allocator.unreserve(r.frame.pfn(), r.frame.order());
+          allocator.unreserve(r.pfn, r.order);
         }
       }
       if (rollback) {

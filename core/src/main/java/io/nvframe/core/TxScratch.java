@@ -8,16 +8,33 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
-/** 64 bytes before {@link TxScratch}'s fields (the JVM lays out a superclass's fields first). */
-@SuppressWarnings("unused")
-abstract class TxScratchPadding {
-  /**
-   * Takes the 4 bytes after the object header (with compressed class pointers), where the JVM
-   * would otherwise place an {@code int} field of a subclass: in front of the padding, on the
-   * line of whatever object precedes this one (see {@code PaddingLayoutTest}).
-   */
-  private int gap;
-  private long p0, p1, p2, p3, p4, p5, p6, p7;
+/** The fields of a {@link TxScratch}, between {@link LinePadding} and the scratch's padding after them. */
+abstract class TxScratchFields extends LinePadding {
+  final WriteSet writes;
+  /** Frames allocated in the transaction, by pfn (released ones included until the end). */
+  final LongMap<TxScratch.Reservation> reserved = new LongMap<>();
+  /** Reservations handed out since the last {@link TxScratch#clear} are {@code pool[0, pooled)}. */
+  TxScratch.Reservation[] pool = new TxScratch.Reservation[8];
+  int pooled;
+  /** Frames freed in the transaction, by pfn. */
+  final LongMap<Frame> freed = new LongMap<>();
+  /** Lock keys held (pfns and {@link FrameLocks#ROOTS}); values unused. */
+  final LongMap<Object> locked = new LongMap<>();
+  final Map<String, TxScratch.RootChange> rootChanges = new HashMap<>();
+  boolean inUse;
+  /** The handle {@link RedoTransaction#reusable} hands out again with this scratch; null until first used. */
+  RedoTransaction handle;
+  /** The {@link FrameLocks} owner of the transactions that use this scratch (one at a time). */
+  final long lockOwner = FrameLocks.newOwner();
+  /** The thread whose cached scratch this is; null for a nested transaction's scratch, which does not count. */
+  final Thread owner;
+  @SuppressWarnings("unused") // through COMMITS
+  long commits;
+
+  TxScratchFields(WriteSet writes, Thread owner) {
+    this.writes = writes;
+    this.owner = owner;
+  }
 }
 
 /**
@@ -28,40 +45,63 @@ abstract class TxScratchPadding {
  * <p>A thread's cached scratch also counts the transactions it committed ({@link #commits()}),
  * written by that thread only, with opaque stores: no atomic instruction and no cache line shared
  * with another thread on the commit path. {@link TxContext#commitCount()} sums them. The fields are
- * padded in front ({@link TxScratchPadding}): the region keeps every thread's scratch in one list,
+ * padded in front ({@link LinePadding}): the region keeps every thread's scratch in one list,
  * so a copying collector tends to place one thread's scratch right after another thread's objects,
  * and the fields each transaction writes ({@code inUse}, the commit count) must stay off their
- * cache lines. What follows a scratch in memory is its own objects, copied after it.
+ * cache lines; 64 bytes of padding after the fields keep them off the lines of what follows.
  */
-final class TxScratch extends TxScratchPadding {
+final class TxScratch extends TxScratchFields {
   private static final VarHandle COMMITS;
 
   static {
     try {
-      COMMITS = MethodHandles.lookup().findVarHandle(TxScratch.class, "commits", long.class);
+      COMMITS = MethodHandles.lookup().findVarHandle(TxScratchFields.class, "commits", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  /** A frame reserved by a transaction and the extent of direct writes into it. */
-  static final class Reservation {
-    Frame frame;
+  /** The fields of a {@link Reservation}, between {@link LinePadding} and its padding after them. */
+  abstract static class ReservationFields extends LinePadding {
+    /**
+     * The reserved frame's pfn, order and generation, kept as numbers: storing the {@code Frame}
+     * (a new object) into this pooled, long-lived one would cost a collector write barrier on every
+     * allocation in a transaction.
+     */
+    long pfn;
+    int order;
+    int generation;
     long owner;
     long originalWord;
     long dirtyFrom;
     long dirtyTo;
     /** Freed again in the same transaction: not published; returned to the allocator at the end. */
     boolean released;
+  }
+
+  /**
+   * A frame reserved by a transaction and the extent of direct writes into it; pooled per scratch
+   * and written on every allocation, so padded on both sides.
+   */
+  static final class Reservation extends ReservationFields {
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
 
     private Reservation set(Frame frame, long owner, long originalWord) {
-      this.frame = frame;
+      this.pfn = frame.pfn();
+      this.order = frame.order();
+      this.generation = frame.generation();
       this.owner = owner;
       this.originalWord = originalWord;
       this.dirtyFrom = Long.MAX_VALUE;
       this.dirtyTo = Long.MIN_VALUE;
       this.released = false;
       return this;
+    }
+
+    /** Whether this reserves {@code frame} (same pfn, order and generation; the region is the transaction's). */
+    boolean holds(Frame frame) {
+      return pfn == frame.pfn() && order == frame.order() && generation == frame.generation();
     }
 
     /** Records a direct write of {@code [at, at + length)}, flushed before the commit point. */
@@ -74,32 +114,13 @@ final class TxScratch extends TxScratchPadding {
   /** A root change: {@code frame == null} removes. */
   record RootChange(int slot, Frame frame) {}
 
-  final WriteSet writes;
-  /** Frames allocated in the transaction, by pfn (released ones included until the end). */
-  final LongMap<Reservation> reserved = new LongMap<>();
   /** Most reservations kept for reuse. */
   static final int POOL_MAX = 256;
-  /** Reservations handed out since the last {@link #clear} are {@code pool[0, pooled)}. */
-  private Reservation[] pool = new Reservation[8];
-  private int pooled;
-  /** Frames freed in the transaction, by pfn. */
-  final LongMap<Frame> freed = new LongMap<>();
-  /** Lock keys held (pfns and {@link FrameLocks#ROOTS}); values unused. */
-  final LongMap<Object> locked = new LongMap<>();
-  final Map<String, RootChange> rootChanges = new HashMap<>();
-  boolean inUse;
-  /** The handle {@link RedoTransaction#reusable} hands out again with this scratch; null until first used. */
-  RedoTransaction handle;
-  /** The {@link FrameLocks} owner of the transactions that use this scratch (one at a time). */
-  final long lockOwner = FrameLocks.newOwner();
-  /** The thread whose cached scratch this is; null for a nested transaction's scratch, which does not count. */
-  final Thread owner;
-  @SuppressWarnings("unused") // through COMMITS
-  private long commits;
+  @SuppressWarnings("unused")
+  private long q0, q1, q2, q3, q4, q5, q6, q7;
 
   TxScratch(WriteSet writes, Thread owner) {
-    this.writes = writes;
-    this.owner = owner;
+    super(writes, owner);
   }
 
   /** Counts a committed transaction. Only by {@link #owner}. */
@@ -134,9 +155,6 @@ final class TxScratch extends TxScratchPadding {
   }
 
   void clear() {
-    for (int i = 0; i < pooled; i++) {
-      pool[i].frame = null; // the transaction's frames are not kept reachable
-    }
     pooled = 0;
     reserved.clear();
     freed.clear();
