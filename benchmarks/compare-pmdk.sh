@@ -17,6 +17,10 @@
 #
 # usage: benchmarks/compare-pmdk.sh [pooldir]        (default pooldir: /dev/shm)
 # env:   DURATION    measured seconds per run (default 3)
+#        WARMUP      unmeasured seconds before each nvframe region run, for the JIT (default 5; the
+#                    PMDK programs are native code). With two busy threads on two vCPUs the JIT's
+#                    compiler threads get little processor time, and a 1.5 s warm-up left the
+#                    two-thread rows still compiling (benchmarks/results.md).
 #        REPS        repetitions of everything, outer loop (default 3)
 #        THREADS     thread counts (default "1 2")
 #        MODES       "flush msync" (default; PMDK names, nvframe uses emulate / msync)
@@ -44,6 +48,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 POOLDIR=${1:-/dev/shm}
 DURATION=${DURATION:-3}
+WARMUP=${WARMUP:-5}
 REPS=${REPS:-3}
 THREADS=${THREADS:-"1 2"}
 MODES=${MODES:-"flush msync"}
@@ -107,7 +112,7 @@ nvframe backends >/dev/null
   echo "pmdk: $(dpkg-query -W -f='${Package} ${Version}  ' libpmemobj1 libpmem1 2>/dev/null || echo unknown)"
   echo "java: $(. "$repo/.mvn/find-jdk.sh" && nvframe_find_jdk && "$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
   echo "nvframe: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)'), jar $NVFRAME_JAR, writeback $WRITEBACK, JVM flags: ${NVFRAME_JAVA_OPTS:-} ${NVFRAME_FLAGS[*]}"
-  echo "DURATION=$DURATION REPS=$REPS THREADS='$THREADS' MODES='$MODES'"
+  echo "DURATION=$DURATION WARMUP=$WARMUP REPS=$REPS THREADS='$THREADS' MODES='$MODES'"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
@@ -161,7 +166,7 @@ pmdk_run() { # mode threads binary variant op
 
 nv_run() { # mode threads op
   local mode=$1 t=$2 op=$3
-  run nvframe bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION" --json
+  run nvframe bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION" --warmup "$WARMUP" --json
   # the JSON of one row (bench --json prints JSON only)
   local ops_s ns_op fences flushes
   ops_s=$(json_num "$RUN_OUT" opsPerSecond)
