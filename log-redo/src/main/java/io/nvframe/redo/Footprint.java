@@ -81,12 +81,12 @@ final class Footprint extends FootprintFields {
   @SuppressWarnings("unused")
   private long q0, q1, q2, q3, q4, q5, q6, q7;
 
-  /** Start of exact range i (below {@link #exactCount}). */
+  /** Start of exact range i (meaningful below {@link #exactCount}). */
   long exactStart(int i) {
     return x[PAD + 2 * i];
   }
 
-  /** End (exclusive) of exact range i (below {@link #exactCount}). */
+  /** End (exclusive) of exact range i (meaningful below {@link #exactCount}). */
   long exactEnd(int i) {
     return x[PAD + 2 * i + 1];
   }

@@ -188,19 +188,13 @@ final class RecordFormat {
   // ---- header ----------------------------------------------------------------------------------
 
   /**
-   * Fills {@code b[0, 64)} with a VALID header for the payload in {@code b[64, 64 + payloadBytes)}
-   * (not chained) and returns the state word that later marks the record APPLIED.
+   * Fills {@code b[at, at + 64)} with a VALID header for the payload in {@code b[at + 64, at + 64 +
+   * payloadBytes)} (not chained) and returns the state word that later marks the record APPLIED.
    *
    * <p>One CRC pass: the CRC32C of the header alone (crc field 0) is read off midway through the
    * record's CRC, and the APPLIED header's CRC follows from it by {@link #APPLIED_CRC_DELTA},
    * since the two headers differ only in the flags field.
    */
-  static long writeValidHeader(
-      byte[] b, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
-    return writeValidHeader(b, 0, laneId, generation, entryCount, payloadBytes, crc);
-  }
-
-  /** {@link #writeValidHeader(byte[], int, long, int, int, CRC32C)} for a header at {@code b[at]}, its payload after it. */
   static long writeValidHeader(
       byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
     // the header's eight little-endian words: magic|version|lane, generation, entries|payload,
@@ -243,17 +237,10 @@ final class RecordFormat {
   }
 
   /**
-   * Fills {@code b[0, 64)} with a VALID header whose crc field is 0, and returns the state word
-   * that later marks the record APPLIED. The caller computes the CRC and stores it at {@link
-   * #CRC_OFFSET}.
+   * Fills {@code b[at, at + 64)} with a VALID header whose crc field is 0, and returns the state
+   * word that later marks the record APPLIED. The caller computes the CRC and stores it at {@code
+   * at +} {@link #CRC_OFFSET}.
    */
-  static long fillValidHeader(
-      byte[] b, int laneId, long generation, int entryCount, int payloadBytes, long extFirst,
-      int extBlocks, CRC32C crc) {
-    return fillValidHeader(b, 0, laneId, generation, entryCount, payloadBytes, extFirst, extBlocks, crc);
-  }
-
-  /** {@link #fillValidHeader(byte[], int, long, int, int, long, int, CRC32C)} for a header at {@code b[at]}. */
   static long fillValidHeader(
       byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes, long extFirst,
       int extBlocks, CRC32C crc) {

@@ -26,7 +26,7 @@ abstract class WriteSetFields extends LinePadding {
   boolean footprintValid;
   /**
    * The lane of this write set's last logged commit, which it may have left open, and that
-   * record's generation; -1: none. Kept across {@link #clear()}; used by {@link RedoLog} only.
+   * record's generation; -1: none. Kept across {@link WriteSet#clear()}; used by {@link RedoLog} only.
    */
   int lastLane = -1;
   long lastGeneration;

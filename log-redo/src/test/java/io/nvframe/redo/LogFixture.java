@@ -130,7 +130,7 @@ final class LogFixture {
     byte[] buf = new byte[LANE_SIZE];
     int payload = ws.encodePayload(buf, RecordFormat.HEADER_BYTES);
     RecordFormat.writeValidHeader(
-        buf, laneId, generation, ws.entryCount(), payload, new java.util.zip.CRC32C());
+        buf, 0, laneId, generation, ws.entryCount(), payload, new java.util.zip.CRC32C());
     return Arrays.copyOf(buf, RecordFormat.HEADER_BYTES + payload);
   }
 }
