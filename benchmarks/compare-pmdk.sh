@@ -15,6 +15,12 @@
 #   blk_write_4k / blk_read_4k, blk_write_512 / blk_read_512 (libpmemblk, benchmarks/pmdk-blk-rw.c)
 #                         <-> nvframe btt bench: random block writes / reads on a new 1 GiB BTT
 #
+# Before and after every measured run, benchmarks/line-transfer.c times how long a cache line takes
+# to move between processors 0 and 1 (xfer_ns in the raw lines, a column of the table). On a VM the
+# hypervisor places the vCPUs and may move them: tens of ns when they share a last-level cache,
+# several times more when not, and every line two threads share costs that factor, so a two-thread
+# row's spread follows this number (benchmarks/results.md).
+#
 # usage: benchmarks/compare-pmdk.sh [pooldir]        (default pooldir: /dev/shm)
 # env:   DURATION    measured seconds per run (default 3)
 #        WARMUP      unmeasured seconds before each nvframe region run, for the JIT (default 5; the
@@ -87,6 +93,7 @@ $CC -o "$OUT/pmdk-build/obj_tx" "$PMDK_SRC/obj_tx.c" -lpmemobj -lpmem -lpthread
 $CC -o "$OUT/pmdk-build/pool_open" "$PMDK_SRC/pool_open.c" -lpmemobj -lpmemblk -lpmem -lpthread
 $CC -I "$PMDK_SRC" -o "$OUT/pmdk-build/pmdk-blk-rw" "$repo/benchmarks/pmdk-blk-rw.c" -lpmemblk -lpmem -lpthread
 $CC -I "$PMDK_SRC" -o "$OUT/pmdk-build/pmdk-tx-rewrite" "$repo/benchmarks/pmdk-tx-rewrite.c" -lpmemobj -lpmem -lpthread
+$CC -o "$OUT/pmdk-build/line-transfer" "$repo/benchmarks/line-transfer.c" -lpthread
 
 if [ -z "${NVFRAME_JAR:-}" ]; then
   echo "building/checking the nvframe command-line tool (./nvframe) ..." >&2
@@ -127,10 +134,14 @@ wait_quiet() {
     waited=$((waited + 1))
   done
 }
-# run CMD...: its stdout goes to $RUN_OUT; sets OTHER_CPU = cores used by everything else meanwhile
+# xfer: nanoseconds for a cache line to move between processors 0 and 1 now ("-" with one processor)
+xfer() { if [ "$(nproc)" -ge 2 ]; then "$OUT/pmdk-build/line-transfer" 0 1 | sed -n 's/^xfer_ns=//p'; else echo -; fi; }
+# run CMD...: its stdout goes to $RUN_OUT; sets OTHER_CPU = cores used by everything else meanwhile,
+# XFER = "xfer_ns=BEFORE/AFTER" (line-transfer times just before and just after it)
 run() {
   wait_quiet
-  local t b0 b1 real user sys
+  local t b0 b1 real user sys x0
+  x0=$(xfer)
   t=$(mktemp)
   b0=$(busy_s)
   { TIMEFORMAT='%R %U %S'; time "$@" >"$t.out" 2>"$t.err"; } 2>"$t.time" || { cat "$t.err" >&2; exit 1; }
@@ -140,6 +151,7 @@ run() {
     'BEGIN{o=(b-a-u-s)/r; if (o<0) o=0; printf "%.2f", o}')
   RUN_OUT=$(cat "$t.out")
   rm -f "$t" "$t.out" "$t.err" "$t.time"
+  XFER="xfer_ns=$x0/$(xfer)"
 }
 # one line per measurement: SYS OP MODE THREADS key=value ...
 record() { echo "$*" >>"$RAW"; }
@@ -161,7 +173,7 @@ pmdk_run() { # mode threads binary variant op
   [ "$got_mode" = "$mode" ] || { echo "PMDK ran in mode '$got_mode', expected $mode: $line" >&2; exit 1; }
   ops_s=$(echo "$line" | sed -n 's/.* ops_s=\([0-9.]*\).*/\1/p')
   ns_op=$(echo "$line" | sed -n 's/.* ns_op=\([0-9.]*\).*/\1/p')
-  record "pmdk $op $mode $t ops_s=$ops_s ns_op=$ns_op other_cpu=$OTHER_CPU rep=$rep"
+  record "pmdk $op $mode $t ops_s=$ops_s ns_op=$ns_op other_cpu=$OTHER_CPU $XFER rep=$rep"
 }
 
 nv_run() { # mode threads op
@@ -175,7 +187,7 @@ nv_run() { # mode threads op
   flushes=$(json_num "$RUN_OUT" flushesPerOp)
   [ -n "$ops_s" ] && [ -n "$fences" ] && echo "$RUN_OUT" | grep -q "\"operation\": \"$op\"" \
     || { echo "no result for $op/$t in: $RUN_OUT" >&2; exit 1; }
-  record "nvframe $op $mode $t ops_s=$ops_s ns_op=$ns_op fences_op=$fences flushes_op=$flushes other_cpu=$OTHER_CPU rep=$rep"
+  record "nvframe $op $mode $t ops_s=$ops_s ns_op=$ns_op fences_op=$fences flushes_op=$flushes other_cpu=$OTHER_CPU $XFER rep=$rep"
 }
 # json_num JSON KEY: the number after "KEY": (Java's Double.toString form, e.g. 1.2E7)
 json_num() { echo "$1" | sed -n "s/.*\"$2\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
@@ -191,7 +203,7 @@ pmdk_blk_run() { # mode threads bsize
   fi
   while read -r line; do
     op=$(echo "$line" | sed -n 's/.* bench=\([a-z0-9_]*\).*/\1/p')
-    record "pmdk $op $mode $t ops_s=$(echo "$line" | sed -n 's/.* ops_s=\([0-9.]*\).*/\1/p') ns_op=$(echo "$line" | sed -n 's/.* ns_op=\([0-9.]*\).*/\1/p') other_cpu=$OTHER_CPU rep=$rep"
+    record "pmdk $op $mode $t ops_s=$(echo "$line" | sed -n 's/.* ops_s=\([0-9.]*\).*/\1/p') ns_op=$(echo "$line" | sed -n 's/.* ns_op=\([0-9.]*\).*/\1/p') other_cpu=$OTHER_CPU $XFER rep=$rep"
   done < <(echo "$RUN_OUT" | grep '^RESULT ')
 }
 nv_blk_run() { # mode threads bsize
@@ -199,7 +211,7 @@ nv_blk_run() { # mode threads bsize
   run nvframe btt bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --threads "$t" --block-size "$bs" --seconds "$DURATION"
   while read -r line; do
     set -- $line
-    record "nvframe $1 $mode $t ops_s=${3//,/} ns_op=$4 fences_op=$5 flushes_op=$6 other_cpu=$OTHER_CPU rep=$rep"
+    record "nvframe $1 $mode $t ops_s=${3//,/} ns_op=$4 fences_op=$5 flushes_op=$6 other_cpu=$OTHER_CPU $XFER rep=$rep"
   done < <(echo "$RUN_OUT" | grep '^blk_')
 }
 part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -243,7 +255,7 @@ for rep in $(seq "$REPS"); do
       run env -u PMEM_IS_PMEM_FORCE "$OUT/pmdk-build/pool_open" "$POOLDIR"
     fi
     ms=$(echo "$RUN_OUT" | grep 'bench=obj_pool_1GiB' | sed -n 's/.* open_clean_ms=\([0-9.]*\).*/\1/p')
-    record "pmdk open_1g $mode 1 open_ms=$ms other_cpu=$OTHER_CPU rep=$rep"
+    record "pmdk open_1g $mode 1 open_ms=$ms other_cpu=$OTHER_CPU $XFER rep=$rep"
     rm -f "$OPEN_FILE"
     run nvframe bench --dax-mode "$(nv_mode "$mode")" --open-region "$OPEN_FILE" --open-repeats 1
     run nvframe bench --dax-mode "$(nv_mode "$mode")" --open-region "$OPEN_FILE" --open-repeats 101 --json
@@ -252,7 +264,7 @@ for rep in $(seq "$REPS"); do
     warm=$(echo "$RUN_OUT" | sed -n 's/.*"warmOpenMsMedian": *\([0-9.]*\).*/\1/p')
     warm_internal=$(echo "$RUN_OUT" | sed -n 's/.*"warmOpenInternalMsMedian": *\([0-9.]*\).*/\1/p')
     logging=$(echo "$RUN_OUT" | sed -n 's/.*"loggingInitMs": *\([0-9.]*\).*/\1/p')
-    record "nvframe open_1g $mode 1 cold_ms=$cold cold_internal_ms=$cold_internal warm_ms=$warm warm_internal_ms=$warm_internal logging_init_ms=$logging other_cpu=$OTHER_CPU rep=$rep"
+    record "nvframe open_1g $mode 1 cold_ms=$cold cold_internal_ms=$cold_internal warm_ms=$warm warm_internal_ms=$warm_internal logging_init_ms=$logging other_cpu=$OTHER_CPU $XFER rep=$rep"
     rm -f "$OPEN_FILE"
   done
 done
@@ -300,22 +312,30 @@ BEGIN {
     split($i, kv, "=")
     put(sys SUBSEP op SUBSEP mode SUBSEP thr SUBSEP kv[1], kv[2])
     if (kv[1] == "other_cpu" && kv[2] + 0 > maxother[op SUBSEP mode SUBSEP thr]) maxother[op SUBSEP mode SUBSEP thr] = kv[2] + 0
+    if (kv[1] == "xfer_ns" && kv[2] != "-/-") { # before/after of one run, of either system: the row'"'"'s range
+      split(kv[2], ba, "/"); rk = op SUBSEP mode SUBSEP thr
+      for (b = 1; b <= 2; b++) {
+        if (!(rk in xlo) || ba[b] + 0 < xlo[rk]) xlo[rk] = ba[b] + 0
+        if (!(rk in xhi) || ba[b] + 0 > xhi[rk]) xhi[rk] = ba[b] + 0
+      }
+    }
   }
   if (!((op SUBSEP mode SUBSEP thr) in seen)) { seen[op SUBSEP mode SUBSEP thr] = 1; order[++rows] = op SUBSEP mode SUBSEP thr }
 }
 END {
-  print "| operation | PMDK mode / nvframe mode | thr | PMDK ops/s median [min .. max] | PMDK ns/op | nvframe ops/s median [min .. max] | nvframe ns/op | nvframe fences/op | flushes/op | nvframe / PMDK | target | other_cpu max |"
-  print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  print "| operation | PMDK mode / nvframe mode | thr | PMDK ops/s median [min .. max] | PMDK ns/op | nvframe ops/s median [min .. max] | nvframe ns/op | nvframe fences/op | flushes/op | nvframe / PMDK | target | other_cpu max | line transfer ns [min .. max] |"
+  print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for (r = 1; r <= rows; r++) {
     split(order[r], k, SUBSEP); op = k[1]; mode = k[2]; thr = k[3]
     if (op == "open_1g") continue
     p = "pmdk" SUBSEP op SUBSEP mode SUBSEP thr SUBSEP; q = "nvframe" SUBSEP op SUBSEP mode SUBSEP thr SUBSEP
     pm = med(p "ops_s"); nm = med(q "ops_s")
     ratio = pm > 0 ? nm / pm : 0
-    printf "| %s | %s / %s | %s | %s [%s .. %s] | %s | %s [%s .. %s] | %s | %s | %s | %.2f× | %s | %.2f |\n", op, mode, nvmode[mode], thr,
+    xr = (order[r] in xlo) ? xlo[order[r]] " .. " xhi[order[r]] : "–"
+    printf "| %s | %s / %s | %s | %s [%s .. %s] | %s | %s [%s .. %s] | %s | %s | %s | %.2f× | %s | %.2f | %s |\n", op, mode, nvmode[mode], thr,
       f(pm), f(lo(p "ops_s")), f(hi(p "ops_s")), f(med(p "ns_op")),
       f(nm), f(lo(q "ops_s")), f(hi(q "ops_s")), f(med(q "ns_op")),
-      f(med(q "fences_op")), f(med(q "flushes_op")), ratio, tgt(op, mode, thr), maxother[order[r]]
+      f(med(q "fences_op")), f(med(q "flushes_op")), ratio, tgt(op, mode, thr), maxother[order[r]], xr
   }
   print ""
   print "| two threads vs one (ops/s ratio, medians) | mode | PMDK | nvframe | target |"

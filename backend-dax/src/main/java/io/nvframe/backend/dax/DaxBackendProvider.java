@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   mode     file mapping                flush(off, len)                               fence
  *   sync     READ_WRITE_SYNC (MAP_SYNC)  force() of the lines: write-back + sfence     full fence
- *   msync    READ_WRITE                  force() of the pages: msync(MS_SYNC)          full fence
+ *   msync    READ_WRITE                  note the pages (dax.msync=merged)             msync(MS_SYNC) of the noted
+ *                                        or msync(MS_SYNC) of them (per-flush)         pages, full fence
  *   emulate  READ_WRITE                  cache-line write-back (CacheLineWriteback)    sfence (split write-back)
  *                                                                                      or full fence
  *   none     READ_WRITE                  nothing (eADR: caches are persistent)         full fence
@@ -92,6 +93,24 @@ public final class DaxBackendProvider implements BackendProvider {
 
   /** {@value #COPY} value: a Java copy through the cache. */
   public static final String COPY_JAVA = "java";
+
+  /**
+   * Option: when a medium in mode {@code msync} calls msync: {@code merged} (default): a flush
+   * only notes its pages, and the thread's next fence msyncs once, from the lowest to the highest
+   * page that thread flushed since its previous fence (the SPI's contract: flushed data is durable
+   * once a later fence of the same thread returns); {@code per-flush}: every flush msyncs its own
+   * pages at once. A commit that flushes three ranges then costs one system call instead of three;
+   * the merged msync also writes back the other dirty pages between those pages, earlier than the
+   * kernel's periodic write-back would (on tmpfs msync writes nothing either way). Ignored in the
+   * other modes. Also the property that names what a msync medium uses.
+   */
+  public static final String MSYNC = "dax.msync";
+
+  /** {@value #MSYNC} value (the default): one msync per fence over the pages flushed since the last. */
+  public static final String MSYNC_MERGED = "merged";
+
+  /** {@value #MSYNC} value: one msync per flush. */
+  public static final String MSYNC_PER_FLUSH = "per-flush";
 
   /** Default permissions of created region files. */
   public static final String DEFAULT_FILE_MODE = "rw-------";
@@ -163,7 +182,7 @@ public final class DaxBackendProvider implements BackendProvider {
     DaxOptions options = DaxOptions.parse(config);
     logger.debug("dax: create {} capacity={} {}", path, config.capacity(), options);
     if (DeviceDax.isCharacterDevice(path)) {
-      return deviceMapper.map(path, config.capacity(), false, options.mode(), options.copy(), "created on");
+      return deviceMapper.map(path, config.capacity(), false, options.mode(), options.copy(), options.msync(), "created on");
     }
     return creator.create(path, config.capacity(), options);
   }
@@ -181,7 +200,7 @@ public final class DaxBackendProvider implements BackendProvider {
           "region " + path + " does not exist; create it first, or check the path", e);
     }
     if (attributes.isOther() && DeviceDax.isCharacterDevice(path)) {
-      return deviceMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), "opened");
+      return deviceMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), options.msync(), "opened");
     }
     if (attributes.isDirectory()) {
       throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
@@ -189,7 +208,7 @@ public final class DaxBackendProvider implements BackendProvider {
     }
     FileMapper.requireWriteback(path, options.mode(), config.readOnly());
     try {
-      return fileMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), "opened", null);
+      return fileMapper.map(path, config.capacity(), config.readOnly(), options.mode(), options.copy(), options.msync(), "opened", null);
     } catch (IOException e) {
       throw new NvframeIOException(ErrorCode.IO_ERROR, "cannot map region " + path + ": " + e
           + "; check 'ulimit -v' and the vm.max_map_count sysctl", e);

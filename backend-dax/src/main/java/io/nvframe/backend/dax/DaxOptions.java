@@ -16,12 +16,12 @@ import java.util.TreeSet;
 /**
  * The options of one create, open or probe call, parsed and checked before anything touches the
  * disk: {@value DaxBackendProvider#MODE}, {@value DaxBackendProvider#PREALLOCATE}, {@value
- * DaxBackendProvider#COPY} and {@link ProviderConfig#FILE_MODE}. Unknown {@code dax.*} keys are
+ * DaxBackendProvider#COPY}, {@value DaxBackendProvider#MSYNC} and {@link ProviderConfig#FILE_MODE}. Unknown {@code dax.*} keys are
  * rejected so that a typo does not silently fall back to a default.
  */
-record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fileMode, String copy) {
-  private static final Set<String> KEYS =
-      Set.of(DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE, DaxBackendProvider.COPY);
+record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fileMode, String copy, String msync) {
+  private static final Set<String> KEYS = Set.of(
+      DaxBackendProvider.MODE, DaxBackendProvider.PREALLOCATE, DaxBackendProvider.COPY, DaxBackendProvider.MSYNC);
 
   /** Parses the options of {@code config}; throws {@link NvframeConfigurationException} naming a bad one. */
   static DaxOptions parse(ProviderConfig config) {
@@ -49,8 +49,14 @@ record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fi
       default -> throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "option " + DaxBackendProvider.COPY + "='" + copy + "' must be auto, libpmem or java");
     }
+    String msync = config.option(DaxBackendProvider.MSYNC, DaxBackendProvider.MSYNC_MERGED).trim().toLowerCase(Locale.ROOT);
+    if (!msync.equals(DaxBackendProvider.MSYNC_MERGED) && !msync.equals(DaxBackendProvider.MSYNC_PER_FLUSH)) {
+      throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
+          "option " + DaxBackendProvider.MSYNC + "='" + msync + "' must be " + DaxBackendProvider.MSYNC_MERGED
+              + " or " + DaxBackendProvider.MSYNC_PER_FLUSH);
+    }
     return new DaxOptions(mode, pre.equalsIgnoreCase("true"),
-        parseFileMode(config.option(ProviderConfig.FILE_MODE, DaxBackendProvider.DEFAULT_FILE_MODE)), copy);
+        parseFileMode(config.option(ProviderConfig.FILE_MODE, DaxBackendProvider.DEFAULT_FILE_MODE)), copy, msync);
   }
 
   /** The absolute, normalized path of {@code config}; {@code verb} ("create", "open") goes into the error. */

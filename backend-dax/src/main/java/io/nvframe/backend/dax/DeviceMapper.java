@@ -58,7 +58,7 @@ final class DeviceMapper {
    * @param capacity the mapping length, or 0 for the whole device rounded down to its alignment
    * @param verb "created on" or "opened", for the INFO line
    */
-  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String copy, String verb) {
+  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String copy, String msync, String verb) {
     if (!NativeFiles.supported()) {
       throw new BackendUnavailableException(ErrorCode.BACKEND_UNAVAILABLE,
           "device DAX " + path + " is supported on Linux x86-64 and AArch64 only, not on "
@@ -111,7 +111,7 @@ final class DeviceMapper {
       if (readOnly) {
         segment = segment.asReadOnly();
       }
-      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly,
+      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, msync, readOnly,
           true, Map.of("dax.alignment", Long.toString(geometry.alignment())), () -> FILESYSTEM);
       logger.info("dax: {} device DAX {} ({} of {} bytes, alignment {}{}), mode {}: {}", verb, path, size,
           geometry.size(), geometry.alignment(), readOnly ? ", read-only" : "", resolved.mode().key(),

@@ -55,10 +55,11 @@ final class FileMapper {
    *
    * @param capacity the expected size, or 0 for the file's size
    * @param copy the {@link DaxBackendProvider#COPY} option
+   * @param msync the {@link DaxBackendProvider#MSYNC} option
    * @param verb "created" or "opened", for the INFO line
    * @param reservation how a new file's space was reserved, or null for open
    */
-  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String copy, String verb,
+  MappedMedium map(Path path, long capacity, boolean readOnly, DaxMode mode, String copy, String msync, String verb,
       String reservation)
       throws IOException {
     DaxMode.Resolution planned = DaxMode.resolve(mode, true, false, readOnly);
@@ -112,7 +113,7 @@ final class FileMapper {
             : FileChannel.MapMode.READ_WRITE;
         segment = ch.map(how, 0, size, arena);
       }
-      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, readOnly,
+      MappedMedium medium = new MappedMedium(segment, arena, file, resolved.mode(), resolved.flush(), copy, msync, readOnly,
           false, reservation == null ? Map.of() : Map.of("dax.reservation", reservation), fs);
       if (logger.isInfoEnabled()) {
         logger.info("dax: {} {} ({} bytes on {}{}), mode {}: {}", verb, path, size, fs.get(),

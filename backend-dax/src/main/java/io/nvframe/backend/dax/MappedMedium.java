@@ -32,7 +32,9 @@ import java.util.function.Supplier;
  *
  *   FORCE_LINES     MAP_SYNC file mapping: segment.asSlice(start, end - start).force(); the JDK
  *                   writes back each line and issues one store fence
- *   FORCE_PAGES     plain file mapping: the same force() call, which is msync(MS_SYNC) of the pages
+ *   FORCE_PAGES     plain file mapping: msync(MS_SYNC) of the pages (NativeFiles.msync, else the
+ *                   same force() call); with dax.msync=merged (the default) not at flush but at
+ *                   the thread's next fence, below
  *   WRITEBACK_LINES emulate mode and device DAX, two ways (see CacheLineWriteback):
  *     split          (java.base/jdk.internal.misc opened) CacheLineWriteback.writebackLines(address
  *                    + start, ...): one CLWB per line, no fence
@@ -40,6 +42,16 @@ import java.util.function.Supplier;
  *                    line + SFENCE
  *   NOTHING         mode none (eADR) and read-only media
  * </pre>
+ *
+ * <p><b>Merged msync.</b> With {@code dax.msync=merged}, a flush in msync mode only widens the
+ * calling thread's pending page range {@code [lo, hi)} to cover its pages; the thread's next fence
+ * msyncs that range once (if any) and empties it. The SPI requires flushed data to be durable once
+ * a later fence of the same thread returns, not before, so a commit that flushes its record, its
+ * targets and another lane's header before its one fence makes one system call instead of three. The
+ * msync also writes back every other dirty page in the range, which is harmless: a byte may become
+ * durable earlier than required. Each thread's range lives in an array of its own (a {@link
+ * ThreadLocal}), with 64 unused bytes on either side of its two entries. {@link #close()} msyncs the
+ * whole mapping first, so flushes that no fence followed are written too.
  *
  * <p><b>Fence.</b> With split write-back, {@code fence} is the one post-write-back fence that
  * completes every line this thread started ({@code SFENCE} on x86, like PMDK's {@code
@@ -85,6 +97,16 @@ final class MappedMedium extends SegmentMedium {
   private final boolean readOnly;
   /** FORCE_PAGES calls msync through {@link NativeFiles#msync} (no slice allocated per flush). */
   private final boolean nativeMsync;
+  /** FORCE_PAGES with {@code dax.msync=merged}: flushes note pages, fences msync them. */
+  private final boolean mergedMsync;
+  /**
+   * The calling thread's pages flushed since its last fence, for {@link #mergedMsync}: {@code
+   * [range[LO], range[HI])}, empty when {@code range[HI] == 0}.
+   */
+  private final ThreadLocal<long[]> pendingPages = ThreadLocal.withInitial(() -> new long[LO + 2 + LO]);
+  /** Where the range's entries start: 64 unused bytes before them, and as many after. */
+  private static final int LO = 8;
+  private static final int HI = LO + 1;
   /** {@code writeAndFlush} of whole lines copies with libpmem's non-temporal stores. */
   private final boolean nonTemporal;
   private final Set<Capability> capabilities;
@@ -104,6 +126,7 @@ final class MappedMedium extends SegmentMedium {
    *
    * @param copy the {@value DaxBackendProvider#COPY} option: {@code auto}, {@code libpmem} (already
    *     checked to be usable) or {@code java}
+   * @param msync the {@value DaxBackendProvider#MSYNC} option: {@code merged} or {@code per-flush}
    * @param extraProperties properties besides mode, file, device, read-only, lock, write-back and copy
    * @param filesystem the {@link DaxBackendProvider#PROPERTY_FILESYSTEM} value, asked for on first use
    */
@@ -114,6 +137,7 @@ final class MappedMedium extends SegmentMedium {
       DaxMode mode,
       FlushPrimitive flush,
       String copy,
+      String msync,
       boolean readOnly,
       boolean device,
       Map<String, String> extraProperties,
@@ -128,6 +152,7 @@ final class MappedMedium extends SegmentMedium {
     this.readOnly = readOnly;
     this.nativeMsync = this.flush == FlushPrimitive.FORCE_PAGES && NativeFiles.supported()
         && NativeFiles.nativeAccessEnabled();
+    this.mergedMsync = this.flush == FlushPrimitive.FORCE_PAGES && DaxBackendProvider.MSYNC_MERGED.equals(msync);
     this.nonTemporal = split && !DaxBackendProvider.COPY_JAVA.equals(copy) && NonTemporalCopy.available();
     this.capabilities = mode == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES;
     Map<String, String> fixed = new HashMap<>(extraProperties);
@@ -138,6 +163,9 @@ final class MappedMedium extends SegmentMedium {
     fixed.put(DaxBackendProvider.PROPERTY_LOCK, file.lockKind());
     if (this.flush == FlushPrimitive.WRITEBACK_LINES) {
       fixed.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
+    }
+    if (this.flush == FlushPrimitive.FORCE_PAGES) {
+      fixed.put(DaxBackendProvider.MSYNC, mergedMsync ? DaxBackendProvider.MSYNC_MERGED : DaxBackendProvider.MSYNC_PER_FLUSH);
     }
     fixed.put(DaxBackendProvider.COPY, nonTemporal ? DaxBackendProvider.COPY_LIBPMEM : DaxBackendProvider.COPY_JAVA);
     this.fixedProperties = Map.copyOf(fixed);
@@ -213,6 +241,22 @@ final class MappedMedium extends SegmentMedium {
     long unit = flush.unit;
     long start = offset & -unit;
     long end = Math.min((offset + length + unit - 1) & -unit, size());
+    if (mergedMsync) {
+      long[] range = pendingPages.get();
+      if (range[HI] == 0) {
+        range[LO] = start;
+        range[HI] = end;
+      } else {
+        range[LO] = Math.min(range[LO], start);
+        range[HI] = Math.max(range[HI], end);
+      }
+      return;
+    }
+    writeback(start, end);
+  }
+
+  /** Hands the unit-aligned {@code [start, end)} to the write-back primitive and counts it. */
+  private void writeback(long start, long end) {
     try {
       switch (flush) {
         case FORCE_PAGES -> {
@@ -254,6 +298,14 @@ final class MappedMedium extends SegmentMedium {
 
   @Override
   protected void doFence() {
+    if (mergedMsync) {
+      long[] range = pendingPages.get();
+      long end = range[HI];
+      if (end != 0) {
+        range[HI] = 0; // emptied first: a failing msync is reported once, for the range it covered
+        writeback(range[LO], end);
+      }
+    }
     if (split) {
       CacheLineWriteback.drain();
       // the post-sync fence orders the medium's later stores; this keeps the compiler from moving
@@ -267,9 +319,15 @@ final class MappedMedium extends SegmentMedium {
   @Override
   protected void doClose() {
     try {
-      arena.close();
+      if (mergedMsync) {
+        writeback(0, size()); // the pages of flushes that no fence of their thread followed
+      }
     } finally {
-      file.close();
+      try {
+        arena.close();
+      } finally {
+        file.close();
+      }
     }
   }
 

@@ -76,7 +76,7 @@ final class RegionFileCreator {
         Files.setPosixFilePermissions(path, options.fileMode());
       }
       String reservation = reserve(path, capacity, options.preallocate());
-      MappedMedium medium = mapper.map(path, capacity, false, options.mode(), options.copy(), "created", reservation);
+      MappedMedium medium = mapper.map(path, capacity, false, options.mode(), options.copy(), options.msync(), "created", reservation);
       syncDirectory(dir);
       done = true;
       return medium;

@@ -1,8 +1,13 @@
 package io.nvframe.backend.dax;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.nvframe.api.ErrorCode;
+import io.nvframe.api.NvframeConfigurationException;
 import io.nvframe.spi.Medium;
 import io.nvframe.spi.PersistStats;
 import io.nvframe.spi.ProviderConfig;
@@ -16,7 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Flush widening and coalescing: a flush is widened to whole pages (msync) or cache lines
- * (write-back) and handed to the primitive as ONE range, however many units it spans.
+ * (write-back) and handed to the primitive as ONE range, however many units it spans; in msync mode
+ * with {@code dax.msync=merged} (the default) a thread's flushes are msynced as one range at its
+ * next fence.
  */
 class MappedMediumFlushTest {
   private static final long SIZE = 1 << 20;
@@ -28,7 +35,105 @@ class MappedMediumFlushTest {
         .create(new ProviderConfig(tmp.resolve(mode + ".nvf"), SIZE, false, Map.of(DaxBackendProvider.MODE, mode)));
   }
 
-  @ParameterizedTest(name = "msync flush({0}, {1}) -> {2} bytes")
+  private MappedMedium createMsync(String msync) {
+    return (MappedMedium) new DaxBackendProvider().create(new ProviderConfig(tmp.resolve(msync + ".nvf"), SIZE, false,
+        Map.of(DaxBackendProvider.MODE, "msync", DaxBackendProvider.MSYNC, msync)));
+  }
+
+  @ParameterizedTest(name = "msync flush({0}, {1}) then fence -> {2} bytes")
+  @CsvSource({
+    "0, 8, 4096",
+    "100, 10, 4096",
+    "4095, 2, 8192",
+    "0, 65536, 65536",
+    "1048575, 1, 4096",
+  })
+  void mergedMsyncWaitsForTheFenceAndWidensToPages(long offset, long length, long expectedBytes) {
+    try (MappedMedium m = create("msync")) {
+      assertEquals("merged", m.properties().get(DaxBackendProvider.MSYNC), "the default");
+      m.flush(offset, length);
+      assertEquals(0, m.writebackRanges(), "a flush only notes its pages");
+      m.fence();
+      assertEquals(1, m.writebackRanges(), "one msync call at the fence");
+      assertEquals(expectedBytes, m.writebackBytes(), "page-aligned bytes");
+      m.fence();
+      assertEquals(1, m.writebackRanges(), "a fence with nothing flushed since the last calls nothing");
+      assertEquals(new PersistStats(0, 0, 1, length, 2), m.stats(), "the SPI counts the calls");
+    }
+  }
+
+  @Test
+  void mergedMsyncCoversEveryFlushOfTheThreadSinceItsLastFenceWithOneCall() {
+    try (MappedMedium m = create("msync")) {
+      m.flush(700_000, 8); // page 170: [696320, 700416)
+      m.flush(8192, 100); // page 2
+      m.flush(4096 * 100, 4096 * 3); // pages 100 to 102, inside
+      assertEquals(0, m.writebackRanges());
+      m.fence();
+      assertEquals(1, m.writebackRanges(), "one msync from the lowest to the highest page flushed");
+      assertEquals(700_416 - 8192, m.writebackBytes());
+      m.persist(0, 1); // a persist after the fence starts a new range: page 0 alone
+      assertEquals(2, m.writebackRanges());
+      assertEquals(700_416 - 8192 + 4096, m.writebackBytes());
+    }
+  }
+
+  @Test
+  void anotherThreadsFenceDoesNotMsyncThisThreadsFlushes() throws Exception {
+    try (MappedMedium m = create("msync")) {
+      m.flush(4096, 8);
+      Thread other = Thread.ofPlatform().start(() -> {
+        m.flush(65536, 8);
+        m.fence();
+      });
+      other.join();
+      assertEquals(1, m.writebackRanges(), "the other thread msynced its own page only");
+      assertEquals(4096, m.writebackBytes());
+      m.fence();
+      assertEquals(2, m.writebackRanges(), "this thread's fence msyncs its page");
+      assertEquals(8192, m.writebackBytes());
+    }
+  }
+
+  @Test
+  void closeMsyncsTheWholeMappingSoFlushesNoFenceFollowedAreWritten() {
+    MappedMedium m = create("msync");
+    m.storeLong(8192, 42);
+    m.flush(8192, 8);
+    m.close();
+    assertEquals(1, m.writebackRanges(), "close msyncs once");
+    assertEquals(SIZE, m.writebackBytes(), "the whole mapping");
+  }
+
+  @Test
+  void perFlushMsyncWritesEachFlushBackAtOnce() {
+    try (MappedMedium m = createMsync("per-flush")) {
+      assertEquals("per-flush", m.properties().get(DaxBackendProvider.MSYNC));
+      m.flush(8192, 100);
+      assertEquals(1, m.writebackRanges(), "msync at the flush");
+      m.flush(700_000, 8);
+      assertEquals(2, m.writebackRanges());
+      m.fence();
+      assertEquals(2, m.writebackRanges(), "nothing left for the fence");
+      assertEquals(8192, m.writebackBytes());
+    }
+  }
+
+  @Test
+  void msyncOptionIsCheckedAndReportedOnlyForMsyncMedia() {
+    NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> createMsync("later"));
+    assertEquals(ErrorCode.CONFIG_INVALID, e.code());
+    assertTrue(e.getMessage().contains("dax.msync='later' must be merged or per-flush"), e.getMessage());
+    assertFalse(java.nio.file.Files.exists(tmp.resolve("later.nvf")), "nothing created");
+    try (MappedMedium m = createMsync("PER-FLUSH")) {
+      assertEquals("per-flush", m.properties().get(DaxBackendProvider.MSYNC), "case-insensitive");
+    }
+    try (MappedMedium m = create("none")) {
+      assertFalse(m.properties().containsKey(DaxBackendProvider.MSYNC), "no msync in mode none");
+    }
+  }
+
+  @ParameterizedTest(name = "msync per-flush flush({0}, {1}) -> {2} bytes")
   @CsvSource({
     "0, 8, 4096",
     "100, 10, 4096",
@@ -39,7 +144,7 @@ class MappedMediumFlushTest {
     "1048575, 1, 4096",
   })
   void msyncWidensToPagesInOneRange(long offset, long length, long expectedBytes) {
-    try (MappedMedium m = create("msync")) {
+    try (MappedMedium m = createMsync("per-flush")) {
       m.flush(offset, length);
       assertEquals(1, m.writebackRanges(), "one msync call");
       assertEquals(expectedBytes, m.writebackBytes(), "page-aligned bytes");
@@ -95,6 +200,7 @@ class MappedMediumFlushTest {
   void emptyFlushAndModeNoneWriteNothingBackButCount() {
     try (MappedMedium msync = create("msync"); MappedMedium none = create("none")) {
       msync.flush(4096, 0);
+      msync.fence();
       assertEquals(0, msync.writebackRanges(), "an empty flush writes nothing back");
       assertEquals(1, msync.stats().flushes(), "but is counted");
       none.persist(0, 4096);
