@@ -6,6 +6,7 @@ module io.nvframe.backend.dax {
   requires io.nvframe.spi;
   requires org.slf4j;
   requires jdk.nio.mapmode;
+  requires jdk.management;
 
   provides io.nvframe.spi.BackendProvider with
       io.nvframe.backend.dax.DaxBackendProvider;

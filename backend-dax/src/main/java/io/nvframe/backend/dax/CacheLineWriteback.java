@@ -77,6 +77,9 @@ final class CacheLineWriteback {
           reason = "this CPU or JVM has no cache-line write-back instruction (Unsafe.isWritebackEnabled() is false on "
               + System.getProperty("os.arch") + "); use dax.mode=msync, or dax.mode=none on eADR hardware";
           notSplit = reason;
+        } else if (WritebackStubs.missing() != null) {
+          reason = noStubsMessage(WritebackStubs.missing());
+          notSplit = reason;
         } else {
           Object unsafe = lookup.findStatic(unsafeClass, "getUnsafe", MethodType.methodType(unsafeClass)).invoke();
           whole = lookup
@@ -120,6 +123,12 @@ final class CacheLineWriteback {
   }
 
   private CacheLineWriteback() {}
+
+  /** Why write-back is refused in a JVM started with {@code flag} ({@link WritebackStubs}). */
+  static String noStubsMessage(String flag) {
+    return "this JVM runs without the C2 compiler (" + flag + "), and HotSpot generates its cache-line write-back "
+        + "stubs only with C2: calling them would crash the JVM; start it without " + flag + ", or use dax.mode=msync";
+  }
 
   /** True when {@link #writeback} can be called. */
   static boolean available() {

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  *   2. lock the file (LockedFile); its size is the region size (a non-zero capacity must match)
  *   3. mapping MAP_SYNC: map READ_WRITE_SYNC; if the filesystem refuses (IOException "Operation not
  *      supported", or UnsupportedOperationException where the JVM has no write-back instruction),
+ *      or the JVM has no write-back stubs to force it with (WritebackStubs: -Xint, C1 only),
  *      resolve again with MAP_SYNC refused: auto becomes msync, sync fails
  *   4. otherwise map READ_WRITE, or READ_ONLY for a read-only medium (the JDK does not mark
  *      READ_ONLY_SYNC segments read-only, and a read-only medium never writes back)
@@ -87,21 +88,27 @@ final class FileMapper {
       MemorySegment segment = null;
       Exception refused = null;
       if (planned.mapping() == DaxMode.Mapping.MAP_SYNC) {
-        try {
-          segment = ch.map(ExtendedMapMode.READ_WRITE_SYNC, 0, size, arena);
-        } catch (UnsupportedOperationException e) {
-          refused = e;
-        } catch (IOException e) {
-          if (!isNotSupported(e)) {
-            throw e;
+        if (WritebackStubs.missing() != null) {
+          // the JDK's force() of a MAP_SYNC mapping calls the write-back stubs this JVM lacks
+          refused = new UnsupportedOperationException(CacheLineWriteback.noStubsMessage(WritebackStubs.missing()));
+        } else {
+          try {
+            segment = ch.map(ExtendedMapMode.READ_WRITE_SYNC, 0, size, arena);
+          } catch (UnsupportedOperationException e) {
+            refused = e;
+          } catch (IOException e) {
+            if (!isNotSupported(e)) {
+              throw e;
+            }
+            refused = e;
           }
-          refused = e;
         }
         if (refused != null) {
           resolved = DaxMode.resolve(mode, false, false, readOnly);
           if (resolved.isRefused()) {
-            throw new BackendUnavailableException(ErrorCode.MAPPING_MODE_UNSUPPORTED,
-                "dax.mode=sync: cannot map " + path + " with MAP_SYNC: the " + fs.get() + " filesystem does not "
+            throw new BackendUnavailableException(ErrorCode.MAPPING_MODE_UNSUPPORTED, WritebackStubs.missing() != null
+                ? "dax.mode=sync for " + path + ": " + refused.getMessage()
+                : "dax.mode=sync: cannot map " + path + " with MAP_SYNC: the " + fs.get() + " filesystem does not "
                     + "support it (" + refused + "); mount a DAX-capable filesystem (ext4 or xfs on pmem) with "
                     + "-o dax, or use dax.mode=msync", refused);
           }

@@ -2,6 +2,7 @@ package io.nvframe.backend.dax;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -162,6 +163,40 @@ class DaxModeSelectionTest {
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("MESSAGE") && l.contains(flag) && l.contains("msync")),
         "the error names the flag and the alternative: " + run.describe());
     assertTrue(lines.contains("EXISTS false"), "no file is created: " + run.describe());
+  }
+
+  /**
+   * In a JVM without C2 the write-back stubs are missing and calling them crashes the JVM
+   * (WritebackStubs): emulate is refused with the flag named, and auto falls back to msync.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"-Xint", "-XX:TieredStopAtLevel=1", "-XX:TieredStopAtLevel=3"})
+  void emulateWithoutTheC2CompilerIsRefusedInsteadOfCrashingTheJvm(String flag, @TempDir Path logs) {
+    List<String> command = ChildJvm.classPathCommand(
+        List.of("-Xmx64m", flag, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED"),
+        EmulateWithoutExportMain.class.getName(), List.of(tmp.toString(), "auto"));
+    ChildJvm.Finished run = ChildJvm.run(command, logs, "no-c2", 120);
+    assertEquals(0, run.exitCode(), run::describe);
+    List<String> lines = run.stdout().lines().toList();
+    assertTrue(lines.contains("AVAILABLE false"), run::describe);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("PROBE false") && l.contains(flag)),
+        "probe says unavailable and names the flag: " + run.describe());
+    assertTrue(lines.contains("CODE " + ErrorCode.MAPPING_MODE_UNSUPPORTED), run::describe);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("MESSAGE") && l.contains(flag) && l.contains("msync")),
+        "the error names the flag and the alternative: " + run.describe());
+    assertTrue(lines.contains("EXISTS false"), "no file is created: " + run.describe());
+    assertTrue(lines.contains("AUTO msync"), "auto still works, with msync: " + run.describe());
+  }
+
+  @Test
+  void writebackStubsAreMissingExactlyWithoutC2() {
+    assertEquals("-Xint", WritebackStubs.fromFlags(false, false, 4));
+    assertEquals("-XX:TieredStopAtLevel=1", WritebackStubs.fromFlags(true, true, 1));
+    assertEquals("-XX:TieredStopAtLevel=3", WritebackStubs.fromFlags(true, true, 3));
+    assertNull(WritebackStubs.fromFlags(true, true, 4), "default: tiered up to C2");
+    assertNull(WritebackStubs.fromFlags(true, false, 4), "-XX:-TieredCompilation: C2 alone");
+    assertNull(WritebackStubs.missing(), "this test JVM runs with C2");
   }
 
   @Test
