@@ -153,9 +153,16 @@ class DaxModeSelectionTest {
     List<String> command = ChildJvm.classPathCommand(
         List.of("-Xmx64m"), EmulateWithoutExportMain.class.getName(), List.of(tmp.toString()));
     ChildJvm.Finished run = ChildJvm.run(command, logs, "emulate", 120);
+    assertEmulateRefusedNaming("--add-exports java.base/jdk.internal.misc=ALL-UNNAMED", run);
+  }
+
+  /**
+   * {@link EmulateWithoutExportMain} exited normally, found write-back unavailable, and its probe and
+   * its error ({@code MAPPING_MODE_UNSUPPORTED}) name {@code flag}; the error also names msync; no file.
+   */
+  private static List<String> assertEmulateRefusedNaming(String flag, ChildJvm.Finished run) {
     assertEquals(0, run.exitCode(), run::describe);
     List<String> lines = run.stdout().lines().toList();
-    String flag = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
     assertTrue(lines.contains("AVAILABLE false"), run::describe);
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("PROBE false") && l.contains(flag)),
         "probe says unavailable and names the flag: " + run.describe());
@@ -163,6 +170,7 @@ class DaxModeSelectionTest {
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("MESSAGE") && l.contains(flag) && l.contains("msync")),
         "the error names the flag and the alternative: " + run.describe());
     assertTrue(lines.contains("EXISTS false"), "no file is created: " + run.describe());
+    return lines;
   }
 
   /**
@@ -177,15 +185,7 @@ class DaxModeSelectionTest {
             "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED"),
         EmulateWithoutExportMain.class.getName(), List.of(tmp.toString(), "auto"));
     ChildJvm.Finished run = ChildJvm.run(command, logs, "no-c2", 120);
-    assertEquals(0, run.exitCode(), run::describe);
-    List<String> lines = run.stdout().lines().toList();
-    assertTrue(lines.contains("AVAILABLE false"), run::describe);
-    assertTrue(lines.stream().anyMatch(l -> l.startsWith("PROBE false") && l.contains(flag)),
-        "probe says unavailable and names the flag: " + run.describe());
-    assertTrue(lines.contains("CODE " + ErrorCode.MAPPING_MODE_UNSUPPORTED), run::describe);
-    assertTrue(lines.stream().anyMatch(l -> l.startsWith("MESSAGE") && l.contains(flag) && l.contains("msync")),
-        "the error names the flag and the alternative: " + run.describe());
-    assertTrue(lines.contains("EXISTS false"), "no file is created: " + run.describe());
+    List<String> lines = assertEmulateRefusedNaming(flag, run);
     assertTrue(lines.contains("AUTO msync"), "auto still works, with msync: " + run.describe());
   }
 
