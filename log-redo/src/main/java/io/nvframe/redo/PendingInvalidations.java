@@ -49,17 +49,34 @@ import java.lang.invoke.VarHandle;
  */
 final class PendingInvalidations {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+  /**
+   * Unused entries on either side of {@link #bits}' entries (64 bytes), and {@link #REF_PAD} on
+   * either side of {@link #lanes}' (64 bytes of compressed references, 128 of full ones): every
+   * commit of every thread reads both arrays, so no object that a thread writes may share their
+   * cache lines, wherever the collector moves them.
+   */
+  private static final int PAD = 8;
+  private static final int REF_PAD = 16;
   private final Medium medium;
+  /** Lane {@code i} at {@code lanes[REF_PAD + i]}. */
   private final Lane[] lanes;
+  private final int laneCount;
   /** Calls of {@link #flush} per sweep ({@link Seen#SWEEP_EVERY}; tests set it lower). */
   int sweepEvery = Seen.SWEEP_EVERY;
-  /** Bit {@code i % 64} of word {@code i / 64}: lane i may hold a non-durable APPLIED word (volatile access through {@link #BITS}). */
+  /**
+   * Bit {@code i % 64} of word {@code i / 64}, at {@code bits[PAD + i / 64]}: lane i may hold a
+   * non-durable APPLIED word (volatile access through {@link #BITS}).
+   */
   private final long[] bits;
+  private final int words;
 
   PendingInvalidations(Medium medium, Lane[] lanes) {
     this.medium = medium;
-    this.lanes = lanes;
-    this.bits = new long[(lanes.length + 63) >>> 6];
+    this.laneCount = lanes.length;
+    this.lanes = new Lane[REF_PAD + laneCount + REF_PAD];
+    System.arraycopy(lanes, 0, this.lanes, REF_PAD, laneCount);
+    this.words = (laneCount + 63) >>> 6;
+    this.bits = new long[PAD + words + PAD];
   }
 
   /**
@@ -74,7 +91,7 @@ final class PendingInvalidations {
     int w = lane.id >>> 6;
     long m = 1L << lane.id;
     if ((word(w) & m) == 0) {
-      BITS.getAndBitwiseOr(bits, w, m);
+      BITS.getAndBitwiseOr(bits, PAD + w, m);
     }
   }
 
@@ -94,7 +111,7 @@ final class PendingInvalidations {
     if (sweep) {
       seen.sinceSweep = 0;
     }
-    for (int w = 0; w < bits.length; w++) {
+    for (int w = 0; w < words; w++) {
       long word = word(w);
       while (word != 0) {
         int bit = Long.numberOfTrailingZeros(word);
@@ -103,7 +120,7 @@ final class PendingInvalidations {
         if (id == except || id == except2) {
           continue;
         }
-        Lane lane = lanes[id];
+        Lane lane = lanes[REF_PAD + id];
         // the summary is a line the owner rarely writes: no read of its pending line unless the pages overlap
         long g = lane.mayTouchPages(footprint) ? flushLane(lane, seen, footprint) : -1;
         if (g >= 0) {
@@ -183,7 +200,7 @@ final class PendingInvalidations {
   void flushPredecessor(Lane lane) {
     int p = lane.predLane();
     if (p >= 0) {
-      Lane pred = lanes[p];
+      Lane pred = lanes[REF_PAD + p];
       if (pred.pending() == lane.predGeneration()) {
         medium.flush(pred.offset, RecordFormat.HEADER_BYTES);
       }
@@ -242,7 +259,7 @@ final class PendingInvalidations {
 
   /** Whether any lane is pending (one volatile read per 64 lanes). */
   boolean any() {
-    for (int w = 0; w < bits.length; w++) {
+    for (int w = 0; w < words; w++) {
       if (word(w) != 0) {
         return true;
       }
@@ -255,16 +272,15 @@ final class PendingInvalidations {
    * flushed is no longer pending.
    */
   void retire(Seen seen) {
-    int count = lanes.length;
     for (int i = 0; i < seen.n; i++) {
       long g = seen.gen(i);
-      Lane lane = lanes[(int) Long.remainderUnsigned(g, count)];
+      Lane lane = lanes[REF_PAD + (int) Long.remainderUnsigned(g, laneCount)];
       if (lane.retirePending(g)) {
         int w = lane.id >>> 6;
         long m = 1L << lane.id;
-        BITS.getAndBitwiseAnd(bits, w, ~m);
+        BITS.getAndBitwiseAnd(bits, PAD + w, ~m);
         if (lane.pending() != 0) {
-          BITS.getAndBitwiseOr(bits, w, m);
+          BITS.getAndBitwiseOr(bits, PAD + w, m);
         }
       }
     }
@@ -272,7 +288,7 @@ final class PendingInvalidations {
   }
 
   private long word(int w) {
-    return (long) BITS.getVolatile(bits, w);
+    return (long) BITS.getVolatile(bits, PAD + w);
   }
 
   /**

@@ -196,7 +196,7 @@ final class RecordFormat {
    * since the two headers differ only in the flags field.
    */
   static long writeValidHeader(
-      byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes, CRC32C crc) {
+      byte[] b, int at, int laneId, long generation, int entryCount, int payloadBytes) {
     // the header's eight little-endian words: magic|version|lane, generation, entries|payload,
     // flags|crc, extFirst, then extBlocks and the zero tail (bytes 40 to 63)
     putLong(b, at + MAGIC_OFFSET,
@@ -208,7 +208,9 @@ final class RecordFormat {
     for (int w = EXT_BLOCKS_OFFSET; w < HEADER_BYTES; w += Long.BYTES) {
       putLong(b, at + w, 0);
     }
-    crc.reset();
+    // a CRC32C of this call only, which the JIT replaces by its one int (escape analysis): no
+    // object that a commit writes outside the padded lane and buffer
+    CRC32C crc = new CRC32C();
     crc.update(b, at, HEADER_BYTES);
     int headerCrc = (int) crc.getValue();
     crc.update(b, at + HEADER_BYTES, payloadBytes);

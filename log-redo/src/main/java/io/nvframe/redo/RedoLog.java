@@ -651,7 +651,7 @@ public final class RedoLog {
       generation = nextGeneration(lane, above);
       if (chain == null) {
         appliedWord =
-            RecordFormat.writeValidHeader(buf, at, lane.id, generation, entries, payloadBytes, lane.crc);
+            RecordFormat.writeValidHeader(buf, at, lane.id, generation, entries, payloadBytes);
       } else {
         // the CRC is completed by writeChain, which streams the rest of the payload
         appliedWord = RecordFormat.fillValidHeader(buf, at, lane.id, generation, entries, payloadBytes,

@@ -129,8 +129,7 @@ final class LogFixture {
   static byte[] encode(WriteSet ws, int laneId, long generation) {
     byte[] buf = new byte[LANE_SIZE];
     int payload = ws.encodePayload(buf, RecordFormat.HEADER_BYTES);
-    RecordFormat.writeValidHeader(
-        buf, 0, laneId, generation, ws.entryCount(), payload, new java.util.zip.CRC32C());
+    RecordFormat.writeValidHeader(buf, 0, laneId, generation, ws.entryCount(), payload);
     return Arrays.copyOf(buf, RecordFormat.HEADER_BYTES + payload);
   }
 }

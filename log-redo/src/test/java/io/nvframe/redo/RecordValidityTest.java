@@ -250,7 +250,7 @@ class RecordValidityTest {
     long generation = rnd.nextLong() >>> 1;
     int entries = rnd.nextInt();
     CRC32C crc = new CRC32C();
-    long applied = RecordFormat.writeValidHeader(fast, 0, lane, generation, entries, payload, crc);
+    long applied = RecordFormat.writeValidHeader(fast, 0, lane, generation, entries, payload);
     long expectedApplied = RecordFormat.fillValidHeader(slow, 0, lane, generation, entries, payload, 0, 0, crc);
     crc.reset();
     crc.update(slow, 0, 64 + payload);
@@ -267,7 +267,7 @@ class RecordValidityTest {
     try (Medium m = LogFixture.formatted(3)) {
       byte[] buf = new byte[LogFixture.LANE_SIZE];
       RecordFormat.putSet8(buf, 64, LogFixture.laneOffset(1), 77); // inside the log area
-      RecordFormat.writeValidHeader(buf, 0, 0, 3, 1, 16, new CRC32C());
+      RecordFormat.writeValidHeader(buf, 0, 0, 3, 1, 16);
       m.write(LogFixture.laneOffset(0), buf, 0, 64 + 16);
       byte[] before = LogFixture.image(m);
       RecoveryResult r = LogFixture.open(m).recover();
