@@ -127,7 +127,7 @@ final class MappedMedium extends SegmentMedium {
    * @param copy the {@value DaxBackendProvider#COPY} option: {@code auto}, {@code libpmem} (already
    *     checked to be usable) or {@code java}
    * @param msync the {@value DaxBackendProvider#MSYNC} option: {@code merged} or {@code per-flush}
-   * @param extraProperties properties besides mode, file, device, read-only, lock, write-back and copy
+   * @param extraProperties properties besides mode, file, device, read-only, lock, write-back, msync and copy
    * @param filesystem the {@link DaxBackendProvider#PROPERTY_FILESYSTEM} value, asked for on first use
    */
   MappedMedium(
