@@ -78,7 +78,7 @@ final class CacheLineWriteback {
               + System.getProperty("os.arch") + "); use dax.mode=msync, or dax.mode=none on eADR hardware";
           notSplit = reason;
         } else if (WritebackStubs.missing() != null) {
-          reason = noStubsMessage(WritebackStubs.missing());
+          reason = WritebackStubs.refusal();
           notSplit = reason;
         } else {
           Object unsafe = lookup.findStatic(unsafeClass, "getUnsafe", MethodType.methodType(unsafeClass)).invoke();
@@ -123,12 +123,6 @@ final class CacheLineWriteback {
   }
 
   private CacheLineWriteback() {}
-
-  /** Why write-back is refused in a JVM started with {@code flag} ({@link WritebackStubs}). */
-  static String noStubsMessage(String flag) {
-    return "this JVM runs without the C2 compiler (" + flag + "), and HotSpot generates its cache-line write-back "
-        + "stubs only with C2: calling them would crash the JVM; start it without " + flag + ", or use dax.mode=msync";
-  }
 
   /** True when {@link #writeback} can be called. */
   static boolean available() {

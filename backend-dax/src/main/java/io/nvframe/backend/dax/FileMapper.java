@@ -90,7 +90,7 @@ final class FileMapper {
       if (planned.mapping() == DaxMode.Mapping.MAP_SYNC) {
         if (WritebackStubs.missing() != null) {
           // the JDK's force() of a MAP_SYNC mapping calls the write-back stubs this JVM lacks
-          refused = new UnsupportedOperationException(CacheLineWriteback.noStubsMessage(WritebackStubs.missing()));
+          refused = new UnsupportedOperationException(WritebackStubs.refusal());
         } else {
           try {
             segment = ch.map(ExtendedMapMode.READ_WRITE_SYNC, 0, size, arena);

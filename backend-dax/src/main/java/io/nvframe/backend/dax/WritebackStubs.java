@@ -4,6 +4,7 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
@@ -34,7 +35,7 @@ import java.util.stream.Stream;
 final class WritebackStubs {
   /** Text in JVM arguments after which the effective compiler flags are looked up. */
   private static final List<String> COMPILER_FLAGS =
-      List.of("tieredstopatlevel", "tieredcompilation", "usecompiler", "xint", "vmoptionsfile", "-xx:flags", "@");
+      List.of("tieredstopatlevel", "tieredcompilation", "usecompiler", "xint", "vmoptionsfile", "-xx:flags");
 
   private static final String MISSING = find();
 
@@ -43,6 +44,12 @@ final class WritebackStubs {
   /** The JVM flag that left this JVM without the write-back stubs ({@code -Xint}, {@code -XX:TieredStopAtLevel=1}), or null. */
   static String missing() {
     return MISSING;
+  }
+
+  /** Why cache-line write-back is refused in this JVM ({@link #missing()} is not null). */
+  static String refusal() {
+    return "this JVM runs without the C2 compiler (" + MISSING + "), and HotSpot generates its cache-line write-back "
+        + "stubs only with C2: calling them would crash the JVM; start it without " + MISSING + ", or use dax.mode=msync";
   }
 
   private static String find() {
@@ -89,8 +96,8 @@ final class WritebackStubs {
     Stream<String> args = Stream.of(arguments.get());
     Stream<String> env = Stream.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS").map(System::getenv);
     return Stream.concat(args, env)
-        .filter(s -> s != null)
+        .filter(Objects::nonNull)
         .map(s -> s.toLowerCase(Locale.ROOT))
-        .anyMatch(s -> COMPILER_FLAGS.stream().anyMatch(f -> f.equals("@") ? s.startsWith("@") : s.contains(f)));
+        .anyMatch(s -> s.startsWith("@") || COMPILER_FLAGS.stream().anyMatch(s::contains));
   }
 }
