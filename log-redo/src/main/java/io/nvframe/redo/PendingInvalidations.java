@@ -43,9 +43,11 @@ import java.lang.invoke.VarHandle;
  * lane's owner has not committed since): two threads committing on their own lanes over the same
  * data then flush each other's header line every commit but share no atomic update, and an idle
  * lane stops being flushed after two fences that overlap it. A lane that no later footprint
- * overlaps is retired by a sweep: every {@value Seen#SWEEP_EVERY}th flush of a flusher also flushes
- * the lanes still pending with the generation it saw at its previous sweep ({@link #sweepIdle}).
- * Retiring is an optimization; flushing a lane that is no longer pending is harmless.
+ * overlaps is retired by a sweep: every {@value Seen#SWEEP_EVERY}th flush of a flusher, if its
+ * previous sweep was at least 50 ms ago ({@link Seen#SWEEP_IDLE_NANOS}), also flushes the lanes
+ * still pending with the generation it saw at its previous sweep ({@link #sweepIdle}), so only
+ * lanes idle that long. Retiring is an optimization; flushing a lane that is no longer pending is
+ * harmless.
  */
 final class PendingInvalidations {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -63,6 +65,8 @@ final class PendingInvalidations {
   private final int laneCount;
   /** Calls of {@link #flush} per sweep ({@link Seen#SWEEP_EVERY}; tests set it lower). */
   int sweepEvery = Seen.SWEEP_EVERY;
+  /** Least time between two sweeps of one flusher ({@link Seen#SWEEP_IDLE_NANOS}; tests set 0). */
+  long sweepIdleNanos = Seen.SWEEP_IDLE_NANOS;
   /**
    * Bit {@code i % 64} of word {@code i / 64}, at {@code bits[PAD + i / 64]}: lane i may hold a
    * non-durable APPLIED word (volatile access through {@link #BITS}).
@@ -107,9 +111,10 @@ final class PendingInvalidations {
   long flush(int except, int except2, Seen seen, Footprint footprint) {
     long max = -1;
     seen.n = 0;
-    boolean sweep = ++seen.sinceSweep >= sweepEvery;
-    if (sweep) {
+    boolean sweep = false;
+    if (++seen.sinceSweep >= sweepEvery) {
       seen.sinceSweep = 0;
+      sweep = sweepDue(seen);
     }
     for (int w = 0; w < words; w++) {
       long word = word(w);
@@ -134,9 +139,25 @@ final class PendingInvalidations {
   }
 
   /**
+   * Whether this scan of {@code seen}'s flusher is a sweep: its first, and then one at least {@link
+   * #sweepIdleNanos} after its previous sweep (no clock read when that is 0). So a lane that a sweep
+   * finds with the generation of the previous sweep has been idle that long: its thread is blocked
+   * or gone, not merely waiting for a processor (log-redo/README.md, "Sweeps").
+   */
+  private boolean sweepDue(Seen seen) {
+    long now = sweepIdleNanos == 0 ? 0 : System.nanoTime();
+    if (seen.sweptAt != Seen.NEVER && now - seen.sweptAt < sweepIdleNanos) {
+      return false;
+    }
+    seen.sweptAt = now;
+    return true;
+  }
+
+  /**
    * One lane of a sweep ({@link #flush} every {@value Seen#SWEEP_EVERY}th call with one {@link
-   * Seen}): a lane still pending with the generation this flusher saw at its previous sweep has
-   * not committed since (its thread is idle or gone) and is retired as if it overlapped: closed if
+   * Seen}, at least {@link #sweepIdleNanos} after the previous one): a lane still pending with the
+   * generation this flusher saw at its previous sweep has not committed since (its thread is idle
+   * or gone) and is retired as if it overlapped: closed if
    * open (unless its lock is taken: then it is in use and skipped, without waiting), its header
    * line flushed, retired after the caller's fence. Without it a lane that no
    * later footprint overlaps would stay pending for good, and every commit would test it: a region
@@ -303,6 +324,8 @@ final class PendingInvalidations {
     int n;
     /** Calls of {@link PendingInvalidations#flush} since the last sweep. */
     int sinceSweep;
+    /** {@link System#nanoTime()} of the last sweep (0 when the sweeps are not timed), or {@link Seen#NEVER}. */
+    long sweptAt = Seen.NEVER;
   }
 
   /** Scratch of one flusher: the generations flushed, to retire after its fence. */
@@ -310,8 +333,12 @@ final class PendingInvalidations {
     static final int LAST = 64;
     /** Most generations noted for retiring after one fence. */
     static final int GENS = 64;
-    /** A flusher sweeps idle lanes every this many calls of {@link #flush}. */
+    /** A flusher sweeps idle lanes every this many calls of {@link #flush}, ... */
     static final int SWEEP_EVERY = 64;
+    /** ... but no sooner than this long after its previous sweep: 50 ms. */
+    static final long SWEEP_IDLE_NANOS = 50_000_000L;
+    /** {@link SeenFields#sweptAt} of a flusher that has not swept yet. */
+    static final long NEVER = Long.MIN_VALUE;
     @SuppressWarnings("unused")
     private long q0, q1, q2, q3, q4, q5, q6, q7;
 

@@ -564,11 +564,21 @@ public final class RedoLog {
 
   /**
    * Sweeps idle lanes every {@code calls} scans of one flusher instead of every {@value
-   * PendingInvalidations.Seen#SWEEP_EVERY} ({@link PendingInvalidations#flush}): lets the crash
-   * simulator's short scenarios reach a sweep. Before any commit.
+   * PendingInvalidations.Seen#SWEEP_EVERY}, and with no least time between two sweeps ({@link
+   * PendingInvalidations#flush}): lets the crash simulator's short scenarios reach a sweep. Before
+   * any commit.
    */
   void sweepEvery(int calls) {
     pending.sweepEvery = calls;
+    pending.sweepIdleNanos = 0;
+  }
+
+  /**
+   * Sets the least time between two sweeps of one flusher (default {@link
+   * PendingInvalidations.Seen#SWEEP_IDLE_NANOS}), for tests. Before any commit.
+   */
+  void sweepIdleNanos(long nanos) {
+    pending.sweepIdleNanos = nanos;
   }
 
   /** Lane {@code id} (for tests). */

@@ -399,16 +399,18 @@ class CommitCostTest {
   /**
    * A lane whose record no later footprint overlaps is still retired: lane 0 is left open and idle
    * while another thread commits other bytes on lane 1. Every {@link
-   * PendingInvalidations.Seen#SWEEP_EVERY}th commit sweeps; the first sweep notes lane 0's
-   * generation, the second finds it unchanged and closes lane 0 (its 2 target lines, one fence),
-   * flushes its header line and retires it after the commit's fence. Every other commit costs the
-   * same, and afterwards nothing of lane 0 is flushed again.
+   * PendingInvalidations.Seen#SWEEP_EVERY}th commit sweeps (here with no least time between
+   * sweeps); the first sweep notes lane 0's generation, the second finds it unchanged and closes
+   * lane 0 (its 2 target lines, one fence), flushes its header line and retires it after the
+   * commit's fence. Every other commit costs the same, and afterwards nothing of lane 0 is flushed
+   * again.
    */
   @Test
   void aSweepRetiresAnIdleLaneThatNoFootprintOverlaps() throws InterruptedException {
     int sweep = PendingInvalidations.Seen.SWEEP_EVERY;
     try (Medium m = LogFixture.formatted(7)) {
       RedoLog log = laneZeroOpen(m).log();
+      log.sweepIdleNanos(0);
       PersistStats[] cost = new PersistStats[3 * sweep];
       PersistStats[] closing = new PersistStats[1];
       onTheOtherLane(() -> {
@@ -442,6 +444,92 @@ class CommitCostTest {
       assertEquals(1 + 1, closing[0].flushes(), closing[0].toString());
       assertTrue(log.verify().isEmpty(), log.verify().toString());
     }
+  }
+
+  /**
+   * Two sweeps of one flusher are at least a set time apart ({@link
+   * PendingInvalidations.Seen#SWEEP_IDLE_NANOS} by default, 10 s here): over three sweep intervals
+   * of commits on lane 1, which take far less than that, only the first sweep runs (it notes lane
+   * 0's generation), so lane 0, idle for less than that time, stays open and costs no commit
+   * anything. Its thread may only be waiting for a processor; closing its lane would take the lock
+   * it is about to use.
+   */
+  @Test
+  void aSweepLeavesALaneIdleForLessThanTheSweepTime() throws InterruptedException {
+    int sweep = PendingInvalidations.Seen.SWEEP_EVERY;
+    long idle = 10_000_000_000L;
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = laneZeroOpen(m).log();
+      log.sweepIdleNanos(idle);
+      long t0 = System.nanoTime();
+      PersistStats[] cost = commitsOnLaneOne(m, log, 3 * sweep, i -> {});
+      long took = System.nanoTime() - t0;
+      assertTrue(took < idle,
+          "the commits took " + took + " ns, longer than the sweep time: the test cannot tell");
+      for (int i = 1; i < cost.length; i++) {
+        assertEquals(cost[1], cost[i], "commit " + i);
+      }
+      assertTrue(log.lane(0).openGeneration() != 0, "lane 0 stays open");
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
+    }
+  }
+
+  /**
+   * With every scan due for a sweep but at least 300 ms between two sweeps: the first commit's
+   * sweep notes lane 0's generation, the next commit (at once) does not sweep, and the first commit
+   * 300 ms later sweeps, finds lane 0 still idle and closes it (2 target lines, one fence) and
+   * flushes its header line.
+   */
+  @Test
+  void aSweepClosesALaneIdleForTheSweepTime() throws InterruptedException {
+    long idle = 300_000_000L;
+    try (Medium m = LogFixture.formatted(7)) {
+      RedoLog log = laneZeroOpen(m).log();
+      log.sweepEvery(1);
+      log.sweepIdleNanos(idle);
+      long[] between = new long[2];
+      PersistStats[] cost = commitsOnLaneOne(m, log, 3, i -> {
+        if (i == 0) {
+          between[0] = System.nanoTime();
+        } else if (i == 2) {
+          between[1] = System.nanoTime() - between[0];
+          try {
+            Thread.sleep(idle / 1_000_000 + 50);
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+        }
+      });
+      assertTrue(between[1] < idle, "the first two commits took " + between[1] + " ns: the test cannot tell");
+      assertEquals(1, cost[0].fences(), "the first sweep only notes lane 0's generation: " + cost[0]);
+      assertEquals(2, cost[1].flushes(), "no sweep: lane 1 closed (1 target line), the record: " + cost[1]);
+      assertEquals(2, cost[1].fences());
+      assertEquals(2 + 2 + 1, cost[2].flushes(), "lane 0 closed (2 target lines), its header line: " + cost[2]);
+      assertEquals(3, cost[2].fences());
+      assertEquals(0, log.lane(0).openGeneration(), "lane 0 closed by the sweep");
+      assertTrue(log.verify().isEmpty(), log.verify().toString());
+    }
+  }
+
+  /**
+   * {@code n} commits of two words of LINE_B on lane 1, on a thread whose lane that is not ({@link
+   * #onTheOtherLane}); {@code before} runs before commit i. Returns what each commit cost.
+   */
+  private static PersistStats[] commitsOnLaneOne(Medium m, RedoLog log, int n, java.util.function.IntConsumer before)
+      throws InterruptedException {
+    PersistStats[] cost = new PersistStats[n];
+    onTheOtherLane(() -> {
+      WriteSet w2 = log.newWriteSet();
+      w2.putLong(LINE_B, 3);
+      w2.putLong(LINE_B + 8, 3);
+      for (int i = 0; i < n; i++) {
+        before.accept(i);
+        PersistStats b = m.stats();
+        log.commit(w2, 1);
+        cost[i] = m.stats().minus(b);
+      }
+    });
+    return cost;
   }
 
   /**
