@@ -512,8 +512,8 @@ class CommitCostTest {
   }
 
   /**
-   * {@code n} commits of two words of LINE_B on lane 1, on a thread whose lane that is not ({@link
-   * #onTheOtherLane}); {@code before} runs before commit i. Returns what each commit cost.
+   * {@code n} commits of two words of LINE_B on lane 1, on another thread ({@link #onTheOtherLane});
+   * {@code before} runs before commit i. Returns what each commit cost.
    */
   private static PersistStats[] commitsOnLaneOne(Medium m, RedoLog log, int n, java.util.function.IntConsumer before)
       throws InterruptedException {
