@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   mode     file mapping                flush(off, len)                               fence
  *   sync     READ_WRITE_SYNC (MAP_SYNC)  force() of the lines: write-back + sfence     full fence
- *   msync    READ_WRITE                  note the pages (dax.msync=merged)             msync(MS_SYNC) of the noted
- *                                        or msync(MS_SYNC) of them (per-flush)         pages, full fence
+ *   msync    READ_WRITE                  note the pages (dax.msync=merged, fdatasync)  msync(MS_SYNC) of the noted
+ *                                        or msync(MS_SYNC) of them (per-flush)         pages (merged) or fdatasync
+ *                                                                                      (fdatasync), full fence
  *   emulate  READ_WRITE                  cache-line write-back (CacheLineWriteback)    sfence (split write-back)
  *                                                                                      or full fence
  *   none     READ_WRITE                  nothing (eADR: caches are persistent)         full fence
@@ -95,19 +96,33 @@ public final class DaxBackendProvider implements BackendProvider {
   public static final String COPY_JAVA = "java";
 
   /**
-   * Option: when a medium in mode {@code msync} calls msync: {@code merged} (default): a flush
-   * only notes its pages, and the thread's next fence msyncs once, from the lowest to the highest
-   * page that thread flushed since its previous fence (the SPI's contract: flushed data is durable
-   * once a later fence of the same thread returns); {@code per-flush}: every flush msyncs its own
-   * pages at once. A commit that flushes three ranges then costs one system call instead of three;
-   * the merged msync also writes back the other dirty pages between those pages, earlier than the
-   * kernel's periodic write-back would (on tmpfs msync writes nothing either way). Ignored in the
-   * other modes. Also the property that names what a msync medium uses.
+   * Option: how a medium in mode {@code msync} writes back. {@code merged}: a flush only notes its
+   * pages, and the thread's next fence msyncs once, from the lowest to the highest page that thread
+   * flushed since its previous fence (the SPI's contract: flushed data is durable once a later fence
+   * of the same thread returns); a commit that flushes three ranges then costs one system call
+   * instead of three, and the msync also writes back the other dirty pages between those pages,
+   * earlier than the kernel's periodic write-back would. {@code fdatasync}: flushes note pages
+   * likewise, and the thread's next fence calls {@code fdatasync} on a descriptor of the file, one
+   * of a few the medium opens (threads take them in turn); it writes back every dirty page of the
+   * file and, unlike msync, takes no lock of the process's address space, so threads do not wait on
+   * one another. {@code per-flush}: every flush msyncs its own pages at once. {@code auto} (the
+   * default): {@code fdatasync} when the file is on tmpfs or ramfs (where neither call writes
+   * anything, so the one that costs least and shares nothing between threads wins), else {@code
+   * merged} (on a disk, a sync of the whole file may write pages other threads are still changing);
+   * {@code merged} also when native access is off. {@code fdatasync} needs native access ({@code
+   * --enable-native-access}). Ignored in the other modes. Also the property that names what a msync
+   * medium uses ({@code merged}, {@code fdatasync} or {@code per-flush}).
    */
   public static final String MSYNC = "dax.msync";
 
-  /** {@value #MSYNC} value (the default): one msync per fence over the pages flushed since the last. */
+  /** {@value #MSYNC} value (the default): {@link #MSYNC_FDATASYNC} on tmpfs and ramfs, else {@link #MSYNC_MERGED}. */
+  public static final String MSYNC_AUTO = "auto";
+
+  /** {@value #MSYNC} value: one msync per fence over the pages flushed since the last. */
   public static final String MSYNC_MERGED = "merged";
+
+  /** {@value #MSYNC} value: one fdatasync per fence that follows a flush, on a descriptor the thread shares with few or none. */
+  public static final String MSYNC_FDATASYNC = "fdatasync";
 
   /** {@value #MSYNC} value: one msync per flush. */
   public static final String MSYNC_PER_FLUSH = "per-flush";

@@ -49,11 +49,20 @@ record DaxOptions(DaxMode mode, boolean preallocate, Set<PosixFilePermission> fi
       default -> throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
           "option " + DaxBackendProvider.COPY + "='" + copy + "' must be auto, libpmem or java");
     }
-    String msync = config.option(DaxBackendProvider.MSYNC, DaxBackendProvider.MSYNC_MERGED).trim().toLowerCase(Locale.ROOT);
-    if (!msync.equals(DaxBackendProvider.MSYNC_MERGED) && !msync.equals(DaxBackendProvider.MSYNC_PER_FLUSH)) {
-      throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
-          "option " + DaxBackendProvider.MSYNC + "='" + msync + "' must be " + DaxBackendProvider.MSYNC_MERGED
-              + " or " + DaxBackendProvider.MSYNC_PER_FLUSH);
+    String msync = config.option(DaxBackendProvider.MSYNC, DaxBackendProvider.MSYNC_AUTO).trim().toLowerCase(Locale.ROOT);
+    switch (msync) {
+      case DaxBackendProvider.MSYNC_AUTO, DaxBackendProvider.MSYNC_MERGED, DaxBackendProvider.MSYNC_PER_FLUSH -> { }
+      case DaxBackendProvider.MSYNC_FDATASYNC -> {
+        if (!NativeFiles.supported() || !NativeFiles.nativeAccessEnabled()) {
+          throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
+              "option " + DaxBackendProvider.MSYNC + "=fdatasync calls fdatasync through FFM, which needs "
+                  + (NativeFiles.supported() ? "the JVM flag " + NativeFiles.nativeAccessFlag()
+                      : "Linux on x86-64 or AArch64")
+                  + "; or use " + DaxBackendProvider.MSYNC + "=merged");
+        }
+      }
+      default -> throw new NvframeConfigurationException(ErrorCode.CONFIG_INVALID,
+          "option " + DaxBackendProvider.MSYNC + "='" + msync + "' must be auto, merged, fdatasync or per-flush");
     }
     return new DaxOptions(mode, pre.equalsIgnoreCase("true"),
         parseFileMode(config.option(ProviderConfig.FILE_MODE, DaxBackendProvider.DEFAULT_FILE_MODE)), copy, msync);

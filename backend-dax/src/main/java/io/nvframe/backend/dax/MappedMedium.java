@@ -5,6 +5,7 @@ import io.nvframe.api.NvframeIOException;
 import io.nvframe.spi.Capability;
 import io.nvframe.spi.PersistCounters;
 import io.nvframe.spi.SegmentMedium;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A medium over one shared mapping of a region file or device DAX.
@@ -33,8 +36,8 @@ import java.util.function.Supplier;
  *   FORCE_LINES     MAP_SYNC file mapping: segment.asSlice(start, end - start).force(); the JDK
  *                   writes back each line and issues one store fence
  *   FORCE_PAGES     plain file mapping: msync(MS_SYNC) of the pages (NativeFiles.msync, else the
- *                   same force() call); with dax.msync=merged (the default) not at flush but at
- *                   the thread's next fence, below
+ *                   same force() call); with dax.msync=merged not at flush but at the thread's
+ *                   next fence, below; with dax.msync=fdatasync an fdatasync at that fence
  *   WRITEBACK_LINES emulate mode and device DAX, two ways (see CacheLineWriteback):
  *     split          (java.base/jdk.internal.misc opened) CacheLineWriteback.writebackLines(address
  *                    + start, ...): one CLWB per line, no fence
@@ -43,15 +46,19 @@ import java.util.function.Supplier;
  *   NOTHING         mode none (eADR) and read-only media
  * </pre>
  *
- * <p><b>Merged msync.</b> With {@code dax.msync=merged}, a flush in msync mode only widens the
- * calling thread's pending page range {@code [lo, hi)} to cover its pages; the thread's next fence
- * msyncs that range once (if any) and empties it. The SPI requires flushed data to be durable once
+ * <p><b>Merged msync and fdatasync.</b> With {@code dax.msync=merged}, a flush in msync mode only
+ * widens the calling thread's pending page range {@code [lo, hi)} to cover its pages; the thread's
+ * next fence msyncs that range once (if any) and empties it. With {@code dax.msync=fdatasync} the
+ * flush does the same and the fence, if the range is not empty, calls {@code fdatasync} on the
+ * thread's descriptor of the file ({@link FileSyncs}) instead: it writes back every dirty page of
+ * the file, the range included, and takes no lock of the process's address space (msync takes the
+ * mmap lock and a reference to the mapped file, two cache lines every syncing thread writes). The SPI requires flushed data to be durable once
  * a later fence of the same thread returns, not before, so a commit that flushes its record, its
  * targets and another lane's header before its one fence makes one system call instead of three. The
  * msync also writes back every other dirty page in the range, which is harmless: a byte may become
  * durable earlier than required. Each thread's range lives in an array of its own (a {@link
  * ThreadLocal}), with 64 unused bytes on either side of its two entries. {@link #close()} msyncs the
- * whole mapping first, so flushes that no fence followed are written too.
+ * whole mapping (or fdatasyncs the file) first, so flushes that no fence followed are written too.
  *
  * <p><b>Fence.</b> With split write-back, {@code fence} is the one post-write-back fence that
  * completes every line this thread started ({@code SFENCE} on x86, like PMDK's {@code
@@ -78,6 +85,7 @@ import java.util.function.Supplier;
  * DaxBackendProvider#COPY} which copy {@code writeAndFlush} uses ({@code libpmem} or {@code java}).
  */
 final class MappedMedium extends SegmentMedium {
+  private static final Logger logger = LoggerFactory.getLogger(MappedMedium.class);
   /** Property naming the write-back of a {@code WRITEBACK_LINES} medium: {@code split} or {@code per-flush}. */
   static final String WRITEBACK_PROPERTY = "dax.writeback";
 
@@ -97,16 +105,27 @@ final class MappedMedium extends SegmentMedium {
   private final boolean readOnly;
   /** FORCE_PAGES calls msync through {@link NativeFiles#msync} (no slice allocated per flush). */
   private final boolean nativeMsync;
-  /** FORCE_PAGES with {@code dax.msync=merged}: flushes note pages, fences msync them. */
+  /** FORCE_PAGES with {@code dax.msync=merged} or {@code fdatasync}: flushes note pages, fences sync them. */
   private final boolean mergedMsync;
-  /**
-   * The calling thread's pages flushed since its last fence, for {@link #mergedMsync}: {@code
-   * [range[LO], range[HI])}, empty when {@code range[HI] == 0}.
-   */
-  private final ThreadLocal<long[]> pendingPages = ThreadLocal.withInitial(() -> new long[LO + 2 + LO]);
+  /** With {@code dax.msync=fdatasync}: the descriptors fences sync through; else null. */
+  private final FileSyncs fileSyncs;
+  /** The resolved {@value DaxBackendProvider#MSYNC}: merged, fdatasync or per-flush (FORCE_PAGES only). */
+  private final String msyncKind;
+  /** The calling thread's pending pages and sync slot, for {@link #mergedMsync}. */
+  private final ThreadLocal<PendingSync> pending = ThreadLocal.withInitial(PendingSync::new);
   /** Where the range's entries start: 64 unused bytes before them, and as many after. */
   private static final int LO = 8;
   private static final int HI = LO + 1;
+
+  /** One thread's state for {@link #mergedMsync}. */
+  private static final class PendingSync {
+    /** Pages flushed since the thread's last fence: {@code [range[LO], range[HI])}, empty when {@code range[HI] == 0}. */
+    final long[] range = new long[LO + 2 + LO];
+    /** The thread's {@link FileSyncs} slot, -1 until its first fdatasync. */
+    int slot = -1;
+    /** Where fdatasync stores errno for this thread, allocated at its first fdatasync. */
+    MemorySegment errno;
+  }
   /** {@code writeAndFlush} of whole lines copies with libpmem's non-temporal stores. */
   private final boolean nonTemporal;
   private final Set<Capability> capabilities;
@@ -126,7 +145,8 @@ final class MappedMedium extends SegmentMedium {
    *
    * @param copy the {@value DaxBackendProvider#COPY} option: {@code auto}, {@code libpmem} (already
    *     checked to be usable) or {@code java}
-   * @param msync the {@value DaxBackendProvider#MSYNC} option: {@code merged} or {@code per-flush}
+   * @param msync the {@value DaxBackendProvider#MSYNC} option: {@code auto}, {@code merged}, {@code
+   *     fdatasync} (native access already checked) or {@code per-flush}
    * @param extraProperties properties besides mode, file, device, read-only, lock, write-back, msync and copy
    * @param filesystem the {@link DaxBackendProvider#PROPERTY_FILESYSTEM} value, asked for on first use
    */
@@ -152,7 +172,9 @@ final class MappedMedium extends SegmentMedium {
     this.readOnly = readOnly;
     this.nativeMsync = this.flush == FlushPrimitive.FORCE_PAGES && NativeFiles.supported()
         && NativeFiles.nativeAccessEnabled();
-    this.mergedMsync = this.flush == FlushPrimitive.FORCE_PAGES && DaxBackendProvider.MSYNC_MERGED.equals(msync);
+    this.msyncKind = this.flush == FlushPrimitive.FORCE_PAGES ? resolveMsync(msync, file) : null;
+    this.mergedMsync = msyncKind != null && !msyncKind.equals(DaxBackendProvider.MSYNC_PER_FLUSH);
+    this.fileSyncs = DaxBackendProvider.MSYNC_FDATASYNC.equals(msyncKind) ? openSyncs(file) : null;
     this.nonTemporal = split && !DaxBackendProvider.COPY_JAVA.equals(copy) && NonTemporalCopy.available();
     this.capabilities = mode == DaxMode.SYNC ? SYNC_CAPABILITIES : CAPABILITIES;
     Map<String, String> fixed = new HashMap<>(extraProperties);
@@ -165,11 +187,42 @@ final class MappedMedium extends SegmentMedium {
       fixed.put(WRITEBACK_PROPERTY, split ? "split" : "per-flush");
     }
     if (this.flush == FlushPrimitive.FORCE_PAGES) {
-      fixed.put(DaxBackendProvider.MSYNC, mergedMsync ? DaxBackendProvider.MSYNC_MERGED : DaxBackendProvider.MSYNC_PER_FLUSH);
+      fixed.put(DaxBackendProvider.MSYNC, msyncKind);
     }
     fixed.put(DaxBackendProvider.COPY, nonTemporal ? DaxBackendProvider.COPY_LIBPMEM : DaxBackendProvider.COPY_JAVA);
     this.fixedProperties = Map.copyOf(fixed);
     this.filesystem = filesystem;
+  }
+
+  /**
+   * {@code auto} becomes {@code fdatasync} when the file is on tmpfs or ramfs and this JVM may call
+   * native code with a descriptor of it at hand, else {@code merged}; other values stay.
+   */
+  private static String resolveMsync(String msync, LockedFile file) {
+    if (!DaxBackendProvider.MSYNC_AUTO.equals(msync)) {
+      return msync;
+    }
+    int fd = file.nativeFd();
+    if (fd >= 0) {
+      try {
+        long type = NativeFiles.fstatfsType(fd);
+        if (type == NativeFiles.TMPFS_MAGIC || type == NativeFiles.RAMFS_MAGIC) {
+          return DaxBackendProvider.MSYNC_FDATASYNC;
+        }
+      } catch (NativeFiles.NativeError e) {
+        logger.debug("dax: fstatfs of {} failed ({}); msync mode syncs with merged msync", file.path(), e.getMessage());
+      }
+    }
+    return DaxBackendProvider.MSYNC_MERGED;
+  }
+
+  private static FileSyncs openSyncs(LockedFile file) {
+    try {
+      return new FileSyncs(file.path(), file.nativeFd(), FileSyncs.defaultSlots());
+    } catch (IOException e) {
+      throw new NvframeIOException(ErrorCode.IO_ERROR, "cannot open a descriptor of " + file.path()
+          + " for dax.msync=fdatasync: " + e.getMessage() + "; or use dax.msync=merged", e);
+    }
   }
 
   @Override
@@ -218,7 +271,17 @@ final class MappedMedium extends SegmentMedium {
     return split;
   }
 
-  /** Ranges handed to the write-back primitive (force, msync or cache-line write-back). */
+  /** The descriptors of {@code dax.msync=fdatasync}, or null. */
+  FileSyncs fileSyncs() {
+    return fileSyncs;
+  }
+
+  /** Descriptors opened for fdatasync besides the lock's (0 unless {@code dax.msync=fdatasync}). */
+  int syncDescriptors() {
+    return fileSyncs == null ? 0 : fileSyncs.opened();
+  }
+
+  /** Ranges handed to the write-back primitive (force, msync, fdatasync or cache-line write-back). */
   long writebackRanges() {
     return writebacks.snapshot().flushes();
   }
@@ -242,7 +305,7 @@ final class MappedMedium extends SegmentMedium {
     long start = offset & -unit;
     long end = Math.min((offset + length + unit - 1) & -unit, size());
     if (mergedMsync) {
-      long[] range = pendingPages.get();
+      long[] range = pending.get().range;
       if (range[HI] == 0) {
         range[LO] = start;
         range[HI] = end;
@@ -285,6 +348,33 @@ final class MappedMedium extends SegmentMedium {
     writebacks.flush(end - start);
   }
 
+  /** fdatasync through the thread's descriptor, for the pending pages {@code [start, end)}; counts them. */
+  private void fdatasync(PendingSync p, long start, long end) {
+    if (p.slot < 0) {
+      p.errno = Arena.ofAuto().allocate(NativeFiles.errnoStateLayout());
+      p.slot = fileSyncs.slotForNewThread();
+    }
+    int errno;
+    try {
+      errno = fileSyncs.sync(p.errno, p.slot);
+    } catch (IllegalStateException e) { // the medium was closed after this fence began
+      ensureOpen();
+      throw e;
+    }
+    if (errno != 0) {
+      ensureOpen(); // a fence racing close: the descriptor may be gone
+      throw syncFailed(errno, "bytes [" + start + ", " + end + ")");
+    }
+    writebacks.flush(end - start);
+  }
+
+  private NvframeIOException syncFailed(int errno, String what) {
+    return new NvframeIOException(ErrorCode.IO_ERROR,
+        "fdatasync of " + description() + " (msync mode, dax.msync=fdatasync) failed: " + NativeFiles.strerror(errno)
+            + " (errno " + errno + "); " + what + " and other data written since the last sync may not be durable; "
+            + "check the device and the kernel log (dmesg)");
+  }
+
   @Override
   protected void doWriteAndFlush(long offset, byte[] src, int srcOffset, int length) {
     long address = segment.address() + offset;
@@ -299,11 +389,16 @@ final class MappedMedium extends SegmentMedium {
   @Override
   protected void doFence() {
     if (mergedMsync) {
-      long[] range = pendingPages.get();
+      PendingSync p = pending.get();
+      long[] range = p.range;
       long end = range[HI];
       if (end != 0) {
-        range[HI] = 0; // emptied first: a failing msync is reported once, for the range it covered
-        writeback(range[LO], end);
+        range[HI] = 0; // emptied first: a failing sync is reported once, for the range it covered
+        if (fileSyncs != null) {
+          fdatasync(p, range[LO], end);
+        } else {
+          writeback(range[LO], end);
+        }
       }
     }
     if (split) {
@@ -319,14 +414,26 @@ final class MappedMedium extends SegmentMedium {
   @Override
   protected void doClose() {
     try {
-      if (mergedMsync) {
-        writeback(0, size()); // the pages of flushes that no fence of their thread followed
+      if (fileSyncs != null) { // the pages of flushes that no fence of their thread followed
+        int errno = fileSyncs.syncBase(Arena.ofAuto().allocate(NativeFiles.errnoStateLayout()));
+        if (errno != 0) {
+          throw syncFailed(errno, "the whole file");
+        }
+        writebacks.flush(size());
+      } else if (mergedMsync) {
+        writeback(0, size());
       }
     } finally {
       try {
         arena.close();
       } finally {
-        file.close();
+        try {
+          file.close();
+        } finally {
+          if (fileSyncs != null) {
+            fileSyncs.close(); // after the lock is gone: closing a descriptor drops a classic lock
+          }
+        }
       }
     }
   }

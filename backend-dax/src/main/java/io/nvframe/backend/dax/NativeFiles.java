@@ -16,9 +16,10 @@ import java.util.Locale;
 
 /**
  * The few libc calls the JDK does not offer, made through the FFM {@link Linker}: {@code open},
- * {@code close}, {@code posix_fallocate}, {@code mmap}, {@code munmap}, {@code strerror}, and
- * {@code msync} (the JDK offers it as {@code force()} only on a segment, which a flush of part of
- * a mapping must first allocate as a slice).
+ * {@code close}, {@code posix_fallocate}, {@code mmap}, {@code munmap}, {@code strerror}, {@code
+ * fstatfs}, {@code fdatasync} (the JDK's {@code FileChannel.force(false)} closes the channel when
+ * the calling thread is interrupted) and {@code msync} (the JDK offers it as {@code force()} only on
+ * a segment, which a flush of part of a mapping must first allocate as a slice).
  * Linux on x86-64 and AArch64 only (the flag values below are theirs); {@link #supported()} says
  * whether this platform qualifies.
  *
@@ -45,6 +46,10 @@ final class NativeFiles {
   static final int MAP_SYNC = 0x80000;
 
   static final int MS_SYNC = 4;
+
+  /** {@code f_type} of tmpfs and ramfs in {@code struct statfs} (linux/magic.h). */
+  static final long TMPFS_MAGIC = 0x01021994L;
+  static final long RAMFS_MAGIC = 0x858458f6L;
 
   static final int F_OFD_SETLK = 37;
   static final short F_RDLCK = 0;
@@ -182,6 +187,49 @@ final class NativeFiles {
     }
   }
 
+  /**
+   * {@code fdatasync(fd)}: 0, or the errno when it failed. {@code state} is a segment of {@link
+   * #errnoStateLayout()} owned by the calling thread (the call stores errno in it), so that a sync on
+   * every commit allocates nothing.
+   */
+  static int fdatasync(MemorySegment state, int fd) {
+    try {
+      int rc = (int) Fdatasync.HANDLE.invokeExact(state, fd);
+      return rc == 0 ? 0 : (int) Calls.ERRNO.get(state, 0L);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The layout of the segment {@link #fdatasync} stores errno in. */
+  static StructLayout errnoStateLayout() {
+    return Calls.STATE;
+  }
+
+  /**
+   * The filesystem type of the file open on {@code fd}: {@code f_type} of {@code fstatfs(fd)}, the
+   * first field of {@code struct statfs} (a {@code long} on x86-64 and AArch64).
+   *
+   * @throws NativeError with the errno when the call fails
+   */
+  static long fstatfsType(int fd) throws NativeError {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Calls.STATE);
+      MemorySegment buf = arena.allocate(256, 8); // struct statfs is 120 bytes on both
+      int rc = (int) Fstatfs.HANDLE.invokeExact(state, fd, buf);
+      if (rc != 0) {
+        throw new NativeError((int) Calls.ERRNO.get(state, 0L), "fstatfs");
+      }
+      return buf.get(ValueLayout.JAVA_LONG, 0);
+    } catch (NativeError | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** {@code munmap(address, length)}; 0 or the errno. */
   static int munmap(long address, long length) {
     try (Arena arena = Arena.ofConfined()) {
@@ -274,6 +322,16 @@ final class NativeFiles {
 
   private static final class Msync {
     static final MethodHandle HANDLE = Calls.link("msync", FunctionDescriptor.of(Calls.I, Calls.L, Calls.L, Calls.I));
+  }
+
+  private static final class Fdatasync {
+    static final MethodHandle HANDLE = Calls.link("fdatasync", FunctionDescriptor.of(Calls.I, Calls.I),
+        Calls.CAPTURE_ERRNO);
+  }
+
+  private static final class Fstatfs {
+    static final MethodHandle HANDLE = Calls.link("fstatfs", FunctionDescriptor.of(Calls.I, Calls.I, Calls.PTR),
+        Calls.CAPTURE_ERRNO);
   }
 
   private static final class Munmap {

@@ -110,6 +110,36 @@ class DaxLockTest {
   }
 
   @Test
+  void fdatasyncDescriptorsLeaveTheLockInPlaceUntilClose() throws Exception {
+    Map<String, String> fdatasync = Map.of(DaxBackendProvider.MODE, "msync", DaxBackendProvider.MSYNC, "fdatasync");
+    assumeTrue(NativeFiles.supported() && NativeFiles.nativeAccessEnabled(), "fdatasync needs native access");
+    try (MappedMedium m = (MappedMedium) new DaxBackendProvider().open(new ProviderConfig(file, 0, false, fdatasync))) {
+      for (int i = 0; i < 3; i++) {
+        long offset = 4096L * (i + 1);
+        Thread t = Thread.ofPlatform().start(() -> m.persist(offset, 8));
+        t.join();
+      }
+      assertEquals(3, m.syncDescriptors(), "three threads, three descriptors");
+      String seen = probeFromChild("rw");
+      assertTrue(seen.startsWith("LOCKED"), "opening descriptors for fdatasync keeps the lock: " + seen);
+    }
+    assertEquals("OPENED 4242", probeFromChild("rw"), "closing releases the lock");
+  }
+
+  @Test
+  void fdatasyncWithoutNativeAccessIsAConfigurationErrorThatSaysWhatToDo() {
+    ChildJvm.Finished run = ChildJvm.run( // the child runs without --enable-native-access
+        ChildJvm.classPathCommand(List.of("-Xmx64m"), LockProbeMain.class.getName(),
+            List.of(file.toString(), "rw", "probe", "dax.mode=msync,dax.msync=fdatasync")),
+        tmp, "probe-fdatasync", 120);
+    assertEquals(1, run.exitCode(), run::describe);
+    assertTrue(run.stdout().contains("NvframeConfigurationException")
+        && run.stdout().contains("dax.msync=fdatasync calls fdatasync through FFM, which needs the JVM flag "
+            + "--enable-native-access=ALL-UNNAMED; or use dax.msync=merged"), run::describe);
+    assertEquals("OPENED 4242", probeFromChild("rw"), "the refused open left the region unlocked");
+  }
+
+  @Test
   void readOnlyOpensShareTheLockAcrossProcesses() {
     try (Medium ro = open(file, true)) {
       assertNotNull(ro);

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Flush widening and coalescing: a flush is widened to whole pages (msync) or cache lines
  * (write-back) and handed to the primitive as ONE range, however many units it spans; in msync mode
- * with {@code dax.msync=merged} (the default) a thread's flushes are msynced as one range at its
- * next fence.
+ * with {@code dax.msync=merged} a thread's flushes are msynced as one range at its next fence, and
+ * with {@code dax.msync=fdatasync} the same fence makes one fdatasync (FdatasyncTest has the rest).
  */
 class MappedMediumFlushTest {
   private static final long SIZE = 1 << 20;
@@ -40,21 +40,24 @@ class MappedMediumFlushTest {
         Map.of(DaxBackendProvider.MODE, "msync", DaxBackendProvider.MSYNC, msync)));
   }
 
-  @ParameterizedTest(name = "msync flush({0}, {1}) then fence -> {2} bytes")
+  @ParameterizedTest(name = "{3}: flush({0}, {1}) then fence -> {2} bytes")
   @CsvSource({
-    "0, 8, 4096",
-    "100, 10, 4096",
-    "4095, 2, 8192",
-    "0, 65536, 65536",
-    "1048575, 1, 4096",
+    "0, 8, 4096, merged",
+    "100, 10, 4096, merged",
+    "4095, 2, 8192, merged",
+    "0, 65536, 65536, merged",
+    "1048575, 1, 4096, merged",
+    "0, 8, 4096, fdatasync",
+    "4095, 2, 8192, fdatasync",
+    "1048575, 1, 4096, fdatasync",
   })
-  void mergedMsyncWaitsForTheFenceAndWidensToPages(long offset, long length, long expectedBytes) {
-    try (MappedMedium m = create("msync")) {
-      assertEquals("merged", m.properties().get(DaxBackendProvider.MSYNC), "the default");
+  void mergedSyncWaitsForTheFenceAndWidensToPages(long offset, long length, long expectedBytes, String kind) {
+    try (MappedMedium m = createMsync(kind)) {
+      assertEquals(kind, m.properties().get(DaxBackendProvider.MSYNC));
       m.flush(offset, length);
       assertEquals(0, m.writebackRanges(), "a flush only notes its pages");
       m.fence();
-      assertEquals(1, m.writebackRanges(), "one msync call at the fence");
+      assertEquals(1, m.writebackRanges(), "one sync call at the fence");
       assertEquals(expectedBytes, m.writebackBytes(), "page-aligned bytes");
       m.fence();
       assertEquals(1, m.writebackRanges(), "a fence with nothing flushed since the last calls nothing");
@@ -62,9 +65,10 @@ class MappedMediumFlushTest {
     }
   }
 
-  @Test
-  void mergedMsyncCoversEveryFlushOfTheThreadSinceItsLastFenceWithOneCall() {
-    try (MappedMedium m = create("msync")) {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"merged", "fdatasync"})
+  void mergedSyncCoversEveryFlushOfTheThreadSinceItsLastFenceWithOneCall(String kind) {
+    try (MappedMedium m = createMsync(kind)) {
       m.flush(700_000, 8); // page 170: [696320, 700416)
       m.flush(8192, 100); // page 2
       m.flush(4096 * 100, 4096 * 3); // pages 100 to 102, inside
@@ -78,9 +82,10 @@ class MappedMediumFlushTest {
     }
   }
 
-  @Test
-  void anotherThreadsFenceDoesNotMsyncThisThreadsFlushes() throws Exception {
-    try (MappedMedium m = create("msync")) {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"merged", "fdatasync"})
+  void anotherThreadsFenceDoesNotCountThisThreadsFlushes(String kind) throws Exception {
+    try (MappedMedium m = createMsync(kind)) {
       m.flush(4096, 8);
       Thread other = Thread.ofPlatform().start(() -> {
         m.flush(65536, 8);
@@ -95,9 +100,10 @@ class MappedMediumFlushTest {
     }
   }
 
-  @Test
-  void closeMsyncsTheWholeMappingSoFlushesNoFenceFollowedAreWritten() {
-    MappedMedium m = create("msync");
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"merged", "fdatasync"})
+  void closeSyncsTheWholeMappingSoFlushesNoFenceFollowedAreWritten(String kind) {
+    MappedMedium m = createMsync(kind);
     m.storeLong(8192, 42);
     m.flush(8192, 8);
     m.close();
@@ -123,7 +129,7 @@ class MappedMediumFlushTest {
   void msyncOptionIsCheckedAndReportedOnlyForMsyncMedia() {
     NvframeConfigurationException e = assertThrows(NvframeConfigurationException.class, () -> createMsync("later"));
     assertEquals(ErrorCode.CONFIG_INVALID, e.code());
-    assertTrue(e.getMessage().contains("dax.msync='later' must be merged or per-flush"), e.getMessage());
+    assertTrue(e.getMessage().contains("dax.msync='later' must be auto, merged, fdatasync or per-flush"), e.getMessage());
     assertFalse(java.nio.file.Files.exists(tmp.resolve("later.nvf")), "nothing created");
     try (MappedMedium m = createMsync("PER-FLUSH")) {
       assertEquals("per-flush", m.properties().get(DaxBackendProvider.MSYNC), "case-insensitive");
