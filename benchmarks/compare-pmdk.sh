@@ -39,6 +39,10 @@
 #                    --add-opens java.base/jdk.internal.misc=ALL-UNNAMED, which lets emulate mode
 #                    write back lines at flush and fence once (see backend-dax CacheLineWriteback);
 #                    per-flush passes only --add-exports (one fence per flush call)
+#        NVFRAME_MSYNC  how nvframe's msync mode syncs: empty (default: the backend's dax.msync=auto,
+#                    fdatasync on tmpfs and ramfs, else merged msync), merged, fdatasync or per-flush
+#                    (backend-dax/README.md, "Merged msync and fdatasync"); the table's last line
+#                    names what the runs used
 #        PMDK_SRC    folder with PMDK's peer programs (default ../shared/peers/pmdk from the repo)
 #        NVFRAME_JAR the nvframe command-line jar to run (default: cli/target/nvframe.jar, after
 #                    letting ./nvframe build it if sources changed); it is started with the JDK 25
@@ -60,6 +64,7 @@ THREADS=${THREADS:-"1 2"}
 MODES=${MODES:-"flush msync"}
 PARTS=${PARTS:-"obj rewrite open blk"}
 WRITEBACK=${NVFRAME_WRITEBACK:-split}
+MSYNC=${NVFRAME_MSYNC:-}
 PMDK_SRC=${PMDK_SRC:-"$repo/../shared/peers/pmdk"}
 OUT=${OUT:-$(mktemp -d /tmp/nvframe-vs-pmdk.XXXXXX)}
 
@@ -77,6 +82,7 @@ for f in bench.h obj_alloc.c obj_tx.c pool_open.c; do
 done
 [ -d "$POOLDIR" ] && [ -w "$POOLDIR" ] || missing+=("a writable pool directory $POOLDIR")
 case "$WRITEBACK" in split|per-flush) ;; *) missing+=("NVFRAME_WRITEBACK=split or per-flush, not '$WRITEBACK'") ;; esac
+case "$MSYNC" in ''|auto|merged|fdatasync|per-flush) ;; *) missing+=("NVFRAME_MSYNC=merged, fdatasync or per-flush, not '$MSYNC'") ;; esac
 if [ ${#missing[@]} -gt 0 ]; then
   echo "compare-pmdk.sh: missing prerequisites:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
@@ -178,16 +184,19 @@ pmdk_run() { # mode threads binary variant op
 
 nv_run() { # mode threads op
   local mode=$1 t=$2 op=$3
-  run nvframe bench --dax-mode "$(nv_mode "$mode")" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION" --warmup "$WARMUP" --json
+  local sync_opt=()
+  [ "$mode" = msync ] && [ -n "$MSYNC" ] && sync_opt=(-o "dax.msync=$MSYNC")
+  run nvframe bench --dax-mode "$(nv_mode "$mode")" "${sync_opt[@]}" --dir "$POOLDIR" --ops "$op" --threads "$t" --seconds "$DURATION" --warmup "$WARMUP" --json
   # the JSON of one row (bench --json prints JSON only)
-  local ops_s ns_op fences flushes
+  local ops_s ns_op fences flushes sync
   ops_s=$(json_num "$RUN_OUT" opsPerSecond)
   ns_op=$(json_num "$RUN_OUT" nsPerOp)
   fences=$(json_num "$RUN_OUT" fencesPerOp)
   flushes=$(json_num "$RUN_OUT" flushesPerOp)
   [ -n "$ops_s" ] && [ -n "$fences" ] && echo "$RUN_OUT" | grep -q "\"operation\": \"$op\"" \
     || { echo "no result for $op/$t in: $RUN_OUT" >&2; exit 1; }
-  record "nvframe $op $mode $t ops_s=$ops_s ns_op=$ns_op fences_op=$fences flushes_op=$flushes other_cpu=$OTHER_CPU $XFER rep=$rep"
+  sync=$(echo "$RUN_OUT" | sed -n 's/.*"msync": *"\([a-z-]*\)".*/\1/p' | head -1)
+  record "nvframe $op $mode $t ops_s=$ops_s ns_op=$ns_op fences_op=$fences flushes_op=$flushes sync=${sync:--} other_cpu=$OTHER_CPU $XFER rep=$rep"
 }
 # json_num JSON KEY: the number after "KEY": (Java's Double.toString form, e.g. 1.2E7)
 json_num() { echo "$1" | sed -n "s/.*\"$2\": *\([-0-9.eE+]*\).*/\1/p" | head -1; }
@@ -311,6 +320,7 @@ BEGIN {
   for (i = 5; i <= NF; i++) {
     split($i, kv, "=")
     put(sys SUBSEP op SUBSEP mode SUBSEP thr SUBSEP kv[1], kv[2])
+    if (kv[1] == "sync" && kv[2] != "-" && !((mode SUBSEP kv[2]) in syncs)) { syncs[mode SUBSEP kv[2]] = 1; synclist = synclist (synclist == "" ? "" : ", ") kv[2] " (" nvmode[mode] ")" }
     if (kv[1] == "other_cpu" && kv[2] + 0 > maxother[op SUBSEP mode SUBSEP thr]) maxother[op SUBSEP mode SUBSEP thr] = kv[2] + 0
     if (kv[1] == "xfer_ns" && kv[2] != "-/-") { # before/after of one run, of either system: the row'"'"'s range
       split(kv[2], ba, "/"); rk = op SUBSEP mode SUBSEP thr
@@ -364,6 +374,6 @@ END {
       f(med(q "logging_init_ms")), maxother[order[r]]
   }
   print ""
-  print "Medians of " '"$REPS"' " runs; each run is a fresh process with a fresh 1 GiB pool/region in the pool directory. nvframe emulate write-back: " writeback ". PMDK fences are not counted (libpmem has no counter)."
+  print "Medians of " '"$REPS"' " runs; each run is a fresh process with a fresh 1 GiB pool/region in the pool directory. nvframe emulate write-back: " writeback "." (synclist == "" ? "" : " nvframe msync mode syncs with dax.msync=" synclist "; PMDK calls msync.") " PMDK fences are not counted (libpmem has no counter)."
 }' "$RAW" | tee "$OUT/table.md"
 echo "raw results: $RAW; environment: $OUT/env.txt" >&2

@@ -224,10 +224,12 @@ final class BenchCommand implements Callable<Integer> {
       // the backend's mode property ("dax.mode", "chronicle.mode", ...), if it has one
       Map<String, String> props = region.info().medium();
       String mode = props.getOrDefault(backend + ".mode", props.getOrDefault("dax.mode", "-"));
-      String writeback = region.info().medium().getOrDefault("dax.writeback", "-");
+      String writeback = props.getOrDefault("dax.writeback", "-");
+      String msync = props.getOrDefault("dax.msync", "-"); // how msync mode syncs: merged, fdatasync, per-flush
       if (!quiet) {
-        out.printf("nvframe bench: backend %s, mode %s%s, %s region in %s, %.1f s per point%s%n", backend, mode,
-            writeback.equals("-") ? "" : " (write-back " + writeback + ")", Sizes.format(size),
+        out.printf("nvframe bench: backend %s, mode %s%s%s, %s region in %s, %.1f s per point%s%n", backend, mode,
+            writeback.equals("-") ? "" : " (write-back " + writeback + ")",
+            msync.equals("-") ? "" : " (dax.msync=" + msync + ")", Sizes.format(size),
             file == null ? "memory" : dir, seconds, reps == 1 ? "" : ", " + reps + " repetitions");
         out.printf("%-18s %7s %14s %10s %8s %8s %10s %10s%n", "operation", "threads", "ops/s", "ns/op", "p50 ns",
             "p99 ns", "fences/op", "flushes/op");
@@ -256,6 +258,7 @@ final class BenchCommand implements Callable<Integer> {
               row.put("backend", backend);
               row.put("mode", op.isBlock() ? blocks.mode() : mode);
               row.put("writeback", writeback);
+              row.put("msync", msync);
               if (reps > 1) {
                 row.put("repetition", rep);
               }

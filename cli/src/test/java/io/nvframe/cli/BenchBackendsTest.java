@@ -264,6 +264,24 @@ class BenchBackendsTest {
     return all;
   }
 
+  @org.junit.jupiter.params.ParameterizedTest(name = "dax.msync={0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"merged", "fdatasync"})
+  void msyncRowsSayHowTheRegionSyncs(String msync) throws IOException {
+    Path regions = regionDir();
+    Result r = run("bench", "--dir", regions.toString(), "--dax-mode", "msync", "-o", "dax.msync=" + msync,
+        "--seconds", "0.05", "--warmup", "0.05", "--threads", "1", "--ops", "tx_update_64b", "--size", "16MiB",
+        "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\"msync\": \"" + msync + "\""), r.out());
+    Result table = run("bench", "--dir", regions.toString(), "--dax-mode", "msync", "-o", "dax.msync=" + msync,
+        "--seconds", "0.05", "--warmup", "0.05", "--threads", "1", "--ops", "tx_update_64b", "--size", "16MiB");
+    assertEquals(0, table.code(), table.err());
+    assertTrue(table.out().contains("mode msync (dax.msync=" + msync + ")"), table.out());
+    if (!regions.equals(dir)) {
+      Files.delete(regions);
+    }
+  }
+
   @Test
   void jsonWithoutAFileStillPrintsJsonInsteadOfTheTable() {
     Result r = run("bench", "--backend", "heap", "--seconds", "0.05", "--warmup", "0.05", "--threads", "1",
