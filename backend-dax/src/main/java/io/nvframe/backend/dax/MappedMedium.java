@@ -52,10 +52,11 @@ import org.slf4j.LoggerFactory;
  * flush does the same and the fence, if the range is not empty, calls {@code fdatasync} on the
  * thread's descriptor of the file ({@link FileSyncs}) instead: it writes back every dirty page of
  * the file, the range included, and takes no lock of the process's address space (msync takes the
- * mmap lock and a reference to the mapped file, two cache lines every syncing thread writes). The SPI requires flushed data to be durable once
- * a later fence of the same thread returns, not before, so a commit that flushes its record, its
- * targets and another lane's header before its one fence makes one system call instead of three. The
- * msync also writes back every other dirty page in the range, which is harmless: a byte may become
+ * mmap lock and a reference to the mapped file, two cache lines every syncing thread writes). The
+ * SPI requires flushed data to be durable once a later fence of the same thread returns, not
+ * before, so a commit that flushes its record, its targets and another lane's header before its one
+ * fence makes one system call instead of three. Either call also writes back other dirty pages
+ * (msync those in the range, fdatasync all of the file's), which is harmless: a byte may become
  * durable earlier than required. Each thread's range lives in an array of its own (a {@link
  * ThreadLocal}), with 64 unused bytes on either side of its two entries. {@link #close()} msyncs the
  * whole mapping (or fdatasyncs the file) first, so flushes that no fence followed are written too.
@@ -116,16 +117,6 @@ final class MappedMedium extends SegmentMedium {
   /** Where the range's entries start: 64 unused bytes before them, and as many after. */
   private static final int LO = 8;
   private static final int HI = LO + 1;
-
-  /** One thread's state for {@link #mergedMsync}. */
-  private static final class PendingSync {
-    /** Pages flushed since the thread's last fence: {@code [range[LO], range[HI])}, empty when {@code range[HI] == 0}. */
-    final long[] range = new long[LO + 2 + LO];
-    /** The thread's {@link FileSyncs} slot, -1 until its first fdatasync. */
-    int slot = -1;
-    /** Where fdatasync stores errno for this thread, allocated at its first fdatasync. */
-    MemorySegment errno;
-  }
   /** {@code writeAndFlush} of whole lines copies with libpmem's non-temporal stores. */
   private final boolean nonTemporal;
   private final Set<Capability> capabilities;
@@ -436,6 +427,16 @@ final class MappedMedium extends SegmentMedium {
         }
       }
     }
+  }
+
+  /** One thread's state for {@link #mergedMsync}. */
+  private static final class PendingSync {
+    /** Pages flushed since the thread's last fence: {@code [range[LO], range[HI])}, empty when {@code range[HI] == 0}. */
+    final long[] range = new long[LO + 2 + LO];
+    /** The thread's {@link FileSyncs} slot, -1 until its first fdatasync. */
+    int slot = -1;
+    /** Where fdatasync stores errno for this thread, allocated at its first fdatasync. */
+    MemorySegment errno;
   }
 
   @Override
